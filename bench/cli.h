@@ -1,0 +1,30 @@
+/*
+ * cli.h: conventions shared by the pvt subcommands.
+ *
+ * A usage error prints one line, "pvt CMD: WHAT WAS WRONG", to stderr and
+ * exits with PVT_EXIT_USAGE. A run-time failure prints one line and exits
+ * with PVT_EXIT_FAIL. --help prints the command's help to stdout, exit 0.
+ */
+#ifndef PVT_CLI_H
+#define PVT_CLI_H
+
+#include <stdio.h>
+
+#define PVT_EXIT_OK 0
+#define PVT_EXIT_FAIL 1
+#define PVT_EXIT_USAGE 2
+
+/* Print "pvt CMD: " and the message, a newline, and exit(PVT_EXIT_USAGE). */
+void pvt_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* Print "pvt CMD: " and the message and a newline to stderr. */
+void pvt_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 1 if stderr is a terminal (progress lines go there only then). */
+int pvt_cli_tty(void);
+
+int pvt_cmd_topo(int argc, char **argv);
+int pvt_cmd_bench(int argc, char **argv);
+
+#endif

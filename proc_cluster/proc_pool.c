@@ -1,0 +1,378 @@
+/*
+ * proc_pool.c: the process backend: a primary and N forked workers.
+ *
+ * DESIGN
+ * The primary is the thread that created the pool; there is no helper thread.
+ * It maps every ring and the waker MAP_SHARED before forking, so each worker
+ * inherits its own ring (ring.h) and nothing else is shared. The primary
+ * supervises inside its own calls: collect and stop wait in one epoll on the
+ * waker's eventfd and on a pidfd per worker, so a death is seen at once,
+ * never in a signal handler.
+ *
+ * A death. The primary reaps the worker (waitpid on the pid its pidfd names),
+ * records the exit code or signal and whether it had asked for the exit. The
+ * job the worker was running, if any, is failed (ring.h says how it knows),
+ * and the jobs queued behind it stay in the ring: a replacement forked into
+ * the same slot, with the same CPU set, resumes at the first of them. Nothing
+ * is lost and nothing waits forever: a slot that will not be refilled (a
+ * worker that could not bind, or a pool made with no_respawn) has its queue
+ * reported as dropped.
+ *
+ * Ownership. The primary writes tail and stop and, only while no worker
+ * serves the ring, done and running; a worker writes done, running and info.
+ * Signals to workers go through pidfd_send_signal, so a recycled pid can never
+ * be hit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "disp.h"
+#include "proc_pool.h"
+
+#define START_TIMEOUT_MS 10000
+
+struct proc_slot {
+    pid_t pid;    /* 0: no worker */
+    int pidfd;    /* -1: none */
+    unsigned restarts;
+    int last_code;
+    int last_signal;
+    int last_intended;
+};
+
+struct pvt_pool {
+    struct pvt_region g;
+    struct pvt_disp d;
+    int n;
+    int bind;
+    int respawn;
+    cpu_set_t *sets;
+    struct proc_slot *s;
+    int epfd;
+    int alive; /* worker processes not yet reaped */
+    int stopping;
+    int stopped;
+    uint64_t deaths;
+};
+
+static int sys_pidfd_open(pid_t pid)
+{
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int sys_pidfd_send_signal(int pidfd, int sig)
+{
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
+static int spawn(struct pvt_pool *p, int i)
+{
+    struct pvt_ring *r = p->g.rings[i];
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i + 1};
+    pid_t primary = getpid(), pid;
+    int fd, rc;
+
+    atomic_store(&r->info.state, PVT_W_STARTING);
+    atomic_store(&r->info.pid, 0);
+    atomic_store(&r->info.bind_err, 0);
+    atomic_store(&r->stop, 0);
+    /* A replacement resumes at the first job that has no result. */
+    atomic_store(&r->running, atomic_load(&r->done));
+
+    pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        atomic_store(&r->info.state, PVT_W_EMPTY);
+        return rc;
+    }
+    if (pid == 0)
+        pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary);
+
+    fd = sys_pidfd_open(pid);
+    if (fd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        /* Without a pidfd the primary could not see this worker die. */
+        rc = -errno;
+        kill(pid, SIGKILL);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        if (fd >= 0)
+            close(fd);
+        atomic_store(&r->info.state, PVT_W_EMPTY);
+        return rc;
+    }
+    p->s[i].pid = pid;
+    p->s[i].pidfd = fd;
+    p->alive++;
+    return 0;
+}
+
+/* Slot i's worker has exited: reap it, settle its jobs, refill the slot. */
+static void reap(struct pvt_pool *p, int i)
+{
+    struct proc_slot *sl = &p->s[i];
+    struct pvt_ring *r = p->g.rings[i];
+    int status = 0, intended;
+    uint64_t done, running;
+
+    while (waitpid(sl->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    close(sl->pidfd); /* also removes it from the epoll set */
+    sl->pidfd = -1;
+    sl->pid = 0;
+    p->alive--;
+
+    intended = p->stopping || atomic_load(&r->stop) != 0;
+    sl->last_intended = intended;
+    sl->last_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    sl->last_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    atomic_store(&r->info.state, PVT_W_EXITED);
+    if (!intended)
+        p->deaths++;
+
+    done = atomic_load(&r->done);
+    running = atomic_load(&r->running);
+    if (running == done + 1)
+        pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
+
+    if (!intended && p->respawn && sl->last_code != PVT_WEXIT_CONFIG && spawn(p, i) == 0) {
+        sl->restarts++;
+        return;
+    }
+    p->d.live[i] = 0;
+    pvt_disp_drop_queued(&p->d, i);
+}
+
+/* Wait for the waker or a death, up to timeout_ms; reap the dead. */
+static int proc_wait(void *arg, int timeout_ms)
+{
+    struct pvt_pool *p = arg;
+    struct epoll_event ev[16];
+    int n, k;
+
+    n = epoll_wait(p->epfd, ev, 16, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+    for (k = 0; k < n; k++)
+        if (ev[k].data.u32 > 0)
+            reap(p, (int)ev[k].data.u32 - 1);
+    return 0;
+}
+
+/* Wait until every worker is ready. A worker that cannot bind fails it all. */
+static int wait_ready(struct pvt_pool *p)
+{
+    uint64_t deadline = pvt_now_ns() + (uint64_t)START_TIMEOUT_MS * 1000000u;
+    int i, ready, rc;
+
+    for (;;) {
+        atomic_store(&p->g.waker->waiting, 1);
+        ready = 0;
+        for (i = 0; i < p->n; i++) {
+            struct pvt_ring_info *info = &p->g.rings[i]->info;
+            int err = atomic_load(&info->bind_err);
+            if (err < 0) {
+                pvt_waker_drain(p->g.waker);
+                return err;
+            }
+            if (atomic_load(&info->state) == PVT_W_EMPTY ||
+                (atomic_load(&info->state) == PVT_W_EXITED && p->s[i].pid == 0)) {
+                pvt_waker_drain(p->g.waker);
+                return -ECHILD;
+            }
+            ready += atomic_load(&info->state) == PVT_W_READY;
+        }
+        if (ready == p->n) {
+            pvt_waker_drain(p->g.waker);
+            return 0;
+        }
+        if (pvt_now_ns() > deadline) {
+            pvt_waker_drain(p->g.waker);
+            return -ETIMEDOUT;
+        }
+        rc = proc_wait(p, 100);
+        pvt_waker_drain(p->g.waker);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+static void proc_destroy(struct pvt_pool *p);
+
+static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
+{
+    struct pvt_pool *p;
+    uint32_t depth = cfg->queue_depth ? cfg->queue_depth : PVT_RING_DEFAULT_DEPTH;
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
+    int i, rc;
+
+    if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS ||
+        (cfg->plan && cfg->plan->workers < cfg->workers))
+        return -EINVAL;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->n = cfg->workers;
+    p->respawn = !cfg->no_respawn;
+    p->epfd = -1;
+    rc = pvt_region_map(&p->g, p->n, depth, 1);
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    rc = -ENOMEM;
+    p->s = calloc((size_t)p->n, sizeof(*p->s));
+    p->sets = calloc((size_t)p->n, sizeof(*p->sets));
+    if (!p->s || !p->sets || pvt_disp_init(&p->d, p->n, depth, p->g.rings, p->g.waker) < 0)
+        goto fail;
+    for (i = 0; i < p->n; i++) {
+        p->s[i].pidfd = -1;
+        p->s[i].last_code = -1;
+    }
+    if (cfg->plan && cfg->plan->bind) {
+        p->bind = 1;
+        memcpy(p->sets, cfg->plan->sets, (size_t)p->n * sizeof(*p->sets));
+    }
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->g.waker->efd, &ev) < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    /* Slots are live from the start: a worker that dies while starting is
+     * replaced like any other. */
+    for (i = 0; i < p->n; i++) {
+        p->d.live[i] = 1;
+        rc = spawn(p, i);
+        if (rc < 0)
+            goto fail;
+    }
+    rc = wait_ready(p);
+    if (rc < 0)
+        goto fail;
+    *out = p;
+    return 0;
+
+fail:
+    proc_destroy(p);
+    return rc;
+}
+
+static int proc_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
+{
+    return pvt_disp_submit(&p->d, jobs, n);
+}
+
+static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
+{
+    return pvt_disp_collect(&p->d, res, max, timeout_ms, proc_wait, p);
+}
+
+static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
+{
+    int i;
+
+    /* Reap whatever died since the last call, without waiting. */
+    proc_wait(p, 0);
+    pvt_waker_drain(p->g.waker);
+    st->backend = "proc";
+    st->workers = p->n;
+    st->live = 0;
+    st->submitted = p->d.submitted;
+    st->completed = p->d.completed;
+    st->failed = p->d.failed;
+    st->deaths = p->deaths;
+    for (i = 0; i < p->n; i++) {
+        struct pvt_ring_info *info = &p->g.rings[i]->info;
+        int state = atomic_load(&info->state);
+
+        st->live += state == PVT_W_READY;
+        if (!st->w)
+            continue;
+        st->w[i] = (struct pvt_worker_stats){
+            .slot = i,
+            .state = state,
+            .pid = p->s[i].pid ? p->s[i].pid : atomic_load(&info->pid),
+            .jobs_done = p->d.jobs_done[i],
+            .restarts = p->s[i].restarts,
+            .last_exit_code = p->s[i].last_code,
+            .last_exit_signal = p->s[i].last_signal,
+            .last_exit_intended = p->s[i].last_intended,
+            .bound = info->bound,
+        };
+    }
+    return 0;
+}
+
+static int proc_stop(struct pvt_pool *p, int deadline_ms)
+{
+    uint64_t deadline;
+    int i, forced = 0;
+
+    if (p->stopped)
+        return 0;
+    p->stopped = 1;
+    p->stopping = 1;
+    p->d.stopping = 1;
+    for (i = 0; i < p->n; i++) {
+        if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
+            atomic_store(&p->g.rings[i]->info.state, PVT_W_STOPPING);
+        pvt_ring_request_stop(p->g.rings[i], 1);
+    }
+    deadline = pvt_now_ns() + (uint64_t)(deadline_ms < 0 ? 0 : deadline_ms) * 1000000u;
+    while (p->alive > 0) {
+        uint64_t now = pvt_now_ns();
+        if (now >= deadline)
+            break;
+        proc_wait(p, (int)((deadline - now + 999999) / 1000000));
+    }
+    if (p->alive > 0) {
+        forced = 1;
+        for (i = 0; i < p->n; i++)
+            if (p->s[i].pidfd >= 0)
+                sys_pidfd_send_signal(p->s[i].pidfd, SIGKILL);
+        while (p->alive > 0)
+            proc_wait(p, -1);
+    }
+    pvt_waker_drain(p->g.waker);
+    return forced ? -ETIMEDOUT : 0;
+}
+
+static void proc_destroy(struct pvt_pool *p)
+{
+    int i;
+
+    if (!p)
+        return;
+    if (p->epfd >= 0) {
+        proc_stop(p, 0);
+    } else if (p->s) {
+        /* epoll never came up, so no worker was forked. */
+        for (i = 0; i < p->n; i++)
+            if (p->s[i].pidfd >= 0)
+                close(p->s[i].pidfd);
+    }
+    if (p->epfd >= 0)
+        close(p->epfd);
+    pvt_disp_fini(&p->d);
+    pvt_region_unmap(&p->g);
+    free(p->s);
+    free(p->sets);
+    free(p);
+}
+
+const struct pvt_pool_ops pvt_proc_ops = {
+    .name = "proc",
+    .summary = "forked worker processes: isolated memory, a crash takes one worker",
+    .create = proc_create,
+    .submit = proc_submit,
+    .collect = proc_collect,
+    .stats = proc_stats,
+    .stop = proc_stop,
+    .destroy = proc_destroy,
+};

@@ -1,0 +1,63 @@
+/*
+ * proc_worker.c: the life of one worker process, from fork to _exit.
+ *
+ * DESIGN
+ * The child shares exactly one thing with the primary: the MAP_SHARED region
+ * holding its ring and the waker (ring.h). Everything else is its own copy.
+ * It never returns into the code that forked it: every way out is _exit with
+ * a code from proc_pool.h, so no atexit handler or stdio buffer of the
+ * primary runs twice.
+ *
+ * It dies with the primary: PR_SET_PDEATHSIG, then a check of getppid() for
+ * the case where the primary died before the prctl took effect.
+ */
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "place.h"
+#include "proc_pool.h"
+
+static void reset_signals(void)
+{
+    static const int dfl[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGCHLD, SIGPIPE};
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    sigset_t none;
+    size_t i;
+
+    for (i = 0; i < sizeof(dfl) / sizeof(dfl[0]); i++)
+        sigaction(dfl[i], &sa, NULL);
+    /* A terminal's ^C or hang-up reaches the whole process group; the
+     * primary decides what happens to its workers. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t primary)
+{
+    int rc;
+
+    reset_signals();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != primary)
+        _exit(PVT_WEXIT_ORPHAN);
+
+    atomic_store(&r->info.pid, (int)getpid());
+    if (set) {
+        rc = pvt_place_bind_self(set);
+        if (rc < 0) {
+            atomic_store(&r->info.bind_err, rc);
+            _exit(PVT_WEXIT_CONFIG);
+        }
+    }
+    pvt_place_get_self(&r->info.bound);
+    atomic_store(&r->info.state, PVT_W_READY);
+    atomic_thread_fence(memory_order_seq_cst);
+    pvt_waker_kick(r->waker);
+
+    pvt_ring_worker_loop(r);
+    _exit(PVT_WEXIT_OK);
+}

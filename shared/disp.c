@@ -1,0 +1,245 @@
+/*
+ * disp.c: the driver side of the rings. DESIGN notes are in disp.h.
+ */
+#include "disp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **rings,
+                  struct pvt_waker *waker)
+{
+    *d = (struct pvt_disp){.n = n, .depth = depth, .rings = rings, .waker = waker};
+    d->head = calloc((size_t)n, sizeof(*d->head));
+    d->live = calloc((size_t)n, sizeof(*d->live));
+    d->jobs_done = calloc((size_t)n, sizeof(*d->jobs_done));
+    if (!d->head || !d->live || !d->jobs_done) {
+        pvt_disp_fini(d);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void pvt_disp_fini(struct pvt_disp *d)
+{
+    free(d->head);
+    free(d->live);
+    free(d->jobs_done);
+    d->head = NULL;
+    d->live = NULL;
+    d->jobs_done = NULL;
+}
+
+static inline uint64_t ring_tail(const struct pvt_ring *r)
+{
+    return atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
+/* Write up to m jobs into ring i, publish them and wake its worker. */
+static int push(struct pvt_disp *d, int i, const struct pvt_job *jobs, int m)
+{
+    struct pvt_ring *r = d->rings[i];
+    uint64_t t = ring_tail(r);
+    int k;
+
+    for (k = 0; k < m; k++) {
+        struct pvt_slot *s = &r->slots[(t + (uint64_t)k) & r->mask];
+        s->id = jobs[k].id;
+        s->workload = jobs[k].workload;
+        s->status = PVT_JOB_OK;
+        s->arg = jobs[k].arg;
+        s->value = 0;
+    }
+    atomic_store_explicit(&r->tail, t + (uint64_t)m, memory_order_release);
+    pvt_ring_notify(r);
+    return m;
+}
+
+int pvt_disp_submit(struct pvt_disp *d, const struct pvt_job *jobs, int n)
+{
+    uint64_t total = 0, level, out;
+    int i, c, live = 0, k = 0, start;
+
+    if (d->stopping)
+        return -ESHUTDOWN;
+    if (n <= 0)
+        return -EINVAL;
+    for (i = 0; i < d->n; i++) {
+        if (d->live[i]) {
+            live++;
+            total += ring_tail(d->rings[i]) - d->head[i];
+        }
+    }
+    if (live == 0)
+        return -EHOSTDOWN;
+
+    /*
+     * Fill the live rings towards a common level, so each worker ends with
+     * the same amount outstanding; the least loaded gets the most.
+     */
+    level = (total + (uint64_t)n + (uint64_t)live - 1) / (uint64_t)live;
+    if (level > d->depth)
+        level = d->depth;
+    start = d->next;
+    for (c = 0; c < d->n && k < n; c++) {
+        i = (start + c) % d->n;
+        if (!d->live[i])
+            continue;
+        out = ring_tail(d->rings[i]) - d->head[i];
+        if (out >= level)
+            continue;
+        uint64_t m = level - out;
+        if (m > (uint64_t)(n - k))
+            m = (uint64_t)(n - k);
+        k += push(d, i, jobs + k, (int)m);
+    }
+    if (k == 0)
+        return -EAGAIN;
+    d->submitted += (uint64_t)k;
+    return k;
+}
+
+int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
+{
+    int got = 0, c;
+
+    for (c = 0; c < d->n && got < max; c++) {
+        int i = (d->next + c) % d->n;
+        struct pvt_ring *r = d->rings[i];
+        uint64_t h = d->head[i];
+        uint64_t done = atomic_load_explicit(&r->done, memory_order_acquire);
+
+        while (h < done && got < max) {
+            const struct pvt_slot *s = &r->slots[h & r->mask];
+            res[got].id = s->id;
+            res[got].value = s->value;
+            res[got].status = s->status;
+            res[got].worker = i;
+            if (s->status != PVT_JOB_OK)
+                d->failed++;
+            got++;
+            h++;
+        }
+        d->jobs_done[i] += h - d->head[i];
+        d->head[i] = h;
+    }
+    d->next = d->n > 0 ? (d->next + 1) % d->n : 0;
+    d->completed += (uint64_t)got;
+    return got;
+}
+
+uint64_t pvt_disp_outstanding(const struct pvt_disp *d)
+{
+    uint64_t total = 0;
+    int i;
+
+    for (i = 0; i < d->n; i++)
+        total += ring_tail(d->rings[i]) - d->head[i];
+    return total;
+}
+
+/* 1 if a live worker is down to half a queue or less: worth refilling now. */
+static int wants_refill(const struct pvt_disp *d)
+{
+    int i;
+
+    for (i = 0; i < d->n; i++)
+        if (d->live[i] && ring_tail(d->rings[i]) - d->head[i] <= d->depth / 2)
+            return 1;
+    return 0;
+}
+
+/*
+ * Before sleeping, tell each ring when its results are worth a wake-up: a
+ * queue deeper than half its depth when it is back to half (time to refill),
+ * a shallower one when half of what it holds is done.
+ */
+static void set_wake_points(struct pvt_disp *d)
+{
+    int i;
+
+    for (i = 0; i < d->n; i++) {
+        struct pvt_ring *r = d->rings[i];
+        uint64_t t = ring_tail(r), h = d->head[i], at;
+
+        if (t - h > d->depth / 2)
+            at = t - d->depth / 2;
+        else
+            at = h + (t - h + 1) / 2;
+        atomic_store_explicit(&r->wake_at, at, memory_order_relaxed);
+    }
+}
+
+static int remaining_ms(uint64_t deadline)
+{
+    uint64_t now = pvt_now_ns();
+
+    if (deadline == UINT64_MAX)
+        return -1;
+    if (now >= deadline)
+        return 0;
+    return (int)((deadline - now + 999999) / 1000000);
+}
+
+int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int timeout_ms,
+                     pvt_disp_wait_cb wait, void *arg)
+{
+    uint64_t deadline = UINT64_MAX;
+    int got = 0, rc, left;
+
+    if (max <= 0)
+        return -EINVAL;
+    if (timeout_ms >= 0)
+        deadline = pvt_now_ns() + (uint64_t)timeout_ms * 1000000u;
+
+    for (;;) {
+        got += pvt_disp_drain(d, res + got, max - got);
+        if (got == max)
+            return got;
+        if (pvt_disp_outstanding(d) == 0)
+            return got > 0 ? got : -ENOENT;
+        if (got > 0 && wants_refill(d))
+            return got;
+        left = remaining_ms(deadline);
+        if (left == 0)
+            return got;
+
+        /* Arm the waker, then look once more: a worker that finished
+         * between the drain above and the arming did not see it armed. */
+        set_wake_points(d);
+        atomic_store(&d->waker->waiting, 1);
+        rc = pvt_disp_drain(d, res + got, max - got);
+        if (rc > 0) {
+            got += rc;
+            if (got == max || wants_refill(d) || pvt_disp_outstanding(d) == 0) {
+                atomic_store(&d->waker->waiting, 0);
+                return got;
+            }
+        }
+        rc = wait(arg, left);
+        pvt_waker_drain(d->waker);
+        if (rc < 0)
+            return got > 0 ? got : rc;
+    }
+}
+
+void pvt_disp_fail_next(struct pvt_disp *d, int i, int st)
+{
+    struct pvt_ring *r = d->rings[i];
+    uint64_t done = atomic_load(&r->done);
+    struct pvt_slot *s;
+
+    if (done >= ring_tail(r))
+        return;
+    s = &r->slots[done & r->mask];
+    s->status = st;
+    s->value = 0;
+    atomic_store(&r->running, done + 1);
+    atomic_store(&r->done, done + 1);
+}
+
+void pvt_disp_drop_queued(struct pvt_disp *d, int i)
+{
+    while (atomic_load(&d->rings[i]->done) < ring_tail(d->rings[i]))
+        pvt_disp_fail_next(d, i, PVT_JOB_DROPPED);
+}

@@ -1,0 +1,69 @@
+/*
+ * disp.h: the driver side of the rings, shared by both backends.
+ *
+ * DESIGN
+ * A dispatcher belongs to the one thread that drives a pool. It owns each
+ * ring's `tail` (jobs published) and its private `head` (results collected),
+ * so it knows how much work every worker has outstanding without touching a
+ * worker's cache line. submit sends each job to the live worker with the
+ * least outstanding work; collect copies finished results out of the rings.
+ *
+ * How a backend waits differs (the proc backend also watches its workers'
+ * pidfds), so pvt_disp_collect takes the wait as a callback. While a waiting
+ * driver holds results but every worker still has more than half a queue of
+ * work, it keeps sleeping: the workers wake it when one runs down to half,
+ * and one wake-up then moves a whole half-queue of jobs.
+ */
+#ifndef PVT_DISP_H
+#define PVT_DISP_H
+
+#include "ring.h"
+
+struct pvt_disp {
+    int n;
+    uint32_t depth;
+    struct pvt_ring **rings;
+    struct pvt_waker *waker;
+    uint64_t *head;        /* per ring: results collected */
+    unsigned char *live;   /* per ring: may take jobs */
+    uint64_t *jobs_done;   /* per ring: results handed out */
+    int next;              /* the ring collect starts at, rotated for fairness */
+    int stopping;          /* submit refuses jobs */
+    uint64_t submitted, completed, failed;
+};
+
+/* rings[i] must stay valid for the dispatcher's life. 0 or -ENOMEM. */
+int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **rings,
+                  struct pvt_waker *waker);
+void pvt_disp_fini(struct pvt_disp *d);
+
+/* As ops->submit: count queued, -EAGAIN, -ESHUTDOWN, -EHOSTDOWN. */
+int pvt_disp_submit(struct pvt_disp *d, const struct pvt_job *jobs, int n);
+
+/* Copy up to max finished results without waiting. Returns the count. */
+int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max);
+
+/* Jobs submitted and not yet collected, over all rings. */
+uint64_t pvt_disp_outstanding(const struct pvt_disp *d);
+
+/*
+ * Wait for the workers; called with the waker armed. Returns 0 when woken or
+ * timed out, or a negative errno that collect passes on.
+ */
+typedef int (*pvt_disp_wait_cb)(void *arg, int timeout_ms);
+
+/* As ops->collect, with the backend's wait. */
+int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int timeout_ms,
+                     pvt_disp_wait_cb wait, void *arg);
+
+/*
+ * Give the job at the ring's `done` the status st and count it done; used
+ * for the job a dead worker was running (PVT_JOB_FAILED) and for jobs that
+ * will never run (PVT_JOB_DROPPED). Only while no worker serves the ring.
+ */
+void pvt_disp_fail_next(struct pvt_disp *d, int i, int st);
+
+/* Fail every job still queued on ring i (its worker is gone for good). */
+void pvt_disp_drop_queued(struct pvt_disp *d, int i);
+
+#endif

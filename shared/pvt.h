@@ -1,0 +1,157 @@
+/*
+ * pvt.h: the worker interface that both backends implement.
+ *
+ * A pool is N workers, each in a numbered slot with its own CPU set. The
+ * thread that creates a pool drives it: it submits jobs, collects results,
+ * reads stats and stops it. Pools are not shared between driving threads;
+ * two pools in one process are independent (no global state).
+ *
+ * A backend is a table of function pointers (struct pvt_pool_ops). The CLI
+ * finds one by name in pvt_backends[], so one binary holds them all and every
+ * result records ops->name.
+ *
+ * Every function returns 0 (or a count) on success and a negative errno on
+ * failure; objects come back through out-parameters.
+ */
+#ifndef PVT_H
+#define PVT_H
+
+#include <sched.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PVT_VERSION "0.1.0"
+
+/* The most workers one pool holds. Far more than any machine pvt pins to. */
+#define PVT_MAX_WORKERS 1024
+
+/*
+ * A job: which workload to run and its argument. The same struct crosses a
+ * thread queue or a shared-memory ring unchanged, so it holds no pointers.
+ */
+struct pvt_job {
+    uint64_t id;       /* the caller's tag, returned in the result */
+    uint32_t workload; /* index into pvt_workloads[] (work.h) */
+    uint32_t flags;    /* reserved, 0 */
+    uint64_t arg;      /* the workload's argument: iterations, bytes, ms */
+};
+
+enum pvt_job_status {
+    PVT_JOB_OK = 0,     /* ran to completion; value holds its result */
+    PVT_JOB_FAILED = 1, /* its worker died while running it */
+    PVT_JOB_DROPPED = 2 /* never ran: the pool was stopped by force */
+};
+
+struct pvt_result {
+    uint64_t id;    /* the job's id */
+    uint64_t value; /* the workload's result (PVT_JOB_OK only) */
+    int32_t status; /* enum pvt_job_status */
+    int32_t worker; /* the slot that ran it (or held it) */
+};
+
+/*
+ * Where each worker runs. sets[i] is the CPU set of slot i; a plan with
+ * bind == 0 leaves workers unbound. Made by pvt_place_plan() (place.h).
+ */
+struct pvt_plan {
+    int workers;
+    int bind;
+    int policy; /* enum pvt_place_policy */
+    int unit;   /* enum pvt_place_unit */
+    int oversubscribed; /* more workers than units: some share */
+    cpu_set_t *sets;
+};
+
+struct pvt_pool_cfg {
+    int workers;                 /* 1 .. PVT_MAX_WORKERS */
+    const struct pvt_plan *plan; /* NULL: unbound; else plan->workers >= workers */
+    unsigned queue_depth;        /* jobs in flight per worker, a power of two; 0: 4096 */
+    int no_respawn;              /* proc: leave a dead worker's slot empty */
+};
+
+enum pvt_worker_state {
+    PVT_W_EMPTY = 0, /* no worker in the slot */
+    PVT_W_STARTING,  /* created, not yet ready */
+    PVT_W_READY,     /* bound to its CPUs and taking jobs */
+    PVT_W_STOPPING,  /* asked to finish and exit */
+    PVT_W_EXITED     /* gone; see exit_code / exit_signal */
+};
+
+struct pvt_worker_stats {
+    int slot;
+    int state;          /* enum pvt_worker_state */
+    pid_t pid;          /* the worker's process (proc) or thread id (thread) */
+    uint64_t jobs_done; /* jobs completed by this slot, over all its generations */
+    unsigned restarts;  /* how many times the slot was given a new worker */
+    int last_exit_code; /* of the previous worker in this slot, -1 if none */
+    int last_exit_signal; /* 0 if it exited normally */
+    int last_exit_intended; /* 1 if the pool asked it to exit */
+    cpu_set_t bound;    /* the CPU set the worker read back after binding itself */
+};
+
+struct pvt_pool_stats {
+    const char *backend;
+    int workers;         /* slots */
+    int live;            /* slots with a ready worker */
+    uint64_t submitted;  /* jobs accepted by submit */
+    uint64_t completed;  /* results handed out by collect, any status */
+    uint64_t failed;     /* results with PVT_JOB_FAILED */
+    uint64_t deaths;     /* workers that exited without being asked to */
+    struct pvt_worker_stats *w; /* caller's array of `workers` entries, or NULL */
+};
+
+struct pvt_pool;
+
+/*
+ * A backend. Slots are filled with designated initializers; none is NULL.
+ */
+struct pvt_pool_ops {
+    /* "proc" or "thread": recorded with every result. */
+    const char *name;
+    /* One line for --help. */
+    const char *summary;
+    /*
+     * Start cfg->workers workers and wait until each is ready and bound.
+     * -EINVAL for a bad cfg, -ENOMEM, or the error of the failing fork,
+     * pthread_create or mmap; nothing is left running on failure.
+     */
+    int (*create)(const struct pvt_pool_cfg *cfg, struct pvt_pool **out);
+    /*
+     * Queue up to n jobs without blocking; each goes to the live worker with
+     * the least work outstanding. Returns how many were queued (>= 1), or
+     * -EAGAIN when every queue is full (collect some results first), or
+     * -ESHUTDOWN once stop has begun, or -EHOSTDOWN when no worker is live.
+     */
+    int (*submit)(struct pvt_pool *pool, const struct pvt_job *jobs, int n);
+    /*
+     * Move up to max finished results into res. Waits up to timeout_ms
+     * (-1: forever, 0: not at all) for the first one. While it waits, the
+     * pool supervises its workers (a dead one is reaped, its running job
+     * failed, and the slot refilled). Returns the count (0 on timeout), or
+     * -ENOENT when nothing is outstanding, so waiting could never end.
+     */
+    int (*collect)(struct pvt_pool *pool, struct pvt_result *res, int max, int timeout_ms);
+    /*
+     * Fill st (and st->w when not NULL). Never fails on a live pool.
+     */
+    int (*stats)(struct pvt_pool *pool, struct pvt_pool_stats *st);
+    /*
+     * Stop taking jobs, let workers finish what is queued, and wait up to
+     * deadline_ms for them to exit. Past the deadline, force them (proc:
+     * SIGKILL; thread: the queues are emptied and each thread exits after
+     * its current job) and report every job that did not run as
+     * PVT_JOB_DROPPED in later collect calls. Returns 0 if all exited in
+     * time, -ETIMEDOUT if force was needed.
+     */
+    int (*stop)(struct pvt_pool *pool, int deadline_ms);
+    /* Stop by force if still running, reap everything, free the pool. */
+    void (*destroy)(struct pvt_pool *pool);
+};
+
+/* NULL-terminated table of the backends built into this binary. */
+extern const struct pvt_pool_ops *const pvt_backends[];
+
+/* The backend called name, or NULL. */
+const struct pvt_pool_ops *pvt_backend_find(const char *name);
+
+#endif

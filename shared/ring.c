@@ -1,0 +1,265 @@
+/*
+ * ring.c: the worker side of a ring, the sleep hand-shake and the driver's
+ * eventfd. DESIGN notes are in ring.h.
+ */
+#include "ring.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "work.h"
+
+/* How long an idle worker spins before it sleeps. A refill from the driver
+ * usually lands within this, and a spin costs nothing but its own core. */
+#define PVT_SPIN_NS 50000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+uint64_t pvt_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int pvt_futex_wait(atomic_uint *word, unsigned val, int shared, int timeout_ms)
+{
+    struct timespec ts, *tp = NULL;
+    int op = shared ? FUTEX_WAIT : FUTEX_WAIT_PRIVATE;
+
+    if (timeout_ms >= 0) {
+        ts.tv_sec = timeout_ms / 1000;
+        ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
+        tp = &ts;
+    }
+    if (syscall(SYS_futex, (unsigned *)word, op, val, tp, NULL, 0) == 0)
+        return 0;
+    if (errno == EAGAIN)
+        return 0;
+    return -errno;
+}
+
+void pvt_futex_wake(atomic_uint *word, int n, int shared)
+{
+    int op = shared ? FUTEX_WAKE : FUTEX_WAKE_PRIVATE;
+
+    syscall(SYS_futex, (unsigned *)word, op, n, NULL, NULL, 0);
+}
+
+size_t pvt_ring_size(uint32_t depth)
+{
+    size_t sz = sizeof(struct pvt_ring) + (size_t)depth * sizeof(struct pvt_slot);
+
+    return (sz + PVT_CACHELINE - 1) & ~(size_t)(PVT_CACHELINE - 1);
+}
+
+void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_index,
+                   struct pvt_waker *waker)
+{
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->stop, 0);
+    atomic_init(&r->wake_at, 0);
+    atomic_init(&r->done, 0);
+    atomic_init(&r->running, 0);
+    atomic_init(&r->sleeping, 0);
+    atomic_init(&r->wake, 0);
+    atomic_init(&r->info.state, PVT_W_EMPTY);
+    atomic_init(&r->info.pid, 0);
+    atomic_init(&r->info.bind_err, 0);
+    CPU_ZERO(&r->info.bound);
+    r->depth = depth;
+    r->mask = depth - 1;
+    r->shared = shared;
+    r->slot_index = slot_index;
+    r->waker = waker;
+}
+
+int pvt_waker_init(struct pvt_waker *w)
+{
+    atomic_init(&w->waiting, 0);
+    w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    return w->efd < 0 ? -errno : 0;
+}
+
+void pvt_waker_close(struct pvt_waker *w)
+{
+    if (w->efd >= 0)
+        close(w->efd);
+    w->efd = -1;
+}
+
+void pvt_waker_drain(struct pvt_waker *w)
+{
+    uint64_t v;
+
+    atomic_store(&w->waiting, 0);
+    while (read(w->efd, &v, sizeof(v)) < 0 && errno == EINTR)
+        ;
+}
+
+void pvt_waker_kick(struct pvt_waker *w)
+{
+    uint64_t one = 1;
+
+    if (!atomic_exchange(&w->waiting, 0))
+        return;
+    /* EAGAIN means the counter is already non-zero: the driver will wake. */
+    while (write(w->efd, &one, sizeof(one)) < 0 && errno == EINTR)
+        ;
+}
+
+void pvt_ring_notify(struct pvt_ring *r)
+{
+    /* Pairs with the seq_cst store of `sleeping` in wait_for_work(). */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->sleeping, memory_order_relaxed)) {
+        atomic_store_explicit(&r->sleeping, 0, memory_order_relaxed);
+        atomic_fetch_add(&r->wake, 1);
+        pvt_futex_wake(&r->wake, 1, r->shared);
+    }
+}
+
+void pvt_ring_request_stop(struct pvt_ring *r, unsigned how)
+{
+    atomic_store(&r->stop, how);
+    atomic_fetch_add(&r->wake, 1);
+    pvt_futex_wake(&r->wake, 1, r->shared);
+}
+
+/*
+ * The worker found its queue empty at seq. Tell a waiting driver (it may be
+ * waiting for this worker's last results), spin a little, then sleep. Returns
+ * 0 when the worker should exit, 1 to look at the queue again.
+ */
+static int wait_for_work(struct pvt_ring *r, uint64_t seq)
+{
+    uint64_t t0 = 0;
+    unsigned i, w;
+
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->waker->waiting, memory_order_relaxed))
+        pvt_waker_kick(r->waker);
+
+    for (i = 1;; i++) {
+        if (atomic_load_explicit(&r->tail, memory_order_acquire) != seq)
+            return 1;
+        if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+            return 0;
+        cpu_relax();
+        if ((i & 63) == 0) {
+            uint64_t now = pvt_now_ns();
+            if (t0 == 0)
+                t0 = now;
+            else if (now - t0 > PVT_SPIN_NS)
+                break;
+        }
+    }
+
+    w = atomic_load(&r->wake);
+    atomic_store(&r->sleeping, 1);
+    if (atomic_load(&r->tail) != seq || atomic_load(&r->stop)) {
+        atomic_store(&r->sleeping, 0);
+        return 1;
+    }
+    pvt_futex_wait(&r->wake, w, r->shared, -1);
+    atomic_store(&r->sleeping, 0);
+    return 1;
+}
+
+void pvt_ring_worker_loop(struct pvt_ring *r)
+{
+    struct pvt_work_ctx ctx;
+    uint64_t seq = atomic_load_explicit(&r->done, memory_order_acquire);
+    uint64_t tail = seq;
+    struct pvt_waker *wk = r->waker;
+
+    pvt_work_ctx_init(&ctx);
+    for (;;) {
+        if (seq == tail) {
+            tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+            if (seq == tail) {
+                if (!wait_for_work(r, seq))
+                    break;
+                continue;
+            }
+        }
+        struct pvt_slot *s = &r->slots[seq & r->mask];
+        struct pvt_job job = {.id = s->id, .workload = s->workload, .arg = s->arg};
+
+        atomic_store_explicit(&r->running, seq + 1, memory_order_relaxed);
+        s->value = pvt_work_run(&ctx, &job);
+        seq++;
+        atomic_store_explicit(&r->done, seq, memory_order_release);
+
+        /* Wake a waiting driver once this ring reached the point it asked
+         * for; a queue refilled at half depth keeps this worker busy meanwhile. */
+        if (atomic_load_explicit(&wk->waiting, memory_order_relaxed) &&
+            seq >= atomic_load_explicit(&r->wake_at, memory_order_relaxed))
+            pvt_waker_kick(wk);
+        if (atomic_load_explicit(&r->stop, memory_order_relaxed) == 2)
+            break;
+    }
+    pvt_work_ctx_fini(&ctx);
+}
+
+int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared)
+{
+    size_t ring_sz, head_sz;
+    int i, rc;
+
+    *g = (struct pvt_region){.n = n};
+    if (n < 1 || n > PVT_MAX_WORKERS || depth < 2 || depth > PVT_RING_MAX_DEPTH ||
+        (depth & (depth - 1)))
+        return -EINVAL;
+    ring_sz = pvt_ring_size(depth);
+    head_sz = (sizeof(struct pvt_waker) + PVT_CACHELINE - 1) & ~(size_t)(PVT_CACHELINE - 1);
+    g->len = head_sz + ring_sz * (size_t)n;
+    g->base = mmap(NULL, g->len, PROT_READ | PROT_WRITE,
+                   (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+    if (g->base == MAP_FAILED) {
+        rc = -errno;
+        g->base = NULL;
+        return rc;
+    }
+    g->waker = g->base;
+    g->waker->efd = -1;
+    g->rings = calloc((size_t)n, sizeof(*g->rings));
+    if (!g->rings) {
+        pvt_region_unmap(g);
+        return -ENOMEM;
+    }
+    rc = pvt_waker_init(g->waker);
+    if (rc < 0) {
+        pvt_region_unmap(g);
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        g->rings[i] = (struct pvt_ring *)((char *)g->base + head_sz + ring_sz * (size_t)i);
+        pvt_ring_init(g->rings[i], depth, shared, i, g->waker);
+    }
+    return 0;
+}
+
+void pvt_region_unmap(struct pvt_region *g)
+{
+    if (g->base) {
+        pvt_waker_close(g->waker);
+        munmap(g->base, g->len);
+    }
+    free(g->rings);
+    *g = (struct pvt_region){0};
+}

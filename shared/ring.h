@@ -1,0 +1,152 @@
+/*
+ * ring.h: how jobs reach a worker and results come back, in both backends.
+ *
+ * DESIGN
+ * Each worker owns one ring of slots. The driver (the primary process, or the
+ * thread that drives a thread pool) writes a job into a slot and advances
+ * `tail`; the worker runs it, writes the value into the same slot and
+ * advances `done`; the driver copies the result out and advances its private
+ * `head`, freeing the slot. Each counter has a single writer, so there are no
+ * locks, and the driver never lets tail - head exceed the ring's depth, so a
+ * worker can never overwrite a result that was not collected.
+ *
+ * The ring holds no pointers: the proc backend puts it in MAP_SHARED memory
+ * made before fork, the thread backend in ordinary memory. The code is the
+ * same; only the futex flavour (shared or private) differs.
+ *
+ * Sleeping. A worker with nothing to do spins briefly, then announces it is
+ * going to sleep (`sleeping`, seq_cst), looks at tail once more and waits on
+ * `wake`. The driver publishes tail, issues a full fence and wakes a worker
+ * only if it announced sleep. The fence pair makes a lost wake-up impossible:
+ * either the worker sees the new tail, or the driver sees `sleeping`.
+ *
+ * The driver sleeps on an eventfd (so the proc backend can wait on it and on
+ * its workers' pidfds in one epoll). Before it sleeps it sets each ring's
+ * `wake_at`: the `done` count worth waking for (half of what is pending, or a
+ * full queue down to half its depth). A worker writes to the eventfd only when
+ * the driver said it is waiting and its ring reached wake_at, or when it is
+ * about to go idle. One wake-up moves many results, which is what makes
+ * dispatch cheap when a cross-core wake-up costs tens of microseconds, and it
+ * keeps the driver from preempting a busy worker once per job.
+ *
+ * Crashes. Before running the job in slot `seq`, a worker stores seq + 1 in
+ * `running`. If a worker process dies, everything before `done` has a result
+ * in place, the job at `done` failed if running == done + 1, and everything
+ * after it never started and stays queued for the replacement worker, which
+ * resumes at `done`.
+ */
+#ifndef PVT_RING_H
+#define PVT_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pvt.h"
+
+#define PVT_CACHELINE 64
+#define PVT_RING_DEFAULT_DEPTH 4096u
+#define PVT_RING_MAX_DEPTH (1u << 20)
+
+/* One slot: the job, and in place of nothing else, its result. 32 bytes. */
+struct pvt_slot {
+    uint64_t id;
+    uint32_t workload;
+    int32_t status; /* enum pvt_job_status; set by the driver */
+    uint64_t arg;
+    uint64_t value; /* set by the worker */
+};
+
+/* Where a driver sleeps, shared by all of a pool's rings. */
+struct pvt_waker {
+    _Alignas(PVT_CACHELINE) atomic_uint waiting; /* the driver is (about to be) asleep */
+    int efd;                                     /* eventfd the driver waits on */
+};
+
+/* What a worker tells its driver about itself. */
+struct pvt_ring_info {
+    atomic_int state;    /* enum pvt_worker_state */
+    atomic_int pid;      /* pid (proc) or tid (thread) of the current worker */
+    atomic_int bind_err; /* 0, or -errno of the worker's failed bind */
+    cpu_set_t bound;     /* read back by the worker after binding */
+};
+
+struct pvt_ring {
+    /* Written by the driver. */
+    _Alignas(PVT_CACHELINE) _Atomic uint64_t tail;
+    atomic_uint stop;  /* 1: exit once the queue is empty; 2: exit after the current job */
+    _Atomic uint64_t wake_at; /* a waiting driver wants a kick once done reaches this */
+    /* Written by the worker. */
+    _Alignas(PVT_CACHELINE) _Atomic uint64_t done;
+    _Atomic uint64_t running;
+    /* The sleep hand-shake. */
+    _Alignas(PVT_CACHELINE) atomic_uint sleeping;
+    atomic_uint wake; /* futex word */
+    _Alignas(PVT_CACHELINE) struct pvt_ring_info info;
+    /* Fixed at init. */
+    uint32_t depth;
+    uint32_t mask;
+    int shared; /* futexes are process-shared */
+    int slot_index;
+    struct pvt_waker *waker;
+    _Alignas(PVT_CACHELINE) struct pvt_slot slots[];
+};
+
+/* Bytes one ring of depth slots takes, rounded up to a cache line. */
+size_t pvt_ring_size(uint32_t depth);
+
+/* Initialise a ring in zeroed memory of pvt_ring_size(depth) bytes. depth is
+ * a power of two in [2, PVT_RING_MAX_DEPTH]. */
+void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_index,
+                   struct pvt_waker *waker);
+
+/* Make a waker: an eventfd (CLOEXEC, non-blocking). 0 or -errno. */
+int pvt_waker_init(struct pvt_waker *w);
+void pvt_waker_close(struct pvt_waker *w);
+/* After the driver wakes: empty the eventfd and clear `waiting`. */
+void pvt_waker_drain(struct pvt_waker *w);
+/* Wake the driver if it is waiting. Safe from any worker. */
+void pvt_waker_kick(struct pvt_waker *w);
+
+/*
+ * The worker side: run jobs from r until told to stop. Returns when
+ * r->stop is 1 and the queue is empty, or r->stop is 2. Used by both
+ * backends, in the worker thread or the worker process.
+ */
+void pvt_ring_worker_loop(struct pvt_ring *r);
+
+/* The driver side. */
+
+/* Wake a sleeping worker after publishing tail (includes the fence). */
+void pvt_ring_notify(struct pvt_ring *r);
+
+/* Ask the worker to stop (1: after the queue, 2: after the current job). */
+void pvt_ring_request_stop(struct pvt_ring *r, unsigned how);
+
+/*
+ * Futex helpers: wait while *word == val (timeout_ms < 0: forever), wake n.
+ * The wait returns 0 when woken or the value differed, -ETIMEDOUT, -EINTR.
+ */
+int pvt_futex_wait(atomic_uint *word, unsigned val, int shared, int timeout_ms);
+void pvt_futex_wake(atomic_uint *word, int n, int shared);
+
+/*
+ * A pool's rings and its waker in one mapping: MAP_SHARED before a fork (proc),
+ * MAP_PRIVATE otherwise (thread). The waker sits first, on its own line.
+ */
+struct pvt_region {
+    void *base;
+    size_t len;
+    int n;
+    struct pvt_waker *waker;
+    struct pvt_ring **rings; /* n pointers into the mapping */
+};
+
+/* Map and initialise n rings of depth slots. 0, -EINVAL, -ENOMEM, -errno. */
+int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared);
+void pvt_region_unmap(struct pvt_region *g);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t pvt_now_ns(void);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * thr_pool.c: the thread backend: N pthreads in the caller's process.
+ *
+ * DESIGN
+ * Each worker thread owns one ring (ring.h) in private memory and runs
+ * pvt_ring_worker_loop on it; the thread that created the pool drives it
+ * through the dispatcher (disp.h). Nothing is global: every piece of state
+ * hangs off the struct pvt_pool, so two pools live side by side.
+ *
+ * Ownership. The driver writes each ring's tail and stop; a worker writes its
+ * ring's done, running and info. The driver frees a ring's memory only after
+ * joining its thread.
+ *
+ * What a fault takes down. There is no isolation: a crash in any worker ends
+ * the process, and a thread cannot be killed. A forced stop therefore asks
+ * each thread to exit after its current job; a thread stuck in a job that
+ * never returns is detached and its memory is left mapped, since it may still
+ * write to it.
+ *
+ * Workers bind themselves (sched_setaffinity on their own thread) before they
+ * report ready, and report the CPU set they read back.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "disp.h"
+#include "place.h"
+#include "thr_pool.h"
+
+struct thr_worker {
+    struct pvt_pool *pool;
+    int slot;
+    int started; /* pthread_create succeeded */
+    int joined;
+    int stuck; /* never returned from its job: detached, memory kept */
+    pthread_t tid;
+};
+
+struct pvt_pool {
+    struct pvt_region g;
+    struct pvt_disp d;
+    int n;
+    int bind;
+    cpu_set_t *sets;
+    struct thr_worker *w;
+    int stopped;
+    int leak_region; /* a thread could not be joined: keep its memory mapped */
+};
+
+static void *thr_main(void *arg)
+{
+    struct thr_worker *tw = arg;
+    struct pvt_pool *p = tw->pool;
+    struct pvt_ring *r = p->g.rings[tw->slot];
+    int rc;
+
+    atomic_store(&r->info.pid, (int)gettid());
+    if (p->bind) {
+        rc = pvt_place_bind_self(&p->sets[tw->slot]);
+        if (rc < 0) {
+            atomic_store(&r->info.bind_err, rc);
+            atomic_store(&r->info.state, PVT_W_EXITED);
+            atomic_thread_fence(memory_order_seq_cst);
+            pvt_waker_kick(r->waker);
+            return NULL;
+        }
+    }
+    pvt_place_get_self(&r->info.bound);
+    atomic_store(&r->info.state, PVT_W_READY);
+    atomic_thread_fence(memory_order_seq_cst);
+    pvt_waker_kick(r->waker);
+
+    pvt_ring_worker_loop(r);
+
+    atomic_store(&r->info.state, PVT_W_EXITED);
+    return NULL;
+}
+
+static int thr_wait(void *arg, int timeout_ms)
+{
+    struct pvt_pool *p = arg;
+    struct pollfd pfd = {.fd = p->g.waker->efd, .events = POLLIN};
+
+    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+        return -errno;
+    return 0;
+}
+
+/* Wait until every started worker is ready or one failed to bind. */
+static int wait_ready(struct pvt_pool *p)
+{
+    int i, ready;
+
+    for (;;) {
+        atomic_store(&p->g.waker->waiting, 1);
+        ready = 0;
+        for (i = 0; i < p->n; i++) {
+            struct pvt_ring_info *info = &p->g.rings[i]->info;
+            int err = atomic_load(&info->bind_err);
+            if (err < 0) {
+                pvt_waker_drain(p->g.waker);
+                return err;
+            }
+            ready += atomic_load(&info->state) == PVT_W_READY;
+        }
+        if (ready == p->n) {
+            pvt_waker_drain(p->g.waker);
+            return 0;
+        }
+        thr_wait(p, 100);
+        pvt_waker_drain(p->g.waker);
+    }
+}
+
+static void thr_destroy(struct pvt_pool *p);
+static int thr_stop(struct pvt_pool *p, int deadline_ms);
+
+static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
+{
+    struct pvt_pool *p;
+    uint32_t depth = cfg->queue_depth ? cfg->queue_depth : PVT_RING_DEFAULT_DEPTH;
+    int i, rc;
+
+    if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS ||
+        (cfg->plan && cfg->plan->workers < cfg->workers))
+        return -EINVAL;
+    p = calloc(1, sizeof(*p));
+    if (!p)
+        return -ENOMEM;
+    p->n = cfg->workers;
+    rc = pvt_region_map(&p->g, p->n, depth, 0);
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    rc = -ENOMEM;
+    p->w = calloc((size_t)p->n, sizeof(*p->w));
+    p->sets = calloc((size_t)p->n, sizeof(*p->sets));
+    if (!p->w || !p->sets || pvt_disp_init(&p->d, p->n, depth, p->g.rings, p->g.waker) < 0)
+        goto fail;
+    if (cfg->plan && cfg->plan->bind) {
+        p->bind = 1;
+        memcpy(p->sets, cfg->plan->sets, (size_t)p->n * sizeof(*p->sets));
+    }
+    for (i = 0; i < p->n; i++) {
+        p->w[i].pool = p;
+        p->w[i].slot = i;
+        atomic_store(&p->g.rings[i]->info.state, PVT_W_STARTING);
+        rc = pthread_create(&p->w[i].tid, NULL, thr_main, &p->w[i]);
+        if (rc) {
+            rc = -rc;
+            atomic_store(&p->g.rings[i]->info.state, PVT_W_EMPTY);
+            goto fail;
+        }
+        p->w[i].started = 1;
+    }
+    rc = wait_ready(p);
+    if (rc < 0)
+        goto fail;
+    for (i = 0; i < p->n; i++)
+        p->d.live[i] = 1;
+    *out = p;
+    return 0;
+
+fail:
+    thr_destroy(p);
+    return rc;
+}
+
+static int thr_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
+{
+    return pvt_disp_submit(&p->d, jobs, n);
+}
+
+static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
+{
+    return pvt_disp_collect(&p->d, res, max, timeout_ms, thr_wait, p);
+}
+
+static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
+{
+    int i;
+
+    st->backend = "thread";
+    st->workers = p->n;
+    st->live = 0;
+    st->submitted = p->d.submitted;
+    st->completed = p->d.completed;
+    st->failed = p->d.failed;
+    st->deaths = 0;
+    for (i = 0; i < p->n; i++) {
+        struct pvt_ring_info *info = &p->g.rings[i]->info;
+        int state = atomic_load(&info->state);
+
+        st->live += state == PVT_W_READY;
+        if (!st->w)
+            continue;
+        st->w[i] = (struct pvt_worker_stats){
+            .slot = i,
+            .state = state,
+            .pid = atomic_load(&info->pid),
+            .jobs_done = p->d.jobs_done[i],
+            .last_exit_code = -1,
+            .bound = info->bound,
+        };
+    }
+    return 0;
+}
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+/* Join every started thread by the deadline. Returns how many are left. */
+static int join_all(struct pvt_pool *p, const struct timespec *deadline)
+{
+    int i, left = 0;
+
+    for (i = 0; i < p->n; i++) {
+        struct thr_worker *tw = &p->w[i];
+        if (!tw->started || tw->joined)
+            continue;
+        if (pthread_timedjoin_np(tw->tid, NULL, deadline) == 0)
+            tw->joined = 1;
+        else
+            left++;
+    }
+    return left;
+}
+
+static int thr_stop(struct pvt_pool *p, int deadline_ms)
+{
+    struct timespec ts;
+    int i, forced = 0;
+
+    if (p->stopped)
+        return 0;
+    p->stopped = 1;
+    p->d.stopping = 1;
+    for (i = 0; i < p->n; i++) {
+        if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
+            atomic_store(&p->g.rings[i]->info.state, PVT_W_STOPPING);
+        pvt_ring_request_stop(p->g.rings[i], 1);
+    }
+    deadline_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
+    if (join_all(p, &ts) > 0) {
+        /* Past the deadline: each thread exits after its current job. Give
+         * them as long again; a thread still running then is stuck. */
+        forced = 1;
+        for (i = 0; i < p->n; i++)
+            pvt_ring_request_stop(p->g.rings[i], 2);
+        deadline_after(&ts, deadline_ms < 100 ? 100 : deadline_ms);
+        if (join_all(p, &ts) > 0) {
+            for (i = 0; i < p->n; i++) {
+                if (p->w[i].started && !p->w[i].joined) {
+                    pthread_detach(p->w[i].tid);
+                    p->w[i].joined = 1;
+                    p->w[i].stuck = 1;
+                    p->leak_region = 1;
+                }
+            }
+        }
+    }
+    /* Jobs left in the queue of a joined thread never ran. */
+    for (i = 0; i < p->n && p->d.live; i++) {
+        p->d.live[i] = 0;
+        if (!p->w[i].stuck)
+            pvt_disp_drop_queued(&p->d, i);
+    }
+    return forced ? -ETIMEDOUT : 0;
+}
+
+static void thr_destroy(struct pvt_pool *p)
+{
+    if (!p)
+        return;
+    thr_stop(p, 0);
+    pvt_disp_fini(&p->d);
+    if (!p->leak_region)
+        pvt_region_unmap(&p->g);
+    free(p->w);
+    free(p->sets);
+    free(p);
+}
+
+const struct pvt_pool_ops pvt_thread_ops = {
+    .name = "thread",
+    .summary = "pthreads in one process: one address space, a crash ends them all",
+    .create = thr_create,
+    .submit = thr_submit,
+    .collect = thr_collect,
+    .stats = thr_stats,
+    .stop = thr_stop,
+    .destroy = thr_destroy,
+};
