@@ -31,8 +31,6 @@ struct pvt_bench_cfg {
     unsigned queue_depth;
     const char *out;     /* NULL: a new directory under results/ */
     int quiet;
-    int argc;
-    char **argv;
 };
 
 /* Set by SIGINT/SIGTERM: finish the current repetition's bookkeeping, write

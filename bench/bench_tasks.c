@@ -422,7 +422,7 @@ static int write_meta(struct run *r)
     json_decref(o);
     if (!text)
         return -ENOMEM;
-    rc = pvt_meta_write(r->dir, "tasks", cfg->argc, cfg->argv, r->topo, text);
+    rc = pvt_meta_write(r->dir, "tasks", pvt_main_argc, pvt_main_argv, r->topo, text);
     free(text);
     return rc;
 }

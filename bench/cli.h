@@ -24,6 +24,10 @@ void pvt_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 /* 1 if stderr is a terminal (progress lines go there only then). */
 int pvt_cli_tty(void);
 
+/* main's own argc and argv, recorded in every results directory. */
+extern int pvt_main_argc;
+extern char **pvt_main_argv;
+
 int pvt_cmd_topo(int argc, char **argv);
 int pvt_cmd_bench(int argc, char **argv);
 

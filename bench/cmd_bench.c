@@ -203,6 +203,9 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
         case ':':
             pvt_usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default:
+            /* In a cluster of short options optind has not moved on yet. */
+            if (optopt > 0 && optopt < OPT_MODE)
+                pvt_usage_error(CMD, "unknown option '-%c' (try 'pvt bench --help')", optopt);
             pvt_usage_error(CMD, "unknown option '%s' (try 'pvt bench --help')", argv[optind - 1]);
         }
     }
@@ -225,8 +228,6 @@ int pvt_cmd_bench(int argc, char **argv)
         .warmup = 1,
         .pin = PVT_PLACE_COMPACT,
         .unit = PVT_UNIT_CORE,
-        .argc = argc,
-        .argv = argv,
     };
     const char *workers = NULL;
     struct pvt_topo *topo = NULL;

@@ -33,12 +33,17 @@ static void usage(FILE *f)
     fprintf(f, "\n'pvt COMMAND --help' describes a command's options.\n");
 }
 
+int pvt_main_argc;
+char **pvt_main_argv;
+
 int main(int argc, char **argv)
 {
     const struct subcmd *c;
 
+    pvt_main_argc = argc;
+    pvt_main_argv = argv;
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "pvt: missing command (try 'pvt --help')\n");
         return PVT_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

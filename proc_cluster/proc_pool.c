@@ -71,6 +71,21 @@ static int sys_pidfd_send_signal(int pidfd, int sig)
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+/*
+ * In a new worker: close the primary's epoll and its pidfds. Without exec,
+ * CLOEXEC does not apply, and a pidfd still open in a child would keep a dead
+ * worker's entry in the primary's epoll set after the primary closed it.
+ */
+static void close_primary_fds(struct pvt_pool *p)
+{
+    int i;
+
+    close(p->epfd);
+    for (i = 0; i < p->n; i++)
+        if (p->s[i].pidfd >= 0)
+            close(p->s[i].pidfd);
+}
+
 /* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
 static int spawn(struct pvt_pool *p, int i)
 {
@@ -92,8 +107,10 @@ static int spawn(struct pvt_pool *p, int i)
         atomic_store(&r->info.state, PVT_W_EMPTY);
         return rc;
     }
-    if (pid == 0)
+    if (pid == 0) {
+        close_primary_fds(p);
         pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary);
+    }
 
     fd = sys_pidfd_open(pid);
     if (fd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -123,7 +140,8 @@ static void reap(struct pvt_pool *p, int i)
 
     while (waitpid(sl->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    close(sl->pidfd); /* also removes it from the epoll set */
+    epoll_ctl(p->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);
+    close(sl->pidfd);
     sl->pidfd = -1;
     sl->pid = 0;
     p->alive--;
@@ -163,44 +181,6 @@ static int proc_wait(void *arg, int timeout_ms)
         if (ev[k].data.u32 > 0)
             reap(p, (int)ev[k].data.u32 - 1);
     return 0;
-}
-
-/* Wait until every worker is ready. A worker that cannot bind fails it all. */
-static int wait_ready(struct pvt_pool *p)
-{
-    uint64_t deadline = pvt_now_ns() + (uint64_t)START_TIMEOUT_MS * 1000000u;
-    int i, ready, rc;
-
-    for (;;) {
-        atomic_store(&p->g.waker->waiting, 1);
-        ready = 0;
-        for (i = 0; i < p->n; i++) {
-            struct pvt_ring_info *info = &p->g.rings[i]->info;
-            int err = atomic_load(&info->bind_err);
-            if (err < 0) {
-                pvt_waker_drain(p->g.waker);
-                return err;
-            }
-            if (atomic_load(&info->state) == PVT_W_EMPTY ||
-                (atomic_load(&info->state) == PVT_W_EXITED && p->s[i].pid == 0)) {
-                pvt_waker_drain(p->g.waker);
-                return -ECHILD;
-            }
-            ready += atomic_load(&info->state) == PVT_W_READY;
-        }
-        if (ready == p->n) {
-            pvt_waker_drain(p->g.waker);
-            return 0;
-        }
-        if (pvt_now_ns() > deadline) {
-            pvt_waker_drain(p->g.waker);
-            return -ETIMEDOUT;
-        }
-        rc = proc_wait(p, 100);
-        pvt_waker_drain(p->g.waker);
-        if (rc < 0)
-            return rc;
-    }
 }
 
 static void proc_destroy(struct pvt_pool *p);
@@ -252,7 +232,7 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
         if (rc < 0)
             goto fail;
     }
-    rc = wait_ready(p);
+    rc = pvt_disp_wait_ready(&p->d, START_TIMEOUT_MS, proc_wait, p);
     if (rc < 0)
         goto fail;
     *out = p;
@@ -280,31 +260,16 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     /* Reap whatever died since the last call, without waiting. */
     proc_wait(p, 0);
     pvt_waker_drain(p->g.waker);
-    st->backend = "proc";
-    st->workers = p->n;
-    st->live = 0;
-    st->submitted = p->d.submitted;
-    st->completed = p->d.completed;
-    st->failed = p->d.failed;
+    pvt_disp_stats(&p->d, "proc", st);
     st->deaths = p->deaths;
-    for (i = 0; i < p->n; i++) {
-        struct pvt_ring_info *info = &p->g.rings[i]->info;
-        int state = atomic_load(&info->state);
-
-        st->live += state == PVT_W_READY;
-        if (!st->w)
-            continue;
-        st->w[i] = (struct pvt_worker_stats){
-            .slot = i,
-            .state = state,
-            .pid = p->s[i].pid ? p->s[i].pid : atomic_load(&info->pid),
-            .jobs_done = p->d.jobs_done[i],
-            .restarts = p->s[i].restarts,
-            .last_exit_code = p->s[i].last_code,
-            .last_exit_signal = p->s[i].last_signal,
-            .last_exit_intended = p->s[i].last_intended,
-            .bound = info->bound,
-        };
+    for (i = 0; st->w && i < p->n; i++) {
+        struct proc_slot *sl = &p->s[i];
+        if (sl->pid)
+            st->w[i].pid = sl->pid;
+        st->w[i].restarts = sl->restarts;
+        st->w[i].last_exit_code = sl->last_code;
+        st->w[i].last_exit_signal = sl->last_signal;
+        st->w[i].last_exit_intended = sl->last_intended;
     }
     return 0;
 }

@@ -115,8 +115,10 @@ int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
             res[got].value = s->value;
             res[got].status = s->status;
             res[got].worker = i;
-            if (s->status != PVT_JOB_OK)
+            if (s->status == PVT_JOB_FAILED)
                 d->failed++;
+            else if (s->status == PVT_JOB_DROPPED)
+                d->dropped++;
             got++;
             h++;
         }
@@ -242,4 +244,68 @@ void pvt_disp_drop_queued(struct pvt_disp *d, int i)
 {
     while (atomic_load(&d->rings[i]->done) < ring_tail(d->rings[i]))
         pvt_disp_fail_next(d, i, PVT_JOB_DROPPED);
+}
+
+int pvt_disp_wait_ready(struct pvt_disp *d, int timeout_ms, pvt_disp_wait_cb wait, void *arg)
+{
+    uint64_t deadline = pvt_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    int i, ready, rc = 0;
+
+    for (;;) {
+        /* Armed before looking, so a worker that turns ready after the look
+         * finds the driver waiting and kicks it. */
+        atomic_store(&d->waker->waiting, 1);
+        ready = 0;
+        for (i = 0; i < d->n && rc == 0; i++) {
+            const struct pvt_ring_info *info = &d->rings[i]->info;
+            int state = atomic_load(&info->state);
+
+            if (atomic_load(&info->bind_err) < 0)
+                rc = atomic_load(&info->bind_err);
+            else if (state == PVT_W_EMPTY || state == PVT_W_EXITED)
+                rc = -ECHILD;
+            ready += state == PVT_W_READY;
+        }
+        if (rc == 0 && ready == d->n)
+            break;
+        if (rc == 0 && pvt_now_ns() > deadline)
+            rc = -ETIMEDOUT;
+        if (rc == 0)
+            rc = wait(arg, 100);
+        pvt_waker_drain(d->waker);
+        if (rc < 0)
+            return rc;
+    }
+    pvt_waker_drain(d->waker);
+    return 0;
+}
+
+void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_pool_stats *st)
+{
+    int i;
+
+    st->backend = backend;
+    st->workers = d->n;
+    st->live = 0;
+    st->submitted = d->submitted;
+    st->completed = d->completed;
+    st->failed = d->failed;
+    st->dropped = d->dropped;
+    st->deaths = 0;
+    for (i = 0; i < d->n; i++) {
+        const struct pvt_ring_info *info = &d->rings[i]->info;
+        int state = atomic_load(&info->state);
+
+        st->live += state == PVT_W_READY;
+        if (!st->w)
+            continue;
+        st->w[i] = (struct pvt_worker_stats){
+            .slot = i,
+            .state = state,
+            .pid = atomic_load(&info->pid),
+            .jobs_done = d->jobs_done[i],
+            .last_exit_code = -1,
+            .bound = info->bound,
+        };
+    }
 }

@@ -29,7 +29,7 @@ struct pvt_disp {
     uint64_t *jobs_done;   /* per ring: results handed out */
     int next;              /* the ring collect starts at, rotated for fairness */
     int stopping;          /* submit refuses jobs */
-    uint64_t submitted, completed, failed;
+    uint64_t submitted, completed, failed, dropped;
 };
 
 /* rings[i] must stay valid for the dispatcher's life. 0 or -ENOMEM. */
@@ -55,6 +55,20 @@ typedef int (*pvt_disp_wait_cb)(void *arg, int timeout_ms);
 /* As ops->collect, with the backend's wait. */
 int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int timeout_ms,
                      pvt_disp_wait_cb wait, void *arg);
+
+/*
+ * Wait until every ring's worker reports ready: 0; or until one failed to
+ * bind: its -errno; or a slot was left empty or exited: -ECHILD; or
+ * timeout_ms passed: -ETIMEDOUT.
+ */
+int pvt_disp_wait_ready(struct pvt_disp *d, int timeout_ms, pvt_disp_wait_cb wait, void *arg);
+
+/*
+ * Fill what every backend reports alike: counts, and per worker its slot,
+ * state, pid, jobs done and bound CPUs (st->w may be NULL). The backend adds
+ * restarts, exit details and deaths.
+ */
+void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_pool_stats *st);
 
 /*
  * Give the job at the ring's `done` the status st and count it done; used

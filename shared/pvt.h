@@ -96,6 +96,7 @@ struct pvt_pool_stats {
     uint64_t submitted;  /* jobs accepted by submit */
     uint64_t completed;  /* results handed out by collect, any status */
     uint64_t failed;     /* results with PVT_JOB_FAILED */
+    uint64_t dropped;    /* results with PVT_JOB_DROPPED */
     uint64_t deaths;     /* workers that exited without being asked to */
     struct pvt_worker_stats *w; /* caller's array of `workers` entries, or NULL */
 };
@@ -138,10 +139,12 @@ struct pvt_pool_ops {
     /*
      * Stop taking jobs, let workers finish what is queued, and wait up to
      * deadline_ms for them to exit. Past the deadline, force them (proc:
-     * SIGKILL; thread: the queues are emptied and each thread exits after
-     * its current job) and report every job that did not run as
-     * PVT_JOB_DROPPED in later collect calls. Returns 0 if all exited in
-     * time, -ETIMEDOUT if force was needed.
+     * SIGKILL, and the jobs they were running come back PVT_JOB_FAILED;
+     * thread: each thread exits after its current job, waited for up to a
+     * further second, and a thread stuck past that has its job reported
+     * PVT_JOB_FAILED). Every queued job that never ran comes back
+     * PVT_JOB_DROPPED in later collect calls: nothing is lost. Returns 0 if
+     * all exited in time, -ETIMEDOUT if force was needed.
      */
     int (*stop)(struct pvt_pool *pool, int deadline_ms);
     /* Stop by force if still running, reap everything, free the pool. */

@@ -13,9 +13,12 @@
  *
  * What a fault takes down. There is no isolation: a crash in any worker ends
  * the process, and a thread cannot be killed. A forced stop therefore asks
- * each thread to exit after its current job; a thread stuck in a job that
- * never returns is detached and its memory is left mapped, since it may still
- * write to it.
+ * each thread to exit after its current job and waits up to STOP_GRACE_MS
+ * more for that. A thread still running then is stuck: it is detached, its
+ * running job is reported failed and its queue dropped, and the pool's memory
+ * stays mapped, since the thread may still write to it. Once stop=2 has been
+ * visible to it for that long, a stuck thread that ever returns from its job
+ * exits without taking another, so the driver owns the rest of its ring.
  *
  * Workers bind themselves (sched_setaffinity on their own thread) before they
  * report ready, and report the CPU set they read back.
@@ -31,6 +34,9 @@
 #include "disp.h"
 #include "place.h"
 #include "thr_pool.h"
+
+#define START_TIMEOUT_MS 10000
+#define STOP_GRACE_MS 1000
 
 struct thr_worker {
     struct pvt_pool *pool;
@@ -91,32 +97,6 @@ static int thr_wait(void *arg, int timeout_ms)
     return 0;
 }
 
-/* Wait until every started worker is ready or one failed to bind. */
-static int wait_ready(struct pvt_pool *p)
-{
-    int i, ready;
-
-    for (;;) {
-        atomic_store(&p->g.waker->waiting, 1);
-        ready = 0;
-        for (i = 0; i < p->n; i++) {
-            struct pvt_ring_info *info = &p->g.rings[i]->info;
-            int err = atomic_load(&info->bind_err);
-            if (err < 0) {
-                pvt_waker_drain(p->g.waker);
-                return err;
-            }
-            ready += atomic_load(&info->state) == PVT_W_READY;
-        }
-        if (ready == p->n) {
-            pvt_waker_drain(p->g.waker);
-            return 0;
-        }
-        thr_wait(p, 100);
-        pvt_waker_drain(p->g.waker);
-    }
-}
-
 static void thr_destroy(struct pvt_pool *p);
 static int thr_stop(struct pvt_pool *p, int deadline_ms);
 
@@ -159,7 +139,7 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
         }
         p->w[i].started = 1;
     }
-    rc = wait_ready(p);
+    rc = pvt_disp_wait_ready(&p->d, START_TIMEOUT_MS, thr_wait, p);
     if (rc < 0)
         goto fail;
     for (i = 0; i < p->n; i++)
@@ -184,31 +164,7 @@ static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int 
 
 static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 {
-    int i;
-
-    st->backend = "thread";
-    st->workers = p->n;
-    st->live = 0;
-    st->submitted = p->d.submitted;
-    st->completed = p->d.completed;
-    st->failed = p->d.failed;
-    st->deaths = 0;
-    for (i = 0; i < p->n; i++) {
-        struct pvt_ring_info *info = &p->g.rings[i]->info;
-        int state = atomic_load(&info->state);
-
-        st->live += state == PVT_W_READY;
-        if (!st->w)
-            continue;
-        st->w[i] = (struct pvt_worker_stats){
-            .slot = i,
-            .state = state,
-            .pid = atomic_load(&info->pid),
-            .jobs_done = p->d.jobs_done[i],
-            .last_exit_code = -1,
-            .bound = info->bound,
-        };
-    }
+    pvt_disp_stats(&p->d, "thread", st);
     return 0;
 }
 
@@ -256,12 +212,11 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     }
     deadline_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
     if (join_all(p, &ts) > 0) {
-        /* Past the deadline: each thread exits after its current job. Give
-         * them as long again; a thread still running then is stuck. */
+        /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->n; i++)
             pvt_ring_request_stop(p->g.rings[i], 2);
-        deadline_after(&ts, deadline_ms < 100 ? 100 : deadline_ms);
+        deadline_after(&ts, STOP_GRACE_MS);
         if (join_all(p, &ts) > 0) {
             for (i = 0; i < p->n; i++) {
                 if (p->w[i].started && !p->w[i].joined) {
@@ -273,11 +228,13 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
             }
         }
     }
-    /* Jobs left in the queue of a joined thread never ran. */
+    /* Jobs left in a queue never ran; a stuck thread's job failed. */
     for (i = 0; i < p->n && p->d.live; i++) {
+        struct pvt_ring *r = p->g.rings[i];
         p->d.live[i] = 0;
-        if (!p->w[i].stuck)
-            pvt_disp_drop_queued(&p->d, i);
+        if (p->w[i].stuck && atomic_load(&r->running) == atomic_load(&r->done) + 1)
+            pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
+        pvt_disp_drop_queued(&p->d, i);
     }
     return forced ? -ETIMEDOUT : 0;
 }

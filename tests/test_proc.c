@@ -1,0 +1,729 @@
+/*
+ * test_proc.c: what only the process backend does: a worker killed mid-job
+ * is reaped, its job failed and its slot refilled; with no_respawn its queue
+ * is dropped; workers leave no zombie and no orphan, and die with the primary;
+ * a worker that cannot bind fails create and leaves nothing behind.
+ *
+ * Some cases fork a child of their own (a primary that dies, or a scenario
+ * that might hang the pool). Following STYLE.md, such a child never calls
+ * cmocka: it resets the crash signals, turns off core dumps, runs under an
+ * alarm, and reports through its exit code (or a pipe); the test asserts
+ * after waitpid.
+ *
+ * "Running" is seen from the outside: a worker whose current system call is
+ * clock_nanosleep is inside a sleep job (an idle worker spins or waits on a
+ * futex), read from /proc/PID/syscall. Waits are bounded and only turn a hang
+ * into a failure; no case asserts how long anything took.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc_pool.h"
+#include "pvt.h"
+#include "work.h"
+
+#define GUARD_MS         20000
+#define MAX_IDS          64
+#define LONG_MS          2000 /* the job that gets killed; never waited for in full */
+#define LONG2_MS         1000 /* the same in the two-worker scenario, where one is waited for */
+#define SCENARIO_ALARM_S 8
+
+static const struct pvt_pool_ops *const ops = &pvt_proc_ops;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* ---- the pool a case is using, destroyed by the teardown if it fails ---- */
+
+static struct pvt_pool *cur;
+
+static struct pvt_pool *pool_new(int workers, int no_respawn)
+{
+    struct pvt_pool_cfg cfg = {.workers = workers, .no_respawn = no_respawn};
+
+    assert_null(cur);
+    assert_int_equal(ops->create(&cfg, &cur), 0);
+    assert_non_null(cur);
+    return cur;
+}
+
+static void pool_free(void)
+{
+    ops->destroy(cur);
+    cur = NULL;
+}
+
+static int teardown_pool(void **state)
+{
+    (void)state;
+    if (cur)
+        ops->destroy(cur);
+    cur = NULL;
+    return 0;
+}
+
+/* ---- results by id ---- */
+
+struct seen {
+    int got;
+    int count[MAX_IDS];
+    int status[MAX_IDS];
+    uint64_t value[MAX_IDS];
+    int stray;
+    int rc; /* the last negative collect return */
+};
+
+/* Collect until s holds want results, collect fails, or the guard ends. */
+static void collect_until(struct pvt_pool *p, struct seen *s, int want, int guard_ms)
+{
+    uint64_t end = now_ms() + (uint64_t)guard_ms;
+    struct pvt_result res[MAX_IDS];
+    int i, rc;
+
+    while (s->got < want && now_ms() < end) {
+        rc = ops->collect(p, res, MAX_IDS, 100);
+        if (rc < 0) {
+            s->rc = rc;
+            return;
+        }
+        for (i = 0; i < rc; i++) {
+            s->got++;
+            if (res[i].id >= MAX_IDS) {
+                s->stray++;
+                continue;
+            }
+            s->count[res[i].id]++;
+            s->status[res[i].id] = res[i].status;
+            s->value[res[i].id] = res[i].value;
+        }
+    }
+}
+
+static int submit_one(struct pvt_pool *p, uint64_t id, uint32_t workload, uint64_t arg)
+{
+    struct pvt_job j = {.id = id, .workload = workload, .arg = arg};
+
+    return ops->submit(p, &j, 1);
+}
+
+static void get_stats(struct pvt_pool *p, struct pvt_pool_stats *st, struct pvt_worker_stats *w)
+{
+    memset(st, 0, sizeof(*st));
+    st->w = w;
+    assert_int_equal(ops->stats(p, st), 0);
+}
+
+/*
+ * 1 once pid is inside a sleep job (its current system call is a nanosleep),
+ * 0 if it was not seen there within ms, -errno if /proc cannot tell.
+ */
+static int wait_sleeping(pid_t pid, int ms)
+{
+    uint64_t end = now_ms() + (uint64_t)ms;
+    char path[64], buf[128];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+    do {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n < 0)
+            return -EIO;
+        buf[n] = '\0';
+        if (buf[0] >= '0' && buf[0] <= '9') {
+            long nr = strtol(buf, NULL, 10);
+            if (nr == SYS_clock_nanosleep || nr == SYS_nanosleep)
+                return 1;
+        }
+        sleep_ms(1);
+    } while (now_ms() < end);
+    return 0;
+}
+
+/* Poll stats until slot i has a ready worker again. */
+static void wait_slot_ready(struct pvt_pool *p, int i, struct pvt_pool_stats *st,
+                            struct pvt_worker_stats *w)
+{
+    uint64_t end = now_ms() + GUARD_MS;
+
+    for (;;) {
+        get_stats(p, st, w);
+        if (w[i].state == PVT_W_READY || now_ms() > end)
+            break;
+        sleep_ms(1);
+    }
+    if (w[i].state != PVT_W_READY)
+        fail_msg("slot %d never became ready again (state %d)", i, w[i].state);
+}
+
+static int gone(pid_t pid)
+{
+    return kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+/* The pool reaped every child it had: nothing is left to wait for. */
+static void expect_no_children(void)
+{
+    pid_t r = waitpid(-1, NULL, WNOHANG);
+    int e = errno;
+
+    if (r != -1 || e != ECHILD)
+        fail_msg("a child process is left behind (waitpid: %d, errno %d)", (int)r, e);
+}
+
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The pool closed every descriptor it opened (its pidfds, epoll, eventfd). */
+static void expect_fds(int before, const char *when)
+{
+    int now = count_fds();
+
+    if (now != before)
+        fail_msg("%s: %d file descriptors open, %d before the pool", when, now, before);
+}
+
+/* ---- forked children that report through their exit code ---- */
+
+/* What a forked child of a test does first (STYLE.md, Tests). */
+static void child_setup(unsigned alarm_s)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM};
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    struct rlimit core = {0, 0};
+    size_t i;
+
+    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+    setrlimit(RLIMIT_CORE, &core);
+    alarm(alarm_s);
+}
+
+/*
+ * Run fn in a child under an alarm of alarm_s seconds. Returns its exit code,
+ * or 1000 + the signal that ended it (SIGALRM: it hung).
+ */
+static int run_in_child(int (*fn)(int), int arg, unsigned alarm_s)
+{
+    uint64_t end = now_ms() + (uint64_t)(alarm_s + 10) * 1000u;
+    pid_t pid, r;
+    int st = 0;
+
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_setup(alarm_s);
+        _exit(fn(arg));
+    }
+    while ((r = waitpid(pid, &st, WNOHANG)) == 0 && now_ms() < end)
+        sleep_ms(10);
+    if (r == 0) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+    } else {
+        assert_int_equal(r, pid);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* ---- cases ---- */
+
+/*
+ * A worker killed mid-job: its job fails, the jobs queued behind it run on a
+ * replacement in the same slot, and the pool keeps working.
+ */
+static void test_kill_worker_respawns(void **state)
+{
+    struct pvt_worker_stats w[1];
+    struct pvt_pool_stats st;
+    struct seen s = {0};
+    struct pvt_pool *p;
+    pid_t old, now;
+    int i;
+
+    (void)state;
+    p = pool_new(1, 0);
+    get_stats(p, &st, w);
+    old = w[0].pid;
+    assert_true(old > 0);
+
+    assert_int_equal(submit_one(p, 0, PVT_WL_SLEEP, LONG_MS), 1);
+    for (i = 1; i <= 3; i++)
+        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_SLEEP, 1), 1);
+    assert_int_equal(wait_sleeping(old, 5000), 1);
+    assert_int_equal(kill(old, SIGKILL), 0);
+
+    collect_until(p, &s, 4, GUARD_MS);
+    assert_int_equal(s.got, 4);
+    assert_int_equal(s.stray, 0);
+    assert_int_equal(s.count[0], 1);
+    assert_int_equal(s.status[0], PVT_JOB_FAILED);
+    for (i = 1; i <= 3; i++) {
+        assert_int_equal(s.count[i], 1);
+        assert_int_equal(s.status[i], PVT_JOB_OK);
+        assert_int_equal(s.value[i], 1);
+    }
+
+    wait_slot_ready(p, 0, &st, w);
+    now = w[0].pid;
+    assert_true(now > 0);
+    assert_int_not_equal(now, old);
+    assert_true(gone(old));
+    assert_int_equal(w[0].restarts, 1);
+    assert_int_equal(w[0].last_exit_signal, SIGKILL);
+    assert_int_equal(w[0].last_exit_intended, 0);
+    assert_int_equal(st.deaths, 1);
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(st.live, 1);
+    assert_int_equal(st.submitted, 4);
+    assert_int_equal(st.completed, 4);
+    /* The three OK jobs were run by the replacement, in the same slot. */
+    assert_true(w[0].jobs_done >= 3);
+
+    /* It keeps working. */
+    for (i = 10; i < 20; i++)
+        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_CPU, 1000), 1);
+    collect_until(p, &s, 14, GUARD_MS);
+    assert_int_equal(s.got, 14);
+    for (i = 10; i < 20; i++) {
+        assert_int_equal(s.count[i], 1);
+        assert_int_equal(s.status[i], PVT_JOB_OK);
+        assert_int_equal(s.value[i], pvt_work_expected(PVT_WL_CPU, 1000));
+    }
+    get_stats(p, &st, w);
+    assert_int_equal(w[0].pid, now);
+    assert_int_equal(w[0].restarts, 1);
+    assert_int_equal(st.deaths, 1);
+
+    pool_free();
+    assert_true(gone(old));
+    assert_true(gone(now));
+    expect_no_children();
+}
+
+/* With no_respawn, the slot stays empty: its queue is dropped. */
+static void test_kill_worker_no_respawn(void **state)
+{
+    struct pvt_worker_stats w[1];
+    struct pvt_pool_stats st;
+    struct pvt_result res[4];
+    struct seen s = {0};
+    struct pvt_pool *p;
+    pid_t old;
+    int i;
+
+    (void)state;
+    p = pool_new(1, 1);
+    get_stats(p, &st, w);
+    old = w[0].pid;
+
+    assert_int_equal(submit_one(p, 0, PVT_WL_SLEEP, LONG_MS), 1);
+    for (i = 1; i <= 3; i++)
+        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_SLEEP, 1), 1);
+    assert_int_equal(wait_sleeping(old, 5000), 1);
+    assert_int_equal(kill(old, SIGKILL), 0);
+
+    collect_until(p, &s, 4, GUARD_MS);
+    assert_int_equal(s.got, 4);
+    assert_int_equal(s.stray, 0);
+    assert_int_equal(s.count[0], 1);
+    assert_int_equal(s.status[0], PVT_JOB_FAILED);
+    for (i = 1; i <= 3; i++) {
+        assert_int_equal(s.count[i], 1);
+        assert_int_equal(s.status[i], PVT_JOB_DROPPED);
+    }
+
+    get_stats(p, &st, w);
+    assert_int_equal(st.live, 0);
+    assert_int_equal(st.deaths, 1);
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.dropped, 3);
+    assert_int_equal(w[0].state, PVT_W_EXITED);
+    assert_int_equal(w[0].restarts, 0);
+    assert_int_equal(w[0].last_exit_signal, SIGKILL);
+    assert_int_equal(w[0].last_exit_intended, 0);
+
+    assert_int_equal(submit_one(p, 9, PVT_WL_NOOP, 0), -EHOSTDOWN);
+    assert_int_equal(ops->collect(p, res, 4, 0), -ENOENT);
+    pool_free();
+    assert_true(gone(old));
+    expect_no_children();
+}
+
+/*
+ * The same kill with two workers, aimed at slot 0, run in a child because a
+ * pool that mishandles it blocks for ever. Slot 0's worker is forked first,
+ * so its pidfd is open when slot 1's worker is forked. Returns 0, or the
+ * number of the check that failed.
+ */
+static int kill_slot0_scenario(int no_respawn)
+{
+    struct pvt_pool_cfg cfg = {.workers = 2, .no_respawn = no_respawn};
+    struct pvt_worker_stats w[2];
+    struct pvt_pool_stats st = {.w = w};
+    struct pvt_result res[16];
+    struct pvt_pool *p = NULL;
+    struct pvt_job j;
+    int got = 0, failed = 0, ok = 0, dropped = 0, i, rc;
+    pid_t pid0, pid1;
+    uint64_t end;
+
+    if (ops->create(&cfg, &p) != 0)
+        return 10;
+    ops->stats(p, &st);
+    pid0 = w[0].pid;
+    pid1 = w[1].pid;
+    /* One long job on each worker, then two short ones on each. */
+    for (i = 0; i < 2; i++) {
+        j = (struct pvt_job){.id = (uint64_t)i, .workload = PVT_WL_SLEEP, .arg = LONG2_MS};
+        if (ops->submit(p, &j, 1) != 1)
+            return 11;
+    }
+    for (i = 2; i < 6; i++) {
+        j = (struct pvt_job){.id = (uint64_t)i, .workload = PVT_WL_SLEEP, .arg = 1};
+        if (ops->submit(p, &j, 1) != 1)
+            return 12;
+    }
+    if (wait_sleeping(pid0, 5000) != 1)
+        return 13;
+    kill(pid0, SIGKILL);
+
+    end = now_ms() + GUARD_MS;
+    while (got < 6 && now_ms() < end) {
+        rc = ops->collect(p, res, 16, 100);
+        if (rc < 0)
+            return 14;
+        for (i = 0; i < rc; i++) {
+            failed += res[i].status == PVT_JOB_FAILED;
+            ok += res[i].status == PVT_JOB_OK;
+            dropped += res[i].status == PVT_JOB_DROPPED;
+        }
+        got += rc;
+    }
+    if (got != 6)
+        return 15;
+    if (failed != 1)
+        return 16;
+    /* Slot 0 held one long and two short jobs: respawned, the short ones
+     * run; not respawned, they are dropped. */
+    if (no_respawn ? (dropped != 2 || ok != 3) : ok != 5)
+        return 17;
+    ops->stats(p, &st);
+    if (st.deaths != 1 || w[1].pid != pid1 || w[1].restarts != 0)
+        return 18;
+    if (no_respawn ? st.live != 1 : w[0].restarts != 1)
+        return 19;
+
+    /* The pool keeps working. */
+    for (i = 0; i < 8; i++) {
+        j = (struct pvt_job){.id = 100 + (uint64_t)i, .workload = PVT_WL_CPU, .arg = 1000};
+        if (ops->submit(p, &j, 1) != 1)
+            return 20;
+    }
+    for (got = 0, end = now_ms() + GUARD_MS; got < 8 && now_ms() < end; got += rc) {
+        rc = ops->collect(p, res, 16, 100);
+        if (rc < 0)
+            return 21;
+        for (i = 0; i < rc; i++)
+            if (res[i].status != PVT_JOB_OK || res[i].value != pvt_work_expected(PVT_WL_CPU, 1000))
+                return 22;
+    }
+    if (got != 8)
+        return 23;
+    if (ops->stop(p, 5000) != 0)
+        return 24;
+    ops->destroy(p);
+    if (!gone(pid0) || !gone(pid1))
+        return 25;
+    if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+        return 26;
+    return 0;
+}
+
+static void expect_scenario(int rc, const char *what)
+{
+    if (rc == 1000 + SIGALRM)
+        fail_msg("%s: the pool hung (the child's alarm went off)", what);
+    if (rc != 0)
+        fail_msg("%s: check %d failed (see kill_slot0_scenario)", what, rc);
+}
+
+static void test_kill_slot0_of_two(void **state)
+{
+    (void)state;
+    expect_scenario(run_in_child(kill_slot0_scenario, 0, SCENARIO_ALARM_S), "kill slot 0 of 2");
+}
+
+static void test_kill_slot0_of_two_no_respawn(void **state)
+{
+    (void)state;
+    expect_scenario(run_in_child(kill_slot0_scenario, 1, SCENARIO_ALARM_S),
+                    "kill slot 0 of 2, no_respawn");
+}
+
+/* After destroy, no worker is left: not running, not a zombie. */
+static void test_no_zombie_no_orphan(void **state)
+{
+    struct pvt_worker_stats w[3];
+    struct pvt_pool_stats st;
+    struct seen s = {0};
+    struct pvt_pool *p;
+    pid_t pids[3];
+    int fds, i;
+
+    (void)state;
+    fds = count_fds();
+
+    /* Stopped cleanly, then destroyed. */
+    p = pool_new(3, 0);
+    get_stats(p, &st, w);
+    for (i = 0; i < 3; i++) {
+        pids[i] = w[i].pid;
+        assert_true(pids[i] > 0);
+        assert_int_not_equal(pids[i], getpid());
+    }
+    for (i = 0; i < 30; i++)
+        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_CPU, 1000), 1);
+    collect_until(p, &s, 30, GUARD_MS);
+    assert_int_equal(s.got, 30);
+    assert_int_equal(ops->stop(p, 5000), 0);
+    get_stats(p, &st, w);
+    for (i = 0; i < 3; i++) {
+        assert_int_equal(w[i].state, PVT_W_EXITED);
+        assert_int_equal(w[i].last_exit_intended, 1);
+        assert_int_equal(w[i].last_exit_code, PVT_WEXIT_OK);
+        assert_int_equal(w[i].last_exit_signal, 0);
+    }
+    assert_int_equal(st.deaths, 0);
+    pool_free();
+    for (i = 0; i < 3; i++)
+        if (!gone(pids[i]))
+            fail_msg("worker %d (pid %d) still exists after destroy", i, (int)pids[i]);
+    expect_no_children();
+    expect_fds(fds, "after stop and destroy");
+
+    /* Destroyed with jobs running, without a stop. */
+    p = pool_new(2, 0);
+    get_stats(p, &st, w);
+    pids[0] = w[0].pid;
+    pids[1] = w[1].pid;
+    for (i = 0; i < 10; i++)
+        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_SLEEP, 200), 1);
+    pool_free();
+    for (i = 0; i < 2; i++)
+        if (!gone(pids[i]))
+            fail_msg("worker %d (pid %d) still exists after destroy", i, (int)pids[i]);
+    expect_no_children();
+    expect_fds(fds, "after destroy with jobs running");
+}
+
+/* Each worker is a process of its own, a child of the primary. */
+static void test_workers_are_processes(void **state)
+{
+    struct pvt_worker_stats w[2];
+    struct pvt_pool_stats st;
+    struct pvt_pool *p;
+    char path[64], line[256];
+    int i, ppid;
+    FILE *f;
+
+    (void)state;
+    p = pool_new(2, 0);
+    get_stats(p, &st, w);
+    assert_int_not_equal(w[0].pid, w[1].pid);
+    for (i = 0; i < 2; i++) {
+        assert_int_not_equal(w[i].pid, getpid());
+        snprintf(path, sizeof(path), "/proc/self/task/%d", (int)w[i].pid);
+        assert_int_equal(access(path, F_OK), -1);
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)w[i].pid);
+        f = fopen(path, "r");
+        assert_non_null(f);
+        ppid = -1;
+        while (fgets(line, sizeof(line), f))
+            if (sscanf(line, "PPid: %d", &ppid) == 1)
+                break;
+        fclose(f);
+        assert_int_equal(ppid, getpid());
+    }
+    pool_free();
+}
+
+/*
+ * The primary dies without destroying its pool: its workers die with it.
+ * The test makes itself a child subreaper, so the orphaned workers come to
+ * it and it can see them die (and reap them) rather than trust whatever
+ * process 1 does with zombies.
+ */
+static void test_workers_die_with_primary(void **state)
+{
+    struct pvt_worker_stats w[2];
+    struct pvt_pool_stats st = {.w = w};
+    struct pvt_pool_cfg cfg = {.workers = 2};
+    struct pvt_pool *p = NULL;
+    int fds[2], wst = 0, cst = 0, i, dead, rc;
+    pid_t child, r, pids[2] = {0, 0};
+    char msg[160] = "";
+    uint64_t end;
+    ssize_t n;
+
+    (void)state;
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+    fflush(NULL);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        child_setup(20);
+        close(fds[0]);
+        if (ops->create(&cfg, &p) != 0)
+            _exit(2);
+        ops->stats(p, &st);
+        pids[0] = w[0].pid;
+        pids[1] = w[1].pid;
+        if (write(fds[1], pids, sizeof(pids)) != (ssize_t)sizeof(pids))
+            _exit(3);
+        _exit(0); /* no destroy, no stop */
+    }
+    close(fds[1]);
+    while (waitpid(child, &cst, 0) < 0 && errno == EINTR)
+        ;
+    /* The child has exited, so what it wrote is in the pipe already. */
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    n = read(fds[0], pids, sizeof(pids));
+    close(fds[0]);
+
+    rc = WIFEXITED(cst) ? WEXITSTATUS(cst) : 1000 + WTERMSIG(cst);
+    if (rc != 0 || n != (ssize_t)sizeof(pids) || pids[0] <= 0 || pids[1] <= 0) {
+        prctl(PR_SET_CHILD_SUBREAPER, 0);
+        fail_msg("the primary child failed: status %d, read %zd", rc, n);
+    }
+
+    for (i = 0; i < 2; i++) {
+        end = now_ms() + 5000;
+        dead = 0;
+        do {
+            r = waitpid(pids[i], &wst, WNOHANG);
+            if (r == pids[i])
+                dead = 1; /* reaped here, as its subreaper */
+            else if (r < 0 && errno == ECHILD)
+                dead = gone(pids[i]); /* not ours: someone else reaps it */
+            if (!dead)
+                sleep_ms(5);
+        } while (!dead && now_ms() < end);
+        if (!dead) {
+            kill(pids[i], SIGKILL);
+            waitpid(pids[i], NULL, 0);
+            snprintf(msg, sizeof(msg), "worker %d (pid %d) outlived its primary", i, (int)pids[i]);
+        } else if (r == pids[i] && !(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL)) {
+            snprintf(msg, sizeof(msg), "worker %d ended with status 0x%x, not by SIGKILL", i, wst);
+        }
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    if (msg[0])
+        fail_msg("%s", msg);
+    expect_no_children();
+}
+
+/* A worker that cannot bind fails create, and nothing is left behind. */
+static void test_impossible_plan(void **state)
+{
+    cpu_set_t sets[2], mine;
+    struct pvt_plan plan = {.workers = 1, .bind = 1, .sets = sets};
+    struct pvt_pool_cfg cfg = {.workers = 1, .plan = &plan};
+    struct pvt_pool *p = NULL;
+    int fds, cpu, rc;
+
+    (void)state;
+    fds = count_fds();
+    CPU_ZERO(&sets[0]);
+    CPU_SET(1000, &sets[0]);
+    rc = ops->create(&cfg, &p);
+    if (rc >= 0) {
+        ops->destroy(p);
+        fail_msg("create bound to CPU 1000 returned %d", rc);
+    }
+    expect_no_children();
+    expect_fds(fds, "after a failed create");
+
+    /* Slot 0 can bind, slot 1 cannot: slot 0's worker is taken down too. */
+    assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
+    for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine); cpu++)
+        ;
+    assert_true(cpu < CPU_SETSIZE);
+    CPU_ZERO(&sets[0]);
+    CPU_SET(cpu, &sets[0]);
+    CPU_ZERO(&sets[1]);
+    CPU_SET(1000, &sets[1]);
+    plan.workers = cfg.workers = 2;
+    p = NULL;
+    rc = ops->create(&cfg, &p);
+    if (rc >= 0) {
+        ops->destroy(p);
+        fail_msg("create with slot 1 bound to CPU 1000 returned %d", rc);
+    }
+    expect_no_children();
+    expect_fds(fds, "after a failed create of 2");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_kill_worker_respawns, teardown_pool),
+        cmocka_unit_test_teardown(test_kill_worker_no_respawn, teardown_pool),
+        cmocka_unit_test_teardown(test_kill_slot0_of_two, teardown_pool),
+        cmocka_unit_test_teardown(test_kill_slot0_of_two_no_respawn, teardown_pool),
+        cmocka_unit_test_teardown(test_no_zombie_no_orphan, teardown_pool),
+        cmocka_unit_test_teardown(test_workers_are_processes, teardown_pool),
+        cmocka_unit_test_teardown(test_workers_die_with_primary, teardown_pool),
+        cmocka_unit_test_teardown(test_impossible_plan, teardown_pool),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
