@@ -138,6 +138,8 @@ static void reap(struct pvt_pool *p, int i)
     int status = 0, intended;
     uint64_t done, running;
 
+    if (sl->pid == 0)
+        return; /* a stale event: never waitpid(0), it would take another child */
     while (waitpid(sl->pid, &status, 0) < 0 && errno == EINTR)
         ;
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);

@@ -13,10 +13,14 @@ int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **r
     d->head = calloc((size_t)n, sizeof(*d->head));
     d->live = calloc((size_t)n, sizeof(*d->live));
     d->jobs_done = calloc((size_t)n, sizeof(*d->jobs_done));
-    if (!d->head || !d->live || !d->jobs_done) {
+    d->gone_at = calloc((size_t)n, sizeof(*d->gone_at));
+    d->gone_failed = calloc((size_t)n, sizeof(*d->gone_failed));
+    if (!d->head || !d->live || !d->jobs_done || !d->gone_at || !d->gone_failed) {
         pvt_disp_fini(d);
         return -ENOMEM;
     }
+    for (int i = 0; i < n; i++)
+        d->gone_at[i] = UINT64_MAX;
     return 0;
 }
 
@@ -25,6 +29,10 @@ void pvt_disp_fini(struct pvt_disp *d)
     free(d->head);
     free(d->live);
     free(d->jobs_done);
+    free(d->gone_at);
+    free(d->gone_failed);
+    d->gone_at = NULL;
+    d->gone_failed = NULL;
     d->head = NULL;
     d->live = NULL;
     d->jobs_done = NULL;
@@ -106,18 +114,27 @@ int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
     for (c = 0; c < d->n && got < max; c++) {
         int i = (d->next + c) % d->n;
         struct pvt_ring *r = d->rings[i];
-        uint64_t h = d->head[i];
-        uint64_t done = atomic_load_explicit(&r->done, memory_order_acquire);
+        uint64_t h = d->head[i], gone = d->gone_at[i];
+        /* An abandoned ring's worker may still write `done` (even move it
+         * back) and the running job's value: neither is read past gone. */
+        uint64_t done = gone != UINT64_MAX ? ring_tail(r)
+                                           : atomic_load_explicit(&r->done, memory_order_acquire);
 
         while (h < done && got < max) {
             const struct pvt_slot *s = &r->slots[h & r->mask];
+            int st = s->status;
+
             res[got].id = s->id;
-            res[got].value = s->value;
-            res[got].status = s->status;
+            res[got].value = 0;
+            if (h >= gone)
+                st = h == gone && d->gone_failed[i] ? PVT_JOB_FAILED : PVT_JOB_DROPPED;
+            else
+                res[got].value = s->value;
+            res[got].status = st;
             res[got].worker = i;
-            if (s->status == PVT_JOB_FAILED)
+            if (st == PVT_JOB_FAILED)
                 d->failed++;
-            else if (s->status == PVT_JOB_DROPPED)
+            else if (st == PVT_JOB_DROPPED)
                 d->dropped++;
             got++;
             h++;
@@ -238,6 +255,16 @@ void pvt_disp_fail_next(struct pvt_disp *d, int i, int st)
     s->value = 0;
     atomic_store(&r->running, done + 1);
     atomic_store(&r->done, done + 1);
+}
+
+void pvt_disp_abandon(struct pvt_disp *d, int i)
+{
+    struct pvt_ring *r = d->rings[i];
+    uint64_t done = atomic_load(&r->done);
+
+    d->live[i] = 0;
+    d->gone_at[i] = done;
+    d->gone_failed[i] = done < ring_tail(r) && atomic_load(&r->running) == done + 1;
 }
 
 void pvt_disp_drop_queued(struct pvt_disp *d, int i)

@@ -27,6 +27,9 @@ struct pvt_disp {
     uint64_t *head;        /* per ring: results collected */
     unsigned char *live;   /* per ring: may take jobs */
     uint64_t *jobs_done;   /* per ring: results handed out */
+    uint64_t *gone_at;     /* per ring: UINT64_MAX, or where an abandoned ring's
+                            * made-up results start (pvt_disp_abandon) */
+    unsigned char *gone_failed; /* per ring: the job at gone_at is reported failed */
     int next;              /* the ring collect starts at, rotated for fairness */
     int stopping;          /* submit refuses jobs */
     uint64_t submitted, completed, failed, dropped;
@@ -76,6 +79,15 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
  * will never run (PVT_JOB_DROPPED). Only while no worker serves the ring.
  */
 void pvt_disp_fail_next(struct pvt_disp *d, int i, int st);
+
+/*
+ * Give up on ring i while its worker may still be running its current job
+ * (a thread stuck past a forced stop). The ring is never written again by the
+ * driver: from its `done` on, drain makes up the results from the slots' ids,
+ * the running job PVT_JOB_FAILED and the rest PVT_JOB_DROPPED, and ignores
+ * whatever the worker still writes.
+ */
+void pvt_disp_abandon(struct pvt_disp *d, int i);
 
 /* Fail every job still queued on ring i (its worker is gone for good). */
 void pvt_disp_drop_queued(struct pvt_disp *d, int i);

@@ -1,8 +1,10 @@
 /*
  * test_proc.c: what only the process backend does: a worker killed mid-job
- * is reaped, its job failed and its slot refilled; with no_respawn its queue
- * is dropped; workers leave no zombie and no orphan, and die with the primary;
- * a worker that cannot bind fails create and leaves nothing behind.
+ * is reaped, its job failed and its slot refilled (also in slot 0 of two, and
+ * while the application has forked a child of its own, which holds copies of
+ * the pool's pidfds); with no_respawn its queue is dropped; workers leave no
+ * zombie, no orphan and no open descriptor, and die with the primary; a worker
+ * that cannot bind fails create and leaves nothing behind.
  *
  * Some cases fork a child of their own (a primary that dies, or a scenario
  * that might hang the pool). Following STYLE.md, such a child never calls
@@ -487,12 +489,90 @@ static int kill_slot0_scenario(int no_respawn)
     return 0;
 }
 
+/*
+ * The same kill while the application has a child of its own that it forked
+ * after the pool was made (a helper, or system() between its fork and exec):
+ * that child holds copies of every descriptor the primary had, the pool's
+ * pidfds included. Returns 0 or the number of the check that failed.
+ */
+static int kill_with_bystander_scenario(int unused)
+{
+    struct pvt_pool_cfg cfg = {.workers = 1};
+    struct pvt_worker_stats w[1];
+    struct pvt_pool_stats st = {.w = w};
+    struct pvt_result res[8];
+    struct pvt_pool *p = NULL;
+    struct pvt_job j;
+    int got = 0, ok = 0, failed = 0, i, rc;
+    pid_t pid0, bystander;
+    uint64_t end;
+
+    (void)unused;
+    if (ops->create(&cfg, &p) != 0)
+        return 30;
+    ops->stats(p, &st);
+    pid0 = w[0].pid;
+    bystander = fork();
+    if (bystander < 0)
+        return 31;
+    if (bystander == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        for (;;)
+            pause();
+    }
+    for (i = 0; i < 3; i++) {
+        j = (struct pvt_job){
+            .id = (uint64_t)i, .workload = PVT_WL_SLEEP, .arg = i == 0 ? LONG2_MS : 1};
+        if (ops->submit(p, &j, 1) != 1)
+            return 32;
+    }
+    if (wait_sleeping(pid0, 5000) != 1)
+        return 33;
+    kill(pid0, SIGKILL);
+    for (end = now_ms() + GUARD_MS; got < 3 && now_ms() < end; got += rc) {
+        rc = ops->collect(p, res, 8, 100);
+        if (rc < 0)
+            return 34;
+        for (i = 0; i < rc; i++) {
+            ok += res[i].status == PVT_JOB_OK;
+            failed += res[i].status == PVT_JOB_FAILED;
+        }
+    }
+    if (got != 3 || failed != 1 || ok != 2)
+        return 35;
+    /* The replacement takes new work, and collect supervises it quietly. */
+    for (i = 10; i < 14; i++) {
+        j = (struct pvt_job){.id = (uint64_t)i, .workload = PVT_WL_CPU, .arg = 1000};
+        if (ops->submit(p, &j, 1) != 1)
+            return 36;
+    }
+    for (got = 0, end = now_ms() + GUARD_MS; got < 4 && now_ms() < end; got += rc) {
+        rc = ops->collect(p, res, 8, 100);
+        if (rc < 0)
+            return 37;
+    }
+    if (got != 4)
+        return 38;
+    ops->stats(p, &st);
+    if (st.deaths != 1 || w[0].restarts != 1 || w[0].state != PVT_W_READY)
+        return 39;
+    kill(bystander, SIGKILL);
+    while (waitpid(bystander, NULL, 0) < 0 && errno == EINTR)
+        ;
+    if (ops->stop(p, 5000) != 0)
+        return 40;
+    ops->destroy(p);
+    if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+        return 41;
+    return 0;
+}
+
 static void expect_scenario(int rc, const char *what)
 {
     if (rc == 1000 + SIGALRM)
         fail_msg("%s: the pool hung (the child's alarm went off)", what);
     if (rc != 0)
-        fail_msg("%s: check %d failed (see kill_slot0_scenario)", what, rc);
+        fail_msg("%s: check %d failed (see the scenario's returns)", what, rc);
 }
 
 static void test_kill_slot0_of_two(void **state)
@@ -506,6 +586,13 @@ static void test_kill_slot0_of_two_no_respawn(void **state)
     (void)state;
     expect_scenario(run_in_child(kill_slot0_scenario, 1, SCENARIO_ALARM_S),
                     "kill slot 0 of 2, no_respawn");
+}
+
+static void test_kill_with_forked_bystander(void **state)
+{
+    (void)state;
+    expect_scenario(run_in_child(kill_with_bystander_scenario, 0, SCENARIO_ALARM_S),
+                    "kill with a forked bystander");
 }
 
 /* After destroy, no worker is left: not running, not a zombie. */
@@ -719,6 +806,7 @@ int main(void)
         cmocka_unit_test_teardown(test_kill_worker_no_respawn, teardown_pool),
         cmocka_unit_test_teardown(test_kill_slot0_of_two, teardown_pool),
         cmocka_unit_test_teardown(test_kill_slot0_of_two_no_respawn, teardown_pool),
+        cmocka_unit_test_teardown(test_kill_with_forked_bystander, teardown_pool),
         cmocka_unit_test_teardown(test_no_zombie_no_orphan, teardown_pool),
         cmocka_unit_test_teardown(test_workers_are_processes, teardown_pool),
         cmocka_unit_test_teardown(test_workers_die_with_primary, teardown_pool),

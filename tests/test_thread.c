@@ -1,7 +1,10 @@
 /*
  * test_thread.c: what only the thread backend does: its workers are threads
  * of the calling process (one address space, distinct thread ids), two pools
- * live side by side with no shared state, and a stop joins every thread.
+ * live side by side with no shared state, and a stop joins every thread. A
+ * forced stop accounts for every job, also when a thread is left stuck in a
+ * job past the grace stop gives it, and when that thread later finishes the
+ * job and exits on its own before the results are collected.
  *
  * Only the test thread calls cmocka; the workers are observed through stats
  * and /proc/self. Waits are bounded and no case asserts how long anything
@@ -27,6 +30,9 @@
 #define GUARD_MS  20000
 #define MAX_IDS   256
 #define MAX_POOLS 2
+/* A job longer than the second that stop grants a thread after its
+ * deadline (pvt.h), with room to spare: its thread is left stuck. */
+#define STUCK_MS 1500
 
 static const struct pvt_pool_ops *const ops = &pvt_thread_ops;
 
@@ -394,6 +400,91 @@ static void test_forced_stop_short_jobs(void **state)
     free(b);
 }
 
+static int task_exists(pid_t tid)
+{
+    char path[64];
+
+    snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+    return access(path, F_OK) == 0;
+}
+
+/* Wait (bounded) until thread tid of this process has exited. */
+static void wait_thread_gone(pid_t tid)
+{
+    uint64_t end = now_ms() + GUARD_MS;
+    struct timespec ms = {.tv_nsec = 5000000};
+
+    while (task_exists(tid) && now_ms() < end)
+        nanosleep(&ms, NULL);
+    if (task_exists(tid))
+        fail_msg("thread %d never exited", (int)tid);
+}
+
+/*
+ * A forced stop leaves a thread stuck in a long job: that job is reported
+ * FAILED and the queue behind it DROPPED (pvt.h), whether the results are
+ * collected at once or only after the stuck thread has finished its job and
+ * exited on its own.
+ */
+static void forced_stop_stuck(int collect_late)
+{
+    struct batch *b = malloc(sizeof(*b));
+    struct pvt_worker_stats w[1];
+    struct pvt_pool_stats st;
+    struct pvt_result res[4];
+    struct pvt_pool *p;
+    uint64_t end;
+    pid_t tid;
+    int i;
+
+    assert_non_null(b);
+    p = pool_new(1, 0);
+    get_stats(p, &st, w);
+    tid = w[0].pid;
+    batch_init(b, 1);
+    batch_add(b, PVT_WL_SLEEP, STUCK_MS);
+    for (i = 0; i < 5; i++)
+        batch_add(b, PVT_WL_SLEEP, 1);
+    submit_range(p, b, 0, b->n);
+    assert_int_equal(ops->stop(p, 1), -ETIMEDOUT);
+    assert_true(task_exists(tid)); /* still in its job: stuck */
+    if (collect_late)
+        wait_thread_gone(tid);
+
+    end = now_ms() + 3000;
+    while (b->got < b->n && now_ms() < end)
+        if (collect_some(p, b, 100) < 0)
+            break;
+    for (i = 0; i < b->n; i++)
+        if (b->count[i] != 1)
+            fail_msg("%s: job %d came back %d times (%d of %d results, collect rc %d)",
+                     collect_late ? "collected late" : "collected at once", i, b->count[i], b->got,
+                     b->n, b->rc);
+    assert_int_equal(b->status[0], PVT_JOB_FAILED);
+    for (i = 1; i < b->n; i++)
+        assert_int_equal(b->status[i], PVT_JOB_DROPPED);
+    assert_int_equal(ops->collect(p, res, 4, 0), -ENOENT);
+    get_stats(p, &st, NULL);
+    assert_int_equal(st.failed, 1);
+    assert_int_equal(st.dropped, 5);
+    /* Leave nothing running behind this case. */
+    wait_thread_gone(tid);
+    pool_free(p);
+    free(b);
+}
+
+static void test_forced_stop_stuck_collect_at_once(void **state)
+{
+    (void)state;
+    forced_stop_stuck(0);
+}
+
+static void test_forced_stop_stuck_collect_late(void **state)
+{
+    (void)state;
+    forced_stop_stuck(1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +492,8 @@ int main(void)
         cmocka_unit_test_teardown(test_workers_are_threads, teardown_pools),
         cmocka_unit_test_teardown(test_stop_drains, teardown_pools),
         cmocka_unit_test_teardown(test_forced_stop_short_jobs, teardown_pools),
+        cmocka_unit_test_teardown(test_forced_stop_stuck_collect_at_once, teardown_pools),
+        cmocka_unit_test_teardown(test_forced_stop_stuck_collect_late, teardown_pools),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

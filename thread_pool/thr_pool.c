@@ -230,11 +230,11 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     }
     /* Jobs left in a queue never ran; a stuck thread's job failed. */
     for (i = 0; i < p->n && p->d.live; i++) {
-        struct pvt_ring *r = p->g.rings[i];
         p->d.live[i] = 0;
-        if (p->w[i].stuck && atomic_load(&r->running) == atomic_load(&r->done) + 1)
-            pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
-        pvt_disp_drop_queued(&p->d, i);
+        if (p->w[i].stuck)
+            pvt_disp_abandon(&p->d, i); /* it may still write its ring */
+        else
+            pvt_disp_drop_queued(&p->d, i);
     }
     return forced ? -ETIMEDOUT : 0;
 }
@@ -247,6 +247,8 @@ static void thr_destroy(struct pvt_pool *p)
     pvt_disp_fini(&p->d);
     if (!p->leak_region)
         pvt_region_unmap(&p->g);
+    else
+        free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
     free(p->w);
     free(p->sets);
     free(p);
