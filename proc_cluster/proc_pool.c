@@ -286,6 +286,7 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->stopped = 1;
     p->stopping = 1;
     p->d.stopping = 1;
+    pvt_disp_flush(&p->d); /* queued work runs before the workers exit */
     for (i = 0; i < p->n; i++) {
         if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
             atomic_store(&p->g.rings[i]->info.state, PVT_W_STOPPING);

@@ -14,13 +14,18 @@ int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **r
     d->live = calloc((size_t)n, sizeof(*d->live));
     d->jobs_done = calloc((size_t)n, sizeof(*d->jobs_done));
     d->gone_at = calloc((size_t)n, sizeof(*d->gone_at));
+    d->busy_since = calloc((size_t)n, sizeof(*d->busy_since));
+    d->bl_cap = (uint64_t)depth * (uint64_t)n;
+    d->bl = malloc(d->bl_cap * sizeof(*d->bl));
     d->gone_failed = calloc((size_t)n, sizeof(*d->gone_failed));
-    if (!d->head || !d->live || !d->jobs_done || !d->gone_at || !d->gone_failed) {
+    if (!d->head || !d->live || !d->jobs_done || !d->gone_at || !d->gone_failed ||
+        !d->busy_since || !d->bl) {
         pvt_disp_fini(d);
         return -ENOMEM;
     }
     for (int i = 0; i < n; i++)
         d->gone_at[i] = UINT64_MAX;
+    d->window = depth < PVT_DISP_START_WINDOW ? depth : PVT_DISP_START_WINDOW;
     return 0;
 }
 
@@ -31,6 +36,10 @@ void pvt_disp_fini(struct pvt_disp *d)
     free(d->jobs_done);
     free(d->gone_at);
     free(d->gone_failed);
+    free(d->busy_since);
+    free(d->bl);
+    d->busy_since = NULL;
+    d->bl = NULL;
     d->gone_at = NULL;
     d->gone_failed = NULL;
     d->head = NULL;
@@ -60,55 +69,132 @@ static int push(struct pvt_disp *d, int i, const struct pvt_job *jobs, int m)
     }
     atomic_store_explicit(&r->tail, t + (uint64_t)m, memory_order_release);
     pvt_ring_notify(r);
+    if (d->busy_since[i] == 0)
+        d->busy_since[i] = pvt_now_ns();
     return m;
+}
+
+static uint64_t ring_out(const struct pvt_disp *d, int i)
+{
+    return ring_tail(d->rings[i]) - d->head[i];
+}
+
+static int live_count(const struct pvt_disp *d)
+{
+    int i, live = 0;
+
+    for (i = 0; i < d->n; i++)
+        live += d->live[i];
+    return live;
+}
+
+/*
+ * Push up to n jobs into the live rings, filling them towards a common level
+ * no higher than cap, so each worker ends with the same amount outstanding
+ * and the least loaded gets the most. Returns how many were pushed.
+ */
+static int fill(struct pvt_disp *d, const struct pvt_job *jobs, int n, uint64_t cap)
+{
+    uint64_t total = 0, level, out, m;
+    int i, c, live = 0, k = 0;
+
+    for (i = 0; i < d->n; i++) {
+        if (d->live[i]) {
+            live++;
+            total += ring_out(d, i);
+        }
+    }
+    if (live == 0)
+        return 0;
+    level = (total + (uint64_t)n + (uint64_t)live - 1) / (uint64_t)live;
+    if (level > cap)
+        level = cap;
+    for (c = 0; c < d->n && k < n; c++) {
+        i = (d->next + c) % d->n;
+        if (!d->live[i])
+            continue;
+        out = ring_out(d, i);
+        if (out >= level)
+            continue;
+        m = level - out;
+        if (m > (uint64_t)(n - k))
+            m = (uint64_t)(n - k);
+        k += push(d, i, jobs + k, (int)m);
+    }
+    return k;
+}
+
+/* Move backlog jobs into the rings, up to cap per ring, in order. */
+static void refill(struct pvt_disp *d, uint64_t cap)
+{
+    while (d->bl_tail > d->bl_head) {
+        uint64_t at = d->bl_head % d->bl_cap;
+        uint64_t len = d->bl_tail - d->bl_head;
+        int m;
+
+        if (len > d->bl_cap - at)
+            len = d->bl_cap - at;
+        if (len > INT32_MAX)
+            len = INT32_MAX;
+        m = fill(d, d->bl + at, (int)len, cap);
+        d->bl_head += (uint64_t)m;
+        if ((uint64_t)m < len)
+            break;
+    }
 }
 
 int pvt_disp_submit(struct pvt_disp *d, const struct pvt_job *jobs, int n)
 {
-    uint64_t total = 0, level, out;
-    int i, c, live = 0, k = 0, start;
+    uint64_t cap, out;
+    int live, k, pushed = 0;
 
     if (d->stopping)
         return -ESHUTDOWN;
     if (n <= 0)
         return -EINVAL;
-    for (i = 0; i < d->n; i++) {
-        if (d->live[i]) {
-            live++;
-            total += ring_tail(d->rings[i]) - d->head[i];
-        }
-    }
+    live = live_count(d);
     if (live == 0)
         return -EHOSTDOWN;
 
-    /*
-     * Fill the live rings towards a common level, so each worker ends with
-     * the same amount outstanding; the least loaded gets the most.
-     */
-    level = (total + (uint64_t)n + (uint64_t)live - 1) / (uint64_t)live;
-    if (level > d->depth)
-        level = d->depth;
-    start = d->next;
-    for (c = 0; c < d->n && k < n; c++) {
-        i = (start + c) % d->n;
-        if (!d->live[i])
-            continue;
-        out = ring_tail(d->rings[i]) - d->head[i];
-        if (out >= level)
-            continue;
-        uint64_t m = level - out;
-        if (m > (uint64_t)(n - k))
-            m = (uint64_t)(n - k);
-        k += push(d, i, jobs + k, (int)m);
-    }
-    if (k == 0)
+    /* Room: depth jobs per live worker, queued in its ring or the backlog. */
+    cap = (uint64_t)d->depth * (uint64_t)live;
+    out = pvt_disp_outstanding(d);
+    if (out >= cap)
         return -EAGAIN;
+    k = (uint64_t)n < cap - out ? n : (int)(cap - out);
+
+    /* Straight into the rings while nothing waits before these jobs. */
+    if (d->bl_tail == d->bl_head)
+        pushed = fill(d, jobs, k, d->window);
+    for (; pushed < k; pushed++)
+        d->bl[d->bl_tail++ % d->bl_cap] = jobs[pushed];
     d->submitted += (uint64_t)k;
     return k;
 }
 
+void pvt_disp_flush(struct pvt_disp *d)
+{
+    refill(d, d->depth);
+}
+
+/* A ring that was busy since `since` finished n jobs by now: learn from it,
+ * and size the window to hold twice the slack's worth of such jobs. */
+static void learn(struct pvt_disp *d, uint64_t since, uint64_t now, uint64_t n)
+{
+    double sample = (double)(now - since) / (double)n, w;
+
+    d->job_ns = d->job_ns > 0 ? d->job_ns + (sample - d->job_ns) / 8 : sample;
+    w = 2 * PVT_DISP_SLACK_NS / d->job_ns;
+    if (w > d->depth)
+        w = d->depth;
+    if (w < PVT_DISP_MIN_WINDOW)
+        w = PVT_DISP_MIN_WINDOW;
+    d->window = (uint32_t)w < d->depth ? (uint32_t)w : d->depth;
+}
+
 int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
 {
+    uint64_t now = 0;
     int got = 0, c;
 
     for (c = 0; c < d->n && got < max; c++) {
@@ -139,8 +225,20 @@ int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
             got++;
             h++;
         }
+        if (h > d->head[i] && h == done && gone == UINT64_MAX && d->busy_since[i]) {
+            if (!now)
+                now = pvt_now_ns();
+            learn(d, d->busy_since[i], now, h - d->head[i]);
+            d->busy_since[i] = ring_tail(r) > done ? now : 0;
+        }
         d->jobs_done[i] += h - d->head[i];
         d->head[i] = h;
+    }
+    /* With no worker left to run them, backlog jobs are dropped. */
+    while (got < max && d->bl_tail > d->bl_head && live_count(d) == 0) {
+        const struct pvt_job *j = &d->bl[d->bl_head++ % d->bl_cap];
+        res[got++] = (struct pvt_result){.id = j->id, .status = PVT_JOB_DROPPED, .worker = -1};
+        d->dropped++;
     }
     d->next = d->n > 0 ? (d->next + 1) % d->n : 0;
     d->completed += (uint64_t)got;
@@ -154,24 +252,24 @@ uint64_t pvt_disp_outstanding(const struct pvt_disp *d)
 
     for (i = 0; i < d->n; i++)
         total += ring_tail(d->rings[i]) - d->head[i];
-    return total;
+    return total + (d->bl_tail - d->bl_head);
 }
 
-/* 1 if a live worker is down to half a queue or less: worth refilling now. */
+/* 1 if a live worker is down to half a window or less: worth refilling now. */
 static int wants_refill(const struct pvt_disp *d)
 {
     int i;
 
     for (i = 0; i < d->n; i++)
-        if (d->live[i] && ring_tail(d->rings[i]) - d->head[i] <= d->depth / 2)
+        if (d->live[i] && ring_tail(d->rings[i]) - d->head[i] <= d->window / 2)
             return 1;
     return 0;
 }
 
 /*
  * Before sleeping, tell each ring when its results are worth a wake-up: a
- * queue deeper than half its depth when it is back to half (time to refill),
- * a shallower one when half of what it holds is done.
+ * ring holding more than half a window when it is back to half (time to
+ * refill), a shallower one when half of what it holds is done.
  */
 static void set_wake_points(struct pvt_disp *d)
 {
@@ -181,8 +279,8 @@ static void set_wake_points(struct pvt_disp *d)
         struct pvt_ring *r = d->rings[i];
         uint64_t t = ring_tail(r), h = d->head[i], at;
 
-        if (t - h > d->depth / 2)
-            at = t - d->depth / 2;
+        if (t - h > d->window / 2)
+            at = t - d->window / 2;
         else
             at = h + (t - h + 1) / 2;
         atomic_store_explicit(&r->wake_at, at, memory_order_relaxed);
@@ -213,11 +311,12 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
 
     for (;;) {
         got += pvt_disp_drain(d, res + got, max - got);
+        refill(d, d->window);
         if (got == max)
             return got;
         if (pvt_disp_outstanding(d) == 0)
             return got > 0 ? got : -ENOENT;
-        if (got > 0 && wants_refill(d))
+        if (got > 0 && d->bl_tail == d->bl_head && wants_refill(d))
             return got;
         left = remaining_ms(deadline);
         if (left == 0)
@@ -230,7 +329,9 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
         rc = pvt_disp_drain(d, res + got, max - got);
         if (rc > 0) {
             got += rc;
-            if (got == max || wants_refill(d) || pvt_disp_outstanding(d) == 0) {
+            refill(d, d->window);
+            if (got == max || (d->bl_tail == d->bl_head && wants_refill(d)) ||
+                pvt_disp_outstanding(d) == 0) {
                 atomic_store(&d->waker->waiting, 0);
                 return got;
             }

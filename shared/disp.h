@@ -10,14 +10,35 @@
  *
  * How a backend waits differs (the proc backend also watches its workers'
  * pidfds), so pvt_disp_collect takes the wait as a callback. While a waiting
- * driver holds results but every worker still has more than half a queue of
+ * driver holds results but every worker still has more than half a window of
  * work, it keeps sleeping: the workers wake it when one runs down to half,
- * and one wake-up then moves a whole half-queue of jobs.
+ * and one wake-up then moves a whole half-window of jobs.
+ *
+ * The window. Per-worker queues cannot rebalance: a job queued behind a slow
+ * worker waits for it even when another worker is idle. So a ring is filled
+ * with only about PVT_DISP_SLACK_NS of work, measured, not with its whole
+ * depth: the driver times how long each ring stays busy per job (an EWMA over
+ * all rings) and sets the window to twice the slack's worth of jobs, within
+ * [PVT_DISP_MIN_WINDOW, depth]. No-op jobs get thousands per refill; 300 us
+ * jobs get a handful, so a worker that runs ahead soon gets the next ones.
+ * A sample that includes time a worker sat idle only overestimates the job
+ * time, which shrinks the window: safe, and corrected by the next samples.
+ *
+ * The backlog. The window is not the pool's capacity: submit still accepts
+ * `depth` jobs per live worker. Jobs beyond the rings' windows wait, in order,
+ * in a backlog the driver owns, and every drain tops the rings up from it.
+ * Stop first flushes the backlog into the rings (up to their depth), so a
+ * graceful stop still runs everything queued; with no live worker left,
+ * backlog jobs come back PVT_JOB_DROPPED.
  */
 #ifndef PVT_DISP_H
 #define PVT_DISP_H
 
 #include "ring.h"
+
+#define PVT_DISP_SLACK_NS 1000000.0 /* work a ring holds beyond a refill's wait */
+#define PVT_DISP_MIN_WINDOW 4u
+#define PVT_DISP_START_WINDOW 64u  /* until the first measurement */
 
 struct pvt_disp {
     int n;
@@ -30,6 +51,11 @@ struct pvt_disp {
     uint64_t *gone_at;     /* per ring: UINT64_MAX, or where an abandoned ring's
                             * made-up results start (pvt_disp_abandon) */
     unsigned char *gone_failed; /* per ring: the job at gone_at is reported failed */
+    uint64_t *busy_since;  /* per ring: when it last became busy, 0 when idle */
+    struct pvt_job *bl;    /* the backlog: accepted jobs beyond the rings' windows */
+    uint64_t bl_cap, bl_head, bl_tail;
+    uint32_t window;       /* jobs a ring is filled to (see above) */
+    double job_ns;         /* EWMA of busy time per job, 0 until measured */
     int next;              /* the ring collect starts at, rotated for fairness */
     int stopping;          /* submit refuses jobs */
     uint64_t submitted, completed, failed, dropped;
@@ -43,10 +69,13 @@ void pvt_disp_fini(struct pvt_disp *d);
 /* As ops->submit: count queued, -EAGAIN, -ESHUTDOWN, -EHOSTDOWN. */
 int pvt_disp_submit(struct pvt_disp *d, const struct pvt_job *jobs, int n);
 
+/* Move the whole backlog into the rings, ignoring the window: before stop. */
+void pvt_disp_flush(struct pvt_disp *d);
+
 /* Copy up to max finished results without waiting. Returns the count. */
 int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max);
 
-/* Jobs submitted and not yet collected, over all rings. */
+/* Jobs submitted and not yet collected, in the rings and the backlog. */
 uint64_t pvt_disp_outstanding(const struct pvt_disp *d);
 
 /*

@@ -46,7 +46,7 @@ struct pvt_result {
     uint64_t id;    /* the job's id */
     uint64_t value; /* the workload's result (PVT_JOB_OK only) */
     int32_t status; /* enum pvt_job_status */
-    int32_t worker; /* the slot that ran it (or held it) */
+    int32_t worker; /* the slot that ran it (or held it); -1 if it never reached one */
 };
 
 /*
