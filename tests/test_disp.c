@@ -42,23 +42,24 @@ static void test_capacity_is_depth(void **state)
 
 /*
  * Jobs come back once each, in submission order, through ring and backlog.
- * 1 ms jobs keep the measured window at its floor of 4 (twice the 1 ms slack
- * holds 2), so the ring never holds more than 4.
+ * Jobs as long as the slack keep the measured window at its floor of 4
+ * (twice the slack holds 2 of them), so the ring never holds more than 4.
  */
 static void test_backlog_order(void **state)
 {
     struct harness *h = *state;
-    struct pvt_job jobs[60];
-    struct pvt_result res[60];
+    struct pvt_job jobs[30];
+    struct pvt_result res[30];
+    uint64_t ms = (uint64_t)(PVT_DISP_SLACK_NS / 1e6);
     int k, sent = 0;
 
     h_open(h, 1, 64);
     h->d.window = 4;
-    make_jobs(jobs, 60, 1000, PVT_WL_SLEEP, 1);
+    make_jobs(jobs, 30, 1000, PVT_WL_SLEEP, ms);
     h_start(h, 0);
-    for (k = 0; k < 60;) {
-        while (sent < 60) {
-            int n = pvt_disp_submit(&h->d, jobs + sent, 60 - sent);
+    for (k = 0; k < 30;) {
+        while (sent < 30) {
+            int n = pvt_disp_submit(&h->d, jobs + sent, 30 - sent);
             if (n == -EAGAIN)
                 break;
             assert_true(n > 0);
@@ -66,12 +67,12 @@ static void test_backlog_order(void **state)
         }
         assert_int_equal(h->d.window, 4);
         assert_true(tail_of(h, 0) - h->d.head[0] <= 4);
-        k += collect_live(h, res + k, 60 - k);
+        k += collect_live(h, res + k, 30 - k);
     }
-    for (k = 0; k < 60; k++) {
+    for (k = 0; k < 30; k++) {
         assert_int_equal(res[k].id, 1000 + (uint64_t)k);
         assert_int_equal(res[k].status, PVT_JOB_OK);
-        assert_int_equal(res[k].value, 1);
+        assert_int_equal(res[k].value, ms);
     }
     assert_int_equal(backlog_of(h), 0);
     assert_int_equal(pvt_disp_collect(&h->d, res, 1, 0, wait_cb, h), -ENOENT);
@@ -168,12 +169,12 @@ static void test_window_learns(void **state)
 
     h_open(h, 1, 256);
     assert_int_equal(h->d.window, PVT_DISP_START_WINDOW);
-    make_jobs(jobs, 8, 0, PVT_WL_SLEEP, 5);
+    make_jobs(jobs, 8, 0, PVT_WL_SLEEP, (uint64_t)(PVT_DISP_SLACK_NS / 1e6));
     h_start(h, 0);
     assert_int_equal(pvt_disp_submit(&h->d, jobs, 8), 8);
     collect_n(h, res, 8);
-    /* 5 ms jobs: fewer than two fit in twice the 1 ms slack. */
-    assert_true(h->d.job_ns >= 5e6);
+    /* Jobs as long as the slack: two fit in the window, below its floor. */
+    assert_true(h->d.job_ns >= PVT_DISP_SLACK_NS);
     assert_int_equal(h->d.window, PVT_DISP_MIN_WINDOW);
     h_stop_join(h, 0, 1);
 }
