@@ -377,9 +377,10 @@ static void print_verdicts(struct run *r)
             if (o->wl != s->wl || o->arg != s->arg || o->workers != s->workers)
                 continue;
             if (strcmp(o->backend, "glib") == 0 && strcmp(s->backend, "glib") != 0)
-                printf("%s, %ld workers: %s runs %.1fx the jobs/s of GLib's GThreadPool "
+                printf("%s, %ld worker%s: %s runs %.1fx the jobs/s of GLib's GThreadPool "
                        "(median %.3g vs %.3g)\n",
-                       wl, s->workers, s->backend, s->median / o->median, s->median, o->median);
+                       wl, s->workers, s->workers == 1 ? "" : "s", s->backend,
+                       s->median / o->median, s->median, o->median);
         }
         for (j = 0; j < r->nsum; j++) {
             const struct summary *o = &r->sum[j];
