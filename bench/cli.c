@@ -5,15 +5,20 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+static void vreport(const char *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "pvt %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void pvt_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "pvt %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     exit(PVT_EXIT_USAGE);
 }
 
@@ -21,11 +26,9 @@ void pvt_err(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "pvt %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport(cmd, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int pvt_cli_tty(void)

@@ -149,68 +149,18 @@ static json_t *cpu_model(void)
     return v ? v : jstr("unknown");
 }
 
-/*
- * A CPU set as ranges ("0-3,8,10-11") into buf. Returns the length snprintf
- * would have written, so a caller can size its buffer with (NULL, 0).
- */
-static size_t format_cpus(const cpu_set_t *set, size_t setsize, char *buf, size_t len)
-{
-    size_t ncpu = setsize * 8, pos = 0;
-    int n;
-
-    if (len > 0)
-        buf[0] = '\0';
-    for (size_t i = 0; i < ncpu; i++) {
-        size_t j = i;
-        if (!CPU_ISSET_S(i, setsize, set))
-            continue;
-        while (j + 1 < ncpu && CPU_ISSET_S(j + 1, setsize, set))
-            j++;
-        if (j == i)
-            n = snprintf(pos < len ? buf + pos : NULL, pos < len ? len - pos : 0, "%s%zu",
-                         pos ? "," : "", i);
-        else
-            n = snprintf(pos < len ? buf + pos : NULL, pos < len ? len - pos : 0, "%s%zu-%zu",
-                         pos ? "," : "", i, j);
-        if (n > 0)
-            pos += (size_t)n;
-        i = j;
-    }
-    return pos;
-}
-
-/* The CPUs this process may run on, as ranges; JSON null if it cannot tell. */
+/* The CPUs this process may run on, as ranges; JSON null if it cannot tell
+ * (pvt's plans hold cpu_set_t, so a mask beyond CPU_SETSIZE is such a case). */
 static json_t *allowed_cpus(void)
 {
-    json_t *v = NULL;
+    cpu_set_t set;
+    char buf[4096];
 
-    /* The kernel's mask may be larger than cpu_set_t: grow until it fits. */
-    for (int ncpu = CPU_SETSIZE; ncpu <= (1 << 20); ncpu *= 2) {
-        size_t size = CPU_ALLOC_SIZE(ncpu), len;
-        cpu_set_t *set = CPU_ALLOC(ncpu);
-        char *buf;
-        int err;
-
-        if (!set)
-            return NULL;
-        if (sched_getaffinity(0, size, set) < 0) {
-            err = errno;
-            CPU_FREE(set);
-            if (err == EINVAL)
-                continue;
-            return json_null();
-        }
-        len = format_cpus(set, size, NULL, 0) + 1;
-        buf = malloc(len);
-        if (buf) {
-            format_cpus(set, size, buf, len);
-            v = jstr(buf);
-            free(buf);
-        }
-        CPU_FREE(set);
-        return v;
-    }
-    return json_null();
+    if (pvt_place_get_self(&set) < 0)
+        return json_null();
+    if ((size_t)pvt_cpuset_format(&set, buf, sizeof(buf)) >= sizeof(buf))
+        return json_null();
+    return jstr(buf);
 }
 
 /* "vendor product" from DMI, either alone if the other is missing, or null. */
