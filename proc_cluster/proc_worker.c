@@ -9,7 +9,9 @@
  * primary runs twice.
  *
  * It dies with the primary: PR_SET_PDEATHSIG, then a check of getppid() for
- * the case where the primary died before the prctl took effect.
+ * the case where the primary died before the prctl took effect. The signal
+ * follows the *thread* that forked, not its process, which is one more reason
+ * a pool must be driven, and destroyed, by the thread that created it (pvt.h).
  */
 #include <signal.h>
 #include <sys/prctl.h>

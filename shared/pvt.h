@@ -3,8 +3,9 @@
  *
  * A pool is N workers, each in a numbered slot with its own CPU set. The
  * thread that creates a pool drives it: it submits jobs, collects results,
- * reads stats and stops it. Pools are not shared between driving threads;
- * two pools in one process are independent (no global state).
+ * reads stats and stops it, and it must outlive the pool (a proc worker is
+ * killed when the thread that forked it exits). Pools are not shared between
+ * driving threads; two pools in one process are independent (no global state).
  *
  * A backend is a table of function pointers (struct pvt_pool_ops). The CLI
  * finds one by name in pvt_backends[], so one binary holds them all and every
