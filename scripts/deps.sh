@@ -3,7 +3,7 @@
 # Does nothing when everything is there already.
 set -eu
 
-PKGS="gcc make cmake pkg-config libhwloc-dev libcmocka-dev libjansson-dev libglib2.0-dev python3"
+PKGS="gcc make cmake pkg-config libhwloc-dev libcmocka-dev libjansson-dev libglib2.0-dev libhttp-parser-dev python3"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,445 @@
+/*
+ * test_load.c: the load generator against a small HTTP server in this test.
+ *
+ * DESIGN
+ * The server is a thread with a poll()ed accept loop on 127.0.0.1 port 0 and
+ * a thread per connection (blocking I/O, poll with a 50 ms timeout so every
+ * thread sees `stop`). Its counters are atomics read by the test thread after
+ * pvt_load_run returns; the test thread then sets `stop` and joins every
+ * thread, so all waits are bounded. No cmocka assert runs outside the test
+ * thread. Knobs: answer 500 to every Nth request (counted over the server),
+ * close after K requests on a connection (with "Connection: close"), delay
+ * each response, never respond, or answer without Content-Length.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load.h"
+
+#define MAX_CONN_THREADS 512
+
+struct server {
+    int lfd;
+    uint16_t port;
+    int fail_every;   /* 500 for every Nth request; 0: never */
+    int close_after;  /* close a connection after K requests; 0: never */
+    int delay_ms;     /* before each response */
+    int never_respond;
+    int no_length;    /* answer without Content-Length */
+    atomic_int stop;
+    atomic_uint_fast64_t requests;
+    atomic_int accepted;
+    pthread_t acceptor;
+    pthread_t conns[MAX_CONN_THREADS];
+    int fds[MAX_CONN_THREADS];
+    int nconns; /* written by the acceptor only; read after it is joined */
+};
+
+struct conn_arg {
+    struct server *s;
+    int fd;
+};
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    ssize_t w;
+
+    while (n) {
+        w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Answers one request; 1 when the connection should close after it. */
+static int respond(struct server *s, int fd, int on_conn)
+{
+    uint64_t k = atomic_fetch_add(&s->requests, 1) + 1;
+    int last = s->close_after && on_conn >= s->close_after;
+    int fail = s->fail_every && k % (uint64_t)s->fail_every == 0;
+    char out[256];
+    int n;
+
+    if (s->never_respond)
+        return 0;
+    if (s->delay_ms)
+        sleep_ms(s->delay_ms);
+    if (s->no_length)
+        n = snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\n\r\nhello");
+    else
+        n = snprintf(out, sizeof(out), "HTTP/1.1 %s\r\nContent-Length: 5\r\n%s\r\nhello",
+                     fail ? "500 Internal Server Error" : "200 OK",
+                     last ? "Connection: close\r\n" : "");
+    if (write_all(fd, out, (size_t)n) < 0)
+        return 1;
+    return last;
+}
+
+static void *conn_main(void *arg)
+{
+    struct conn_arg *a = arg;
+    struct server *s = a->s;
+    struct pollfd p = {.fd = a->fd, .events = POLLIN};
+    char buf[4096];
+    int matched = 0, on_conn = 0, done = 0;
+    ssize_t n, i;
+
+    free(a);
+    while (!done && !atomic_load(&s->stop)) {
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        n = recv(p.fd, buf, sizeof(buf), 0);
+        if (n <= 0)
+            break;
+        /* Each "\r\n\r\n" ends one GET request. */
+        for (i = 0; i < n && !done; i++) {
+            const char *end = "\r\n\r\n";
+            matched = buf[i] == end[matched] ? matched + 1 : (buf[i] == '\r' ? 1 : 0);
+            if (matched == 4) {
+                matched = 0;
+                done = respond(s, p.fd, ++on_conn);
+            }
+        }
+    }
+    shutdown(p.fd, SHUT_RDWR);
+    return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+    struct server *s = arg;
+    struct pollfd p = {.fd = s->lfd, .events = POLLIN};
+    struct conn_arg *a;
+    int fd;
+
+    while (!atomic_load(&s->stop)) {
+        if (poll(&p, 1, 50) <= 0)
+            continue;
+        fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            continue;
+        atomic_fetch_add(&s->accepted, 1);
+        a = malloc(sizeof(*a));
+        if (!a || s->nconns == MAX_CONN_THREADS) {
+            free(a);
+            close(fd);
+            continue;
+        }
+        a->s = s;
+        a->fd = fd;
+        s->fds[s->nconns] = fd;
+        if (pthread_create(&s->conns[s->nconns], NULL, conn_main, a) != 0) {
+            free(a);
+            close(fd);
+            continue;
+        }
+        s->nconns++;
+    }
+    return NULL;
+}
+
+static int listen_any(uint16_t *port, int do_listen)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        (do_listen && listen(fd, 512) < 0) ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void server_start(struct server *s)
+{
+    atomic_init(&s->stop, 0);
+    atomic_init(&s->requests, 0);
+    atomic_init(&s->accepted, 0);
+    s->nconns = 0;
+    s->lfd = listen_any(&s->port, 1);
+    assert_true(s->lfd >= 0);
+    assert_int_equal(pthread_create(&s->acceptor, NULL, accept_main, s), 0);
+}
+
+static void server_stop(struct server *s)
+{
+    int i;
+
+    atomic_store(&s->stop, 1);
+    pthread_join(s->acceptor, NULL);
+    for (i = 0; i < s->nconns; i++) {
+        pthread_join(s->conns[i], NULL);
+        close(s->fds[i]);
+    }
+    close(s->lfd);
+}
+
+static struct pvt_load_cfg base_cfg(uint16_t port)
+{
+    struct pvt_load_cfg c = {.host = "127.0.0.1", .port = port, .path = "/", .connections = 4,
+                             .threads = 2, .timeout_ms = 2000};
+
+    return c;
+}
+
+static void test_closed_loop_count(void **state)
+{
+    struct server s = {0};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 1000;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.requests, 1000);
+    assert_int_equal(atomic_load(&s.requests), 1000);
+    assert_int_equal(r.err_connect + r.err_read + r.err_write + r.err_timeout + r.err_status, 0);
+    assert_int_equal(pvt_hist_count(r.hist), 1000);
+    assert_int_equal(pvt_hist_count(r.hist_uncorrected), 1000);
+    /* Keep-alive: one connection each, all kept. */
+    assert_int_equal(r.connects, 4);
+    assert_int_equal(atomic_load(&s.accepted), 4);
+    assert_true(r.lat.p50 >= 1 && r.lat.p50 <= r.lat.p99 && r.lat.p99 <= r.lat.max);
+    assert_true(r.seconds > 0 && r.requests_per_s > 0);
+    pvt_load_result_free(&r);
+}
+
+static void test_status_errors(void **state)
+{
+    struct server s = {.fail_every = 4};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 100;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.requests, 100);
+    assert_int_equal(r.err_status, 25);
+    assert_int_equal(r.err_read + r.err_timeout + r.err_connect, 0);
+    pvt_load_result_free(&r);
+}
+
+static void test_connection_close(void **state)
+{
+    struct server s = {.close_after = 10};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.connections = 1; /* with more, how the requests split between them varies */
+    cfg.threads = 1;
+    cfg.requests = 100;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.requests, 100);
+    assert_int_equal(r.err_read + r.err_write + r.err_timeout + r.err_connect, 0);
+    assert_int_equal(atomic_load(&s.accepted), 10);
+    assert_int_equal(r.connects, 10);
+    pvt_load_result_free(&r);
+}
+
+static void test_no_content_length(void **state)
+{
+    struct server s = {.no_length = 1};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 20;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.requests, 0);
+    assert_int_equal(r.err_read, 20);
+    pvt_load_result_free(&r);
+}
+
+static void test_never_responds(void **state)
+{
+    struct server s = {.never_respond = 1};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.duration_ms = 300;
+    cfg.timeout_ms = 200;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.requests, 0);
+    assert_true(r.err_timeout >= 4);
+    assert_int_equal(pvt_hist_count(r.hist), 0);
+    pvt_load_result_free(&r);
+
+    /* The same with -n: every attempt times out, and the run still ends. */
+    memset(&s, 0, sizeof(s));
+    s.never_respond = 1;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 8;
+    cfg.timeout_ms = 100;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.err_timeout, 8);
+    assert_int_equal(atomic_load(&s.requests), 8);
+    pvt_load_result_free(&r);
+}
+
+static void test_refused(void **state)
+{
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+    uint16_t port;
+    int fd = listen_any(&port, 0); /* bound, not listening: connections are refused */
+
+    (void)state;
+    assert_true(fd >= 0);
+    cfg = base_cfg(port);
+    cfg.requests = 10;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    assert_int_equal(r.requests, 0);
+    assert_int_equal(r.connects, 0);
+    assert_int_equal(r.err_connect, 10);
+    pvt_load_result_free(&r);
+    cfg = base_cfg(port);
+    cfg.duration_ms = 200;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    assert_int_equal(r.requests, 0);
+    assert_true(r.err_connect >= 4);
+    pvt_load_result_free(&r);
+    close(fd);
+}
+
+static void test_open_loop_rate(void **state)
+{
+    struct server s = {0};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.duration_ms = 1000;
+    cfg.rate = 200;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    /* A behaviour check, not a speed one: paced near 200, never unbounded. */
+    assert_true(r.requests >= 140 && r.requests <= 260);
+    assert_true(atomic_load(&s.requests) <= 200 + 4);
+    assert_int_equal(r.err_connect + r.err_read + r.err_write + r.err_timeout, 0);
+    pvt_load_result_free(&r);
+}
+
+static void test_open_loop_corrected(void **state)
+{
+    struct server s = {.delay_ms = 50};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.connections = 1;
+    cfg.threads = 1;
+    cfg.duration_ms = 1000;
+    cfg.rate = 100; /* the server manages at most 20/s on one connection */
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_true(r.requests >= 1);
+    assert_true(r.requests <= 100);
+    /* Every response took the server's 50 ms; the backlog only adds. */
+    assert_true(r.lat_uncorrected.p50 >= 50000);
+    assert_true(r.lat.p99 > r.lat_uncorrected.p99);
+    assert_true(r.lat.max > r.lat_uncorrected.max);
+    pvt_load_result_free(&r);
+}
+
+static void test_bad_config(void **state)
+{
+    struct pvt_load_cfg cfg = base_cfg(80);
+    struct pvt_load_result r;
+
+    (void)state;
+    cfg.requests = 1;
+    cfg.host = "10.0.0.1";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.host = "localhost";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.host = "128.0.0.1";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.host = "127.1.2.3";
+    cfg.duration_ms = 1000; /* both */
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.duration_ms = 0;
+    cfg.requests = 0; /* neither */
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.requests = 1;
+    cfg.threads = 5; /* more than connections */
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.threads = 1;
+    cfg.path = "no-slash";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.path = "/a b";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.path = "/";
+    cfg.timeout_ms = 0;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    assert_null(r.hist);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_closed_loop_count), cmocka_unit_test(test_status_errors),
+        cmocka_unit_test(test_connection_close),  cmocka_unit_test(test_no_content_length),
+        cmocka_unit_test(test_never_responds),    cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_open_loop_rate),    cmocka_unit_test(test_open_loop_corrected),
+        cmocka_unit_test(test_bad_config),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
