@@ -41,7 +41,7 @@ static void help(void)
            "                       loop); latency then counts from each request's intended send\n"
            "                       time (coordinated omission corrected). Default: closed loop\n"
            "      --timeout MS     per request and per connect (default 2000)\n"
-           "      --json           print one JSON object (the format is in DESIGN.md)\n"
+           "      --json           print one JSON object (the format is in the README)\n"
            "      --hgrm FILE      write the latency percentile spectrum (ms) in HdrHistogram's\n"
            "                       .hgrm text format\n"
            "  -h, --help           this help\n\n"

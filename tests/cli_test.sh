@@ -117,6 +117,10 @@ bench_error "unknown option" "--frobnicate" --frobnicate
 bench_error "unknown short option in a cluster" "-x" -xy
 bench_error "unexpected argument" "stray" stray
 usage_error "topo --policy bogus" "--policy" topo --policy bogus
+usage_error "load without URL" "URL" load
+usage_error "load to a non-loopback host" "loopback" load http://10.0.0.1:80/
+usage_error "load with -d and -n" "--requests" load -d 1 -n 10 http://127.0.0.1:1/
+usage_error "load -c 0" "-c" load -c 0 http://127.0.0.1:1/
 usage_error "topo --workers 0" "--workers" topo --workers 0
 usage_error "topo --synthetic garbage" "--synthetic" topo --synthetic garbage
 usage_error "topo unknown option" "--frobnicate" topo --frobnicate
