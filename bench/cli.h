@@ -21,6 +21,9 @@ void pvt_usage_error(const char *cmd, const char *fmt, ...)
 /* Print "pvt CMD: " and the message and a newline to stderr. */
 void pvt_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The integer s in [min, max], or a usage error naming flag. */
+long pvt_cli_long(const char *cmd, const char *flag, const char *s, long min, long max);
+
 /* 1 if stderr is a terminal (progress lines go there only then). */
 int pvt_cli_tty(void);
 

@@ -93,18 +93,6 @@ static void parse_workloads(struct pvt_bench_cfg *cfg, const char *s)
     cfg->nworkloads = n;
 }
 
-static long parse_long(const char *flag, const char *s, long min, long max)
-{
-    long v;
-    int rc = pvt_parse_int(s, min, max, &v);
-
-    if (rc == -ERANGE)
-        pvt_usage_error(CMD, "%s: '%s' is out of range (%ld..%ld)", flag, s, min, max);
-    if (rc < 0)
-        pvt_usage_error(CMD, "%s: '%s' is not an integer", flag, s);
-    return v;
-}
-
 /* The default sweep: 1 worker, then doubling up to the allowed cores. */
 static void default_workers(struct pvt_bench_cfg *cfg, int cores)
 {
@@ -170,10 +158,10 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
                                 optarg);
             break;
         case OPT_REPEAT:
-            cfg->repeat = (int)parse_long("--repeat", optarg, 1, 1000);
+            cfg->repeat = (int)pvt_cli_long(CMD, "--repeat", optarg, 1, 1000);
             break;
         case OPT_WARMUP:
-            cfg->warmup = (int)parse_long("--warmup", optarg, 0, 100);
+            cfg->warmup = (int)pvt_cli_long(CMD, "--warmup", optarg, 0, 100);
             break;
         case OPT_PIN:
             if (pvt_place_parse_policy(optarg, &cfg->pin) < 0)
@@ -184,7 +172,7 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
                 pvt_usage_error(CMD, "--unit: unknown unit '%s' (core, pu)", optarg);
             break;
         case OPT_DEPTH:
-            v = parse_long("--queue-depth", optarg, 2, PVT_RING_MAX_DEPTH);
+            v = pvt_cli_long(CMD, "--queue-depth", optarg, 2, PVT_RING_MAX_DEPTH);
             if (v & (v - 1))
                 pvt_usage_error(CMD, "--queue-depth: %ld is not a power of two", v);
             cfg->queue_depth = (unsigned)v;

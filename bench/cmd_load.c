@@ -103,18 +103,6 @@ static void parse_url(struct load_opts *o, const char *url)
     check_host(o->host);
 }
 
-static long parse_long(const char *flag, const char *s, long min, long max)
-{
-    long v;
-    int rc = pvt_parse_int(s, min, max, &v);
-
-    if (rc == -ERANGE)
-        pvt_usage_error(CMD, "%s: '%s' is out of range (%ld..%ld)", flag, s, min, max);
-    if (rc < 0)
-        pvt_usage_error(CMD, "%s: '%s' is not an integer", flag, s);
-    return v;
-}
-
 /* "10" (seconds), "10s", "500ms". */
 static uint64_t parse_duration(const char *s)
 {
@@ -165,10 +153,10 @@ static void parse_args(struct load_opts *o, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":c:t:d:n:R:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c':
-            o->cfg.connections = (int)parse_long("--connections", optarg, 1, PVT_LOAD_MAX_CONNS);
+            o->cfg.connections = (int)pvt_cli_long(CMD, "--connections", optarg, 1, PVT_LOAD_MAX_CONNS);
             break;
         case 't':
-            o->cfg.threads = (int)parse_long("--threads", optarg, 1, PVT_LOAD_MAX_THREADS);
+            o->cfg.threads = (int)pvt_cli_long(CMD, "--threads", optarg, 1, PVT_LOAD_MAX_THREADS);
             break;
         case 'd':
             o->cfg.duration_ms = parse_duration(optarg);
@@ -182,7 +170,7 @@ static void parse_args(struct load_opts *o, int argc, char **argv)
             o->cfg.rate = parse_rate(optarg);
             break;
         case OPT_TIMEOUT:
-            o->cfg.timeout_ms = (uint64_t)parse_long("--timeout", optarg, 1, 3600000);
+            o->cfg.timeout_ms = (uint64_t)pvt_cli_long(CMD, "--timeout", optarg, 1, 3600000);
             break;
         case OPT_JSON:
             o->json = 1;

@@ -28,6 +28,17 @@ static inline void cpu_relax(void)
 #endif
 }
 
+void pvt_realtime_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
 uint64_t pvt_now_ns(void)
 {
     struct timespec ts;

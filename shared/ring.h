@@ -146,6 +146,10 @@ struct pvt_region {
 int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared);
 void pvt_region_unmap(struct pvt_region *g);
 
+/* CLOCK_REALTIME ms from now, as pthread_timedjoin_np wants its deadline. */
+struct timespec;
+void pvt_realtime_after(struct timespec *ts, int ms);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t pvt_now_ns(void);
 

@@ -53,17 +53,6 @@ int setup(void **state)
     return 0;
 }
 
-void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 /* Join worker i by the deadline. 1 if joined (now or before). */
 int join_one(struct harness *h, int i, const struct timespec *deadline)
 {
@@ -81,7 +70,7 @@ int teardown(void **state)
     struct timespec ts;
     int i, stuck = 0;
 
-    deadline_after(&ts, JOIN_MS);
+    pvt_realtime_after(&ts, JOIN_MS);
     for (i = 0; i < MAX_RINGS; i++) {
         if (h->started[i] && !h->joined[i]) {
             pvt_ring_request_stop(h->g.rings[i], 2);
@@ -129,7 +118,7 @@ void h_stop_join(struct harness *h, int i, unsigned how)
 
     assert_true(h->started[i]);
     pvt_ring_request_stop(h->g.rings[i], how);
-    deadline_after(&ts, JOIN_MS);
+    pvt_realtime_after(&ts, JOIN_MS);
     if (!join_one(h, i, &ts))
         fail_msg("worker %d did not exit within %d ms of request_stop(%u)", i, JOIN_MS, how);
 }
@@ -139,7 +128,7 @@ void h_join(struct harness *h, int i)
 {
     struct timespec ts;
 
-    deadline_after(&ts, JOIN_MS);
+    pvt_realtime_after(&ts, JOIN_MS);
     if (!join_one(h, i, &ts))
         fail_msg("worker %d did not exit within %d ms", i, JOIN_MS);
 }

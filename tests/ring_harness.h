@@ -36,7 +36,6 @@ struct harness {
 int wait_cb(void *arg, int timeout_ms);
 int setup(void **state);
 int teardown(void **state);
-void deadline_after(struct timespec *ts, int ms);
 int join_one(struct harness *h, int i, const struct timespec *deadline);
 void h_open(struct harness *h, int n, uint32_t depth);
 void h_start(struct harness *h, int i);

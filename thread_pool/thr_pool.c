@@ -168,17 +168,6 @@ static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     return 0;
 }
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 /* Join every started thread by the deadline. Returns how many are left. */
 static int join_all(struct pvt_pool *p, const struct timespec *deadline)
 {
@@ -211,13 +200,13 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
             atomic_store(&p->g.rings[i]->info.state, PVT_W_STOPPING);
         pvt_ring_request_stop(p->g.rings[i], 1);
     }
-    deadline_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
+    pvt_realtime_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
     if (join_all(p, &ts) > 0) {
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->n; i++)
             pvt_ring_request_stop(p->g.rings[i], 2);
-        deadline_after(&ts, STOP_GRACE_MS);
+        pvt_realtime_after(&ts, STOP_GRACE_MS);
         if (join_all(p, &ts) > 0) {
             for (i = 0; i < p->n; i++) {
                 if (p->w[i].started && !p->w[i].joined) {
