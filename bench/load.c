@@ -42,37 +42,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "load.h"
+#include "load_resp.h"
 
 #define NS_PER_MS 1000000ull
 #define RETRY_NS (10 * NS_PER_MS) /* after a failed connect */
-#define MAX_HEADER_BYTES 65536
 #define NO_DEADLINE UINT64_MAX
 
 enum conn_state { C_IDLE, C_CONNECTING, C_READY, C_WRITING, C_READING, C_DONE };
-enum parse_state { P_STATUS, P_HEADERS, P_BODY, P_UNTIL_EOF };
 enum err_kind { E_CONNECT, E_READ, E_WRITE, E_TIMEOUT, E_STATUS, E_KINDS };
 
-/* A response being parsed: headers a line at a time (only the first bytes of
- * a long line are kept; the headers we need are short), then the body. */
-struct resp {
-    int state;
-    int status;
-    int close;        /* Connection: close, or HTTP/1.0 without keep-alive */
-    int keep_alive;   /* Connection: keep-alive */
-    int http10;
-    int64_t length;   /* Content-Length, -1 if none */
-    uint64_t left;    /* body bytes still to come */
-    unsigned header_bytes;
-    unsigned linelen;
-    char line[128];
-};
 
 struct conn {
     int fd;
@@ -85,7 +69,7 @@ struct conn {
     uint64_t seq;      /* open loop: requests scheduled so far */
     uint64_t index;    /* the connection's number in the run */
     size_t written;
-    struct resp r;
+    struct pvt_resp r;
 };
 
 struct run {
@@ -200,8 +184,7 @@ static void conn_send(struct load_thread *t, struct conn *c, uint64_t now)
         c->state = C_WRITING;
         c->written = 0;
         c->sent_at = now;
-        memset(&c->r, 0, sizeof(c->r));
-        c->r.length = -1;
+        pvt_resp_reset(&c->r);
         set_deadline(t, c, now + run->cfg->timeout_ms * NS_PER_MS);
     }
     while (c->written < run->reqlen) {
@@ -282,99 +265,6 @@ static void on_connected(struct load_thread *t, struct conn *c, uint64_t now)
     conn_next(t, c, now);
 }
 
-/* Parses the line in r->line (no CR LF). 0, or -1 when malformed. */
-static int parse_line(struct resp *r)
-{
-    const char *v;
-
-    if (r->state == P_STATUS) {
-        if (strncmp(r->line, "HTTP/1.", 7) != 0 || (r->line[7] != '0' && r->line[7] != '1') ||
-            r->line[8] != ' ' || sscanf(r->line + 9, "%3d", &r->status) != 1 || r->status < 100)
-            return -1;
-        r->http10 = r->line[7] == '0';
-        r->state = P_HEADERS;
-        return 0;
-    }
-    v = strchr(r->line, ':');
-    if (!v)
-        return -1;
-    for (v++; *v == ' ' || *v == '\t'; v++)
-        ;
-    if (strncasecmp(r->line, "Content-Length:", 15) == 0) {
-        char *end;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (end == v || r->length >= 0)
-            return -1;
-        r->length = (int64_t)n;
-    } else if (strncasecmp(r->line, "Connection:", 11) == 0) {
-        if (strcasestr(v, "close"))
-            r->close = 1;
-        if (strcasestr(v, "keep-alive"))
-            r->keep_alive = 1;
-    } else if (strncasecmp(r->line, "Transfer-Encoding:", 18) == 0) {
-        return -1; /* chunked bodies are not needed: pvt's server sends lengths */
-    }
-    return 0;
-}
-
-/* The headers are complete: how is the body delimited? 0 or -1. */
-static int headers_done(struct resp *r)
-{
-    if (r->http10 && !r->keep_alive)
-        r->close = 1;
-    if (r->status == 204 || r->status == 304 || r->status < 200)
-        r->length = 0;
-    if (r->length >= 0) {
-        r->left = (uint64_t)r->length;
-        r->state = P_BODY;
-        return 0;
-    }
-    /* No length: only a closing connection can delimit the body. */
-    if (!r->close)
-        return -1;
-    r->state = P_UNTIL_EOF;
-    return 0;
-}
-
-/* Feeds len bytes. 1 when the response is complete (*used bytes consumed),
- * 0 for more, -1 when malformed. */
-static int parse(struct resp *r, const char *buf, size_t len, size_t *used)
-{
-    size_t i = 0, n;
-
-    while (i < len && (r->state == P_STATUS || r->state == P_HEADERS)) {
-        char ch = buf[i++];
-        if (++r->header_bytes > MAX_HEADER_BYTES)
-            return -1;
-        if (ch != '\n') {
-            if (ch != '\r' && r->linelen < sizeof(r->line) - 1)
-                r->line[r->linelen++] = ch;
-            continue;
-        }
-        r->line[r->linelen] = '\0';
-        if (r->linelen == 0 && r->state == P_HEADERS) {
-            if (headers_done(r) < 0)
-                return -1;
-        } else if (parse_line(r) < 0) {
-            return -1;
-        }
-        r->linelen = 0;
-    }
-    if (r->state == P_UNTIL_EOF) {
-        *used = len;
-        return 0;
-    }
-    if (r->state == P_BODY) {
-        n = len - i < r->left ? len - i : (size_t)r->left;
-        r->left -= n;
-        i += n;
-        *used = i;
-        return r->left == 0;
-    }
-    *used = i;
-    return 0;
-}
-
 static void record(struct load_thread *t, struct conn *c, uint64_t now)
 {
     uint64_t from = t->run->open ? c->intended : c->sent_at;
@@ -411,7 +301,7 @@ static void conn_read(struct load_thread *t, struct conn *c, uint64_t now)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        if (n == 0 && c->r.state == P_UNTIL_EOF) {
+        if (n == 0 && c->r.state == PVT_RESP_UNTIL_EOF) {
             finish_response(t, c, now);
             return;
         }
@@ -419,7 +309,7 @@ static void conn_read(struct load_thread *t, struct conn *c, uint64_t now)
             fail_attempt(t, c, E_READ, now);
             return;
         }
-        rc = parse(&c->r, t->buf, (size_t)n, &used);
+        rc = pvt_resp_parse(&c->r, t->buf, (size_t)n, &used);
         if (rc < 0 || (rc == 1 && used < (size_t)n)) {
             fail_attempt(t, c, E_READ, now); /* malformed, or bytes nobody asked for */
             return;
