@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,6 +33,24 @@ void pvt_err(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vreport(cmd, fmt, ap);
     va_end(ap);
+}
+
+void pvt_cli_bad_option(const char *cmd, int c, const struct option *opts, char **argv)
+{
+    const struct option *o;
+
+    if (c == ':')
+        pvt_usage_error(cmd, "%s: needs a value", argv[optind - 1]);
+    /* getopt sets optopt to 0 for an unknown long option, to the option's
+     * value for "--flag=VALUE" on a flag that takes none, and to the
+     * character for an unknown short one (optind may not have moved on yet
+     * inside a cluster such as -xy, so argv cannot name it). */
+    for (o = opts; optopt > 0 && o->name; o++)
+        if (o->val == optopt && o->has_arg == no_argument)
+            pvt_usage_error(cmd, "--%s: takes no value", o->name);
+    if (optopt > 0)
+        pvt_usage_error(cmd, "unknown option '-%c' (try 'pvt %s --help')", optopt, cmd);
+    pvt_usage_error(cmd, "unknown option '%s' (try 'pvt %s --help')", argv[optind - 1], cmd);
 }
 
 long pvt_cli_long(const char *cmd, const char *flag, const char *s, long min, long max)

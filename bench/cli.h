@@ -21,6 +21,16 @@ void pvt_usage_error(const char *cmd, const char *fmt, ...)
 /* Print "pvt CMD: " and the message and a newline to stderr. */
 void pvt_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct option;
+
+/*
+ * The usage error for what getopt_long (optstring starting with ':', opterr
+ * 0) returned as c, ':' or '?', with the command's option table: a missing
+ * value, a value given to a flag that takes none, or an unknown option.
+ */
+void pvt_cli_bad_option(const char *cmd, int c, const struct option *opts, char **argv)
+    __attribute__((noreturn));
+
 /* The integer s in [min, max], or a usage error naming flag. */
 long pvt_cli_long(const char *cmd, const char *flag, const char *s, long min, long max);
 

@@ -188,13 +188,8 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
         case 'h':
             help();
             exit(PVT_EXIT_OK);
-        case ':':
-            pvt_usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default:
-            /* In a cluster of short options optind has not moved on yet. */
-            if (optopt > 0 && optopt < OPT_MODE)
-                pvt_usage_error(CMD, "unknown option '-%c' (try 'pvt bench --help')", optopt);
-            pvt_usage_error(CMD, "unknown option '%s' (try 'pvt bench --help')", argv[optind - 1]);
+            pvt_cli_bad_option(CMD, c, opts, argv);
         }
     }
     if (optind < argc)

@@ -183,12 +183,8 @@ static void parse_args(struct load_opts *o, int argc, char **argv)
         case 'h':
             help();
             exit(PVT_EXIT_OK);
-        case ':':
-            pvt_usage_error(CMD, "%s: needs a value", argv[optind - 1]);
         default:
-            if (optopt > 0 && optopt < OPT_TIMEOUT)
-                pvt_usage_error(CMD, "unknown option '-%c' (try 'pvt load --help')", optopt);
-            pvt_usage_error(CMD, "unknown option '%s' (try 'pvt load --help')", argv[optind - 1]);
+            pvt_cli_bad_option(CMD, c, opts, argv);
         }
     }
     if (optind >= argc)

@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,17 +57,6 @@ static void topo_help(void)
            PVT_MAX_WORKERS);
 }
 
-static const char *option_name(int val)
-{
-    const struct option *o;
-
-    for (o = topo_options; o->name; o++) {
-        if (o->val == val)
-            return o->name;
-    }
-    return "?";
-}
-
 static void topo_parse(int argc, char **argv, struct topo_cfg *cfg)
 {
     long v;
@@ -104,16 +92,8 @@ static void topo_parse(int argc, char **argv, struct topo_cfg *cfg)
         case 'h':
             topo_help();
             exit(PVT_EXIT_OK);
-        case ':':
-            if (optopt >= OPT_SYNTHETIC)
-                pvt_usage_error("topo", "--%s: missing value", option_name(optopt));
-            pvt_usage_error("topo", "-%c: missing value", optopt);
         default:
-            if (optopt >= OPT_SYNTHETIC)
-                pvt_usage_error("topo", "--%s: takes no value", option_name(optopt));
-            if (optopt > 0 && optopt < CHAR_MAX)
-                pvt_usage_error("topo", "unknown option '-%c' (see pvt topo --help)", optopt);
-            pvt_usage_error("topo", "unknown option '%s' (see pvt topo --help)", argv[optind - 1]);
+            pvt_cli_bad_option("topo", c, topo_options, argv);
         }
     }
     if (optind < argc)

@@ -117,6 +117,8 @@ bench_error "unknown option" "--frobnicate" --frobnicate
 bench_error "unknown short option in a cluster" "-x" -xy
 bench_error "unexpected argument" "stray" stray
 usage_error "topo --policy bogus" "--policy" topo --policy bogus
+usage_error "a value for a flag that takes none" "--quiet" bench --mode tasks --quiet=3
+usage_error "load --json=1" "--json" load --json=1 http://127.0.0.1:1/
 usage_error "load without URL" "URL" load
 usage_error "load to a non-loopback host" "loopback" load http://10.0.0.1:80/
 usage_error "load with -d and -n" "--requests" load -d 1 -n 10 http://127.0.0.1:1/
