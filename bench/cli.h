@@ -44,5 +44,6 @@ extern char **pvt_main_argv;
 int pvt_cmd_topo(int argc, char **argv);
 int pvt_cmd_bench(int argc, char **argv);
 int pvt_cmd_load(int argc, char **argv);
+int pvt_cmd_serve(int argc, char **argv);
 
 #endif

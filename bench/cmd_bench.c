@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "backends.h"
 #include "bench.h"
 #include "cli.h"
+#include "load.h"
 #include "parse.h"
 #include "res.h"
 #include "ring.h"
@@ -25,30 +27,61 @@ static void help(void)
     const struct pvt_pool_ops *const *b;
     int i;
 
-    printf("usage: pvt bench --mode tasks [OPTIONS]\n\n"
-           "Runs every combination of backend x workers x workload, --repeat times each\n"
-           "after --warmup unrecorded runs, prints a table and writes DIR/meta.json and\n"
-           "DIR/results.csv (see results/README.md).\n\n"
-           "  --mode MODE          tasks: jobs through a queue, no network (the only mode so far)\n"
+    printf("usage: pvt bench --mode tasks|http [OPTIONS]\n\n"
+           "Runs every combination of the lists given, --repeat times each after --warmup\n"
+           "unrecorded runs, prints a table and writes DIR/meta.json and DIR/results.csv\n"
+           "(see results/README.md).\n\n"
+           "  --mode MODE          tasks: jobs through each backend's queue, no network\n"
+           "                       http: `pvt serve` driven by `pvt load` over loopback, each\n"
+           "                       a child process on its own CPUs\n"
            "  --backend LIST       backends to compare (default proc,thread):\n");
     for (b = pvt_backends; *b; b++)
         printf("                         %-7s %s\n", (*b)->name, (*b)->summary);
     for (b = pvt_references; *b; b++)
-        printf("                         %-7s %s\n", (*b)->name, (*b)->summary);
-    printf("  --workers LIST       worker counts, e.g. 1,2,4 or 1-8 (default 1 and the cores)\n"
-           "  --workload LIST      workloads, NAME or NAME:ARG (default noop,cpu:1M):\n");
+        printf("                         %-7s %s (tasks only)\n", (*b)->name, (*b)->summary);
+    printf("  --workers LIST       worker counts, e.g. 1,2,4 or 1-8 (default 1, doubling, up to\n"
+           "                       the cores; http: up to the server CPUs)\n"
+           "  --workload LIST      workloads, NAME or NAME:ARG (default noop,cpu:1M; http: noop,\n"
+           "                       served as / /cpu?n= /hash?bytes= /mem?bytes= /sleep?ms=):\n");
     for (i = 0; i < PVT_WL_COUNT; i++)
-        printf("                         %-7s %s\n", pvt_workloads[i].name, pvt_workloads[i].summary);
-    printf("  --jobs N             jobs per repetition (default: enough for --target)\n"
-           "  --target DURATION    aim of one repetition when --jobs is not given (default 250ms)\n"
-           "  --repeat R           recorded repetitions of each configuration (default 5)\n"
-           "  --warmup W           unrecorded repetitions before them (default 1)\n"
-           "  --pin POLICY         none, compact or scatter (default compact)\n"
-           "  --unit UNIT          core or pu: what one worker is pinned to (default core)\n"
-           "  --queue-depth N      jobs in flight per worker, a power of two (default 4096)\n"
-           "  --out DIR            results directory, new or empty (default results/DATE-TIME-MODE)\n"
-           "  --quiet              no progress line\n"
-           "  -h, --help           this help\n");
+        printf("                         %-7s %s\n", pvt_workloads[i].name,
+               pvt_workloads[i].summary);
+    printf(
+        "  --repeat R           recorded repetitions of each configuration (default 5; http 3)\n"
+        "  --warmup W           unrecorded repetitions before them (default 1)\n"
+        "  --pin POLICY         none, compact or scatter (default compact)\n"
+        "  --unit UNIT          core or pu: what one worker is pinned to (default core)\n"
+        "  --out DIR            results directory, new or empty (default results/DATE-TIME-MODE)\n"
+        "  --quiet              no progress line\n"
+        "  -h, --help           this help\n\n"
+        "tasks mode:\n"
+        "  --jobs N             jobs per repetition (default: enough for --target)\n"
+        "  --target DURATION    aim of one repetition when --jobs is not given (default 250ms)\n"
+        "  --queue-depth N      jobs in flight per worker, a power of two (default 4096)\n\n"
+        "http mode (one server per backend x distribution x workers, kept for its runs):\n"
+        "  --distribution LIST  how workers share the port: shared (one socket, all accept),\n"
+        "                       reuseport (a socket each), rr (handed out in turn)\n"
+        "                       (default shared,reuseport,rr)\n"
+        "  --concurrency LIST   connections kept open by the client (default 1,16,64; 1..%d)\n"
+        "  --duration S         seconds per measured run: 3, 0.5, 500ms (default 3); a warm-up\n"
+        "                       run lasts 1 s or S if shorter\n"
+        "  --requests N         instead of --duration: send exactly N requests per run\n"
+        "  --timeout MS         per request, as pvt load --timeout (default 2000)\n"
+        "  --threads N          client threads at most (default: one per client CPU, never\n"
+        "                       more than the concurrency)\n"
+        "  --server-cpus LIST   CPUs of the server, e.g. 0-5 (default: all but the client's)\n"
+        "  --client-cpus LIST   CPUs of the client (default: the top quarter of the allowed\n"
+        "                       CPUs, at least one; with one CPU both share it)\n"
+        "  --preset NAME        defaults for a known experiment (flags given still win):\n"
+        "                         concurrency-table  the seeds' requests/s table: proc,thread,\n"
+        "                           workers 1 and all server CPUs, rr, concurrency 1,2,4,8,16,\n"
+        "                           noop and cpu:1M\n"
+        "                         heavy-burst  the seeds' burst: 1200 requests, 400 at a time,\n"
+        "                           on cpu:50M; workers 1 and all server CPUs, rr and shared,\n"
+        "                           repeat 1, no warm-up, timeout 30000 ms (ab's)\n"
+        "                       With fewer than 4 CPUs and no --server-cpus/--client-cpus, a\n"
+        "                       preset gives the server and the client all of them.\n",
+        PVT_LOAD_MAX_CONNS);
 }
 
 static void parse_backends(struct pvt_bench_cfg *cfg, const char *s)
@@ -104,8 +137,81 @@ static void default_workers(struct pvt_bench_cfg *cfg, int cores)
     cfg->workers[cfg->nworkers++] = cores;
 }
 
-enum { OPT_MODE = 256, OPT_BACKEND, OPT_WORKERS, OPT_WORKLOAD, OPT_JOBS, OPT_TARGET, OPT_REPEAT,
-       OPT_WARMUP, OPT_PIN, OPT_UNIT, OPT_DEPTH, OPT_OUT, OPT_QUIET };
+static void parse_dists(struct pvt_bench_cfg *cfg, const char *s)
+{
+    char buf[256], *items[PVT_BENCH_MAX_LIST];
+    int n, i, j, k;
+
+    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
+    if (n < 0)
+        pvt_usage_error(CMD, "--distribution: '%s' is not a comma-separated list", s);
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < PVT_BENCH_NDIST && strcmp(items[i], pvt_bench_dists[k]) != 0; k++)
+            ;
+        if (k == PVT_BENCH_NDIST)
+            pvt_usage_error(CMD, "--distribution: unknown '%s' (shared, reuseport, rr)",
+                            items[i]);
+        for (j = 0; j < i; j++)
+            if (cfg->dists[j] == pvt_bench_dists[k])
+                pvt_usage_error(CMD, "--distribution: '%s' is listed twice", items[i]);
+        cfg->dists[i] = pvt_bench_dists[k];
+    }
+    cfg->ndists = n;
+}
+
+/* A list of counts in [1, max] for flag, or a usage error. Returns the count. */
+static int parse_counts(const char *flag, const char *s, long max, long *out)
+{
+    int n = pvt_parse_int_list(s, 1, max, out, PVT_BENCH_MAX_LIST);
+
+    if (n == -ERANGE)
+        pvt_usage_error(CMD, "%s: '%s': each count must be 1..%ld, at most %d of them", flag, s,
+                        max, PVT_BENCH_MAX_LIST);
+    if (n < 0)
+        pvt_usage_error(CMD, "%s: '%s' is not a list of counts such as 1,2,4 or 1-8", flag, s);
+    return n;
+}
+
+/* "3" and "0.5" (seconds), "2s", "500ms": from 10 ms to an hour. */
+static uint64_t parse_seconds(const char *s)
+{
+    char buf[64];
+    uint64_t ms;
+    int rc = pvt_parse_duration_ms(s, &ms);
+
+    if (rc == -EINVAL && strlen(s) < sizeof(buf) - 1) {
+        snprintf(buf, sizeof(buf), "%ss", s);
+        rc = pvt_parse_duration_ms(buf, &ms);
+    }
+    if (rc < 0 || ms < 10 || ms > 3600000)
+        pvt_usage_error(CMD, "--duration: '%s' is not 10ms to 3600s (3, 0.5, 500ms)", s);
+    return ms;
+}
+
+enum {
+    OPT_MODE = 256,
+    OPT_BACKEND,
+    OPT_WORKERS,
+    OPT_WORKLOAD,
+    OPT_JOBS,
+    OPT_TARGET,
+    OPT_REPEAT,
+    OPT_WARMUP,
+    OPT_PIN,
+    OPT_UNIT,
+    OPT_DEPTH,
+    OPT_OUT,
+    OPT_QUIET,
+    OPT_DIST,
+    OPT_CONC,
+    OPT_DURATION,
+    OPT_REQUESTS,
+    OPT_TIMEOUT,
+    OPT_THREADS,
+    OPT_SERVER_CPUS,
+    OPT_CLIENT_CPUS,
+    OPT_PRESET
+};
 
 static const struct option opts[] = {
     {"mode", required_argument, NULL, OPT_MODE},
@@ -121,18 +227,54 @@ static const struct option opts[] = {
     {"queue-depth", required_argument, NULL, OPT_DEPTH},
     {"out", required_argument, NULL, OPT_OUT},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"distribution", required_argument, NULL, OPT_DIST},
+    {"concurrency", required_argument, NULL, OPT_CONC},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"requests", required_argument, NULL, OPT_REQUESTS},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"server-cpus", required_argument, NULL, OPT_SERVER_CPUS},
+    {"client-cpus", required_argument, NULL, OPT_CLIENT_CPUS},
+    {"preset", required_argument, NULL, OPT_PRESET},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const char **workers)
+/* What the command line said, beyond what parse_args stores in the config. */
+struct args {
+    const char *workers, *server_cpus, *client_cpus;
+    uint32_t given; /* bit (OPT_x - OPT_MODE) for each flag that appeared */
+};
+
+#define GIVEN(a, opt) (((a)->given >> ((opt)-OPT_MODE)) & 1u)
+
+/* Flags of one mode only; naming one in the other mode is a usage error. */
+static const int tasks_only[] = {OPT_JOBS, OPT_TARGET, OPT_DEPTH};
+static const int http_only[] = {OPT_DIST,        OPT_CONC,        OPT_DURATION,
+                                OPT_REQUESTS,    OPT_TIMEOUT,     OPT_THREADS,
+                                OPT_SERVER_CPUS, OPT_CLIENT_CPUS, OPT_PRESET};
+
+static const char *opt_name(int val)
 {
+    const struct option *o;
+
+    for (o = opts; o->name; o++)
+        if (o->val == val)
+            return o->name;
+    return "?";
+}
+
+static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct args *a)
+{
+    uint64_t n;
     int c, rc;
     long v;
 
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (c >= OPT_MODE && c <= OPT_PRESET)
+            a->given |= 1u << (c - OPT_MODE);
         switch (c) {
         case OPT_MODE:
             cfg->mode = optarg;
@@ -141,7 +283,7 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
             parse_backends(cfg, optarg);
             break;
         case OPT_WORKERS:
-            *workers = optarg;
+            a->workers = optarg;
             break;
         case OPT_WORKLOAD:
             parse_workloads(cfg, optarg);
@@ -185,6 +327,36 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
         case OPT_QUIET:
             cfg->quiet = 1;
             break;
+        case OPT_DIST:
+            parse_dists(cfg, optarg);
+            break;
+        case OPT_CONC:
+            cfg->nconcurrency =
+                parse_counts("--concurrency", optarg, PVT_LOAD_MAX_CONNS, cfg->concurrency);
+            break;
+        case OPT_DURATION:
+            cfg->duration_ms = parse_seconds(optarg);
+            break;
+        case OPT_REQUESTS:
+            if (pvt_parse_count(optarg, &n) < 0 || n == 0 || n > 1000000000000ull)
+                pvt_usage_error(CMD, "--requests: '%s' is not a count from 1 to 1T", optarg);
+            cfg->requests = n;
+            break;
+        case OPT_TIMEOUT:
+            cfg->timeout_ms = (uint64_t)pvt_cli_long(CMD, "--timeout", optarg, 1, 3600000);
+            break;
+        case OPT_THREADS:
+            cfg->threads = (int)pvt_cli_long(CMD, "--threads", optarg, 1, PVT_LOAD_MAX_THREADS);
+            break;
+        case OPT_SERVER_CPUS:
+            a->server_cpus = optarg;
+            break;
+        case OPT_CLIENT_CPUS:
+            a->client_cpus = optarg;
+            break;
+        case OPT_PRESET:
+            cfg->preset = optarg;
+            break;
         case 'h':
             help();
             exit(PVT_EXIT_OK);
@@ -194,6 +366,204 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, const c
     }
     if (optind < argc)
         pvt_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+}
+
+/*
+ * An http preset: the defaults of one of the seeds' experiments. Workers are
+ * always 1 and all the server CPUs; with fewer than 4 CPUs in all, server
+ * and client share every CPU (unless a CPU flag says otherwise), so that
+ * "one worker against all the cores" still compares something.
+ */
+struct preset {
+    const char *name;
+    const char *dists, *concurrency, *workloads;
+    uint64_t requests, timeout_ms;
+    int repeat, warmup;
+};
+
+static const struct preset presets[] = {
+    {"concurrency-table", "rr", "1,2,4,8,16", "noop,cpu:1M", 0, 0, 0, -1},
+    {"heavy-burst", "rr,shared", "400", "cpu:50M", 1200, 30000, 1, 0},
+};
+#define NPRESETS ((int)(sizeof(presets) / sizeof(presets[0])))
+
+static const struct preset *find_preset(const char *name)
+{
+    int i;
+
+    for (i = 0; i < NPRESETS; i++)
+        if (strcmp(presets[i].name, name) == 0)
+            return &presets[i];
+    pvt_usage_error(CMD, "--preset: unknown preset '%s' (concurrency-table, heavy-burst)", name);
+}
+
+/* A CPU list, each CPU one this process may use, or a usage error. */
+static void parse_cpus(const char *flag, const char *s, const cpu_set_t *allowed, cpu_set_t *out)
+{
+    static long v[CPU_SETSIZE];
+    char list[256];
+    int n, i;
+
+    n = pvt_parse_int_list(s, 0, CPU_SETSIZE - 1, v, CPU_SETSIZE);
+    if (n == -ERANGE)
+        pvt_usage_error(CMD, "%s: '%s': CPUs are numbered 0..%d", flag, s, CPU_SETSIZE - 1);
+    if (n < 0)
+        pvt_usage_error(CMD, "%s: '%s' is not a CPU list such as 0-3,8", flag, s);
+    CPU_ZERO(out);
+    for (i = 0; i < n; i++) {
+        if (!CPU_ISSET((int)v[i], allowed)) {
+            pvt_cpuset_format(allowed, list, sizeof(list));
+            pvt_usage_error(CMD, "%s: CPU %ld is not one this process may use (allowed: %s)", flag,
+                            v[i], list);
+        }
+        CPU_SET((int)v[i], out);
+    }
+}
+
+/*
+ * The server's and the client's CPUs. A set not given is the allowed CPUs
+ * less the other one (all of them if that leaves none). Neither given: the
+ * client gets max(1, n/4) CPUs at the top of the n allowed, the server the
+ * rest; with one CPU, or a preset on fewer than 4, both get every CPU.
+ */
+static int resolve_cpus(struct pvt_bench_cfg *cfg, const struct args *a, int share_small)
+{
+    cpu_set_t allowed, both;
+    int n, i, k;
+
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
+        pvt_err(CMD, "cannot read the allowed CPUs: %s", strerror(errno));
+        return -1;
+    }
+    n = CPU_COUNT(&allowed);
+    if (a->server_cpus)
+        parse_cpus("--server-cpus", a->server_cpus, &allowed, &cfg->server_cpus);
+    if (a->client_cpus)
+        parse_cpus("--client-cpus", a->client_cpus, &allowed, &cfg->client_cpus);
+    if (a->server_cpus && !a->client_cpus) {
+        CPU_XOR(&cfg->client_cpus, &allowed, &cfg->server_cpus);
+        if (CPU_COUNT(&cfg->client_cpus) == 0)
+            cfg->client_cpus = cfg->server_cpus;
+    } else if (a->client_cpus && !a->server_cpus) {
+        CPU_XOR(&cfg->server_cpus, &allowed, &cfg->client_cpus);
+        if (CPU_COUNT(&cfg->server_cpus) == 0)
+            cfg->server_cpus = cfg->client_cpus;
+    } else if (!a->server_cpus) {
+        cfg->server_cpus = allowed;
+        cfg->client_cpus = allowed;
+        if (n >= 2 && !(share_small && n < 4)) {
+            CPU_ZERO(&cfg->client_cpus);
+            for (i = CPU_SETSIZE - 1, k = n / 4 > 1 ? n / 4 : 1; i >= 0 && k > 0; i--) {
+                if (CPU_ISSET(i, &allowed)) {
+                    CPU_SET(i, &cfg->client_cpus);
+                    CPU_CLR(i, &cfg->server_cpus);
+                    k--;
+                }
+            }
+        }
+    }
+    CPU_AND(&both, &cfg->server_cpus, &cfg->client_cpus);
+    cfg->cpus_shared = CPU_COUNT(&both) > 0;
+    return 0;
+}
+
+/* The preset's and the mode's defaults, wherever no flag was given. */
+static void http_defaults(struct pvt_bench_cfg *cfg, const struct args *a, const struct preset *p)
+{
+    int nserver = CPU_COUNT(&cfg->server_cpus);
+
+    if (!GIVEN(a, OPT_DIST))
+        parse_dists(cfg, p ? p->dists : "shared,reuseport,rr");
+    if (!GIVEN(a, OPT_CONC))
+        cfg->nconcurrency = parse_counts("--concurrency", p ? p->concurrency : "1,16,64",
+                                         PVT_LOAD_MAX_CONNS, cfg->concurrency);
+    if (!GIVEN(a, OPT_WORKLOAD))
+        parse_workloads(cfg, p ? p->workloads : "noop");
+    if (GIVEN(a, OPT_REQUESTS) && GIVEN(a, OPT_DURATION))
+        pvt_usage_error(CMD, "--requests and --duration: give one of them, not both");
+    if (!GIVEN(a, OPT_REQUESTS) && !GIVEN(a, OPT_DURATION) && p)
+        cfg->requests = p->requests;
+    if (!cfg->duration_ms)
+        cfg->duration_ms = 3000;
+    if (!GIVEN(a, OPT_TIMEOUT))
+        cfg->timeout_ms = p && p->timeout_ms ? p->timeout_ms : 2000;
+    if (!GIVEN(a, OPT_REPEAT))
+        cfg->repeat = p && p->repeat ? p->repeat : 3;
+    if (!GIVEN(a, OPT_WARMUP) && p && p->warmup >= 0)
+        cfg->warmup = p->warmup;
+    if (a->workers)
+        return;
+    if (p) {
+        cfg->workers[0] = 1;
+        cfg->workers[1] = nserver;
+        cfg->nworkers = nserver > 1 ? 2 : 1;
+    } else {
+        default_workers(cfg, nserver);
+    }
+}
+
+/* Everything http mode refuses that tasks mode would take. */
+static void http_checks(const struct pvt_bench_cfg *cfg)
+{
+    const struct pvt_pool_ops *const *b;
+    char wl[64], route[128];
+    int i, rc;
+
+    for (i = 0; i < cfg->nbackends; i++) {
+        for (b = pvt_backends; *b && *b != cfg->backends[i]; b++)
+            ;
+        if (!*b)
+            pvt_usage_error(CMD, "--backend: %s has no server (http mode: proc, thread)",
+                            cfg->backends[i]->name);
+    }
+    for (i = 0; i < cfg->nworkloads; i++) {
+        pvt_workload_format(cfg->workload[i], cfg->workload_arg[i], wl, sizeof(wl));
+        rc = pvt_bench_route(cfg->workload[i], cfg->workload_arg[i], route, sizeof(route));
+        if (rc == -ENOENT)
+            pvt_usage_error(CMD, "--workload: %s has no route (http mode: noop, cpu, hash, mem, "
+                                 "sleep)", wl);
+        if (rc < 0)
+            pvt_usage_error(CMD, "--workload: %s: out of its route's range (mem: 8 bytes at "
+                                 "least, sleep: 60000 ms at most)", wl);
+    }
+}
+
+/* Mode, mode-only flags, presets and defaults; the whole config is checked
+ * when this returns (or the process has exited with a usage error). */
+static int check_config(struct pvt_bench_cfg *cfg, struct args *a)
+{
+    const struct preset *p = cfg->preset ? find_preset(cfg->preset) : NULL;
+    int http, i;
+
+    if (!cfg->mode && p)
+        cfg->mode = "http";
+    if (!cfg->mode)
+        pvt_usage_error(CMD, "--mode: missing (tasks, http)");
+    if (strcmp(cfg->mode, "tasks") != 0 && strcmp(cfg->mode, "http") != 0)
+        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http)", cfg->mode);
+    http = strcmp(cfg->mode, "http") == 0;
+    for (i = 0; i < (int)(sizeof(tasks_only) / sizeof(tasks_only[0])); i++)
+        if (http && GIVEN(a, tasks_only[i]))
+            pvt_usage_error(CMD, "--%s: tasks mode only", opt_name(tasks_only[i]));
+    for (i = 0; i < (int)(sizeof(http_only) / sizeof(http_only[0])); i++)
+        if (!http && GIVEN(a, http_only[i]))
+            pvt_usage_error(CMD, "--%s: http mode only", opt_name(http_only[i]));
+    if (cfg->nbackends == 0)
+        parse_backends(cfg, "proc,thread");
+    if (a->workers)
+        cfg->nworkers = parse_counts("--workers", a->workers, PVT_MAX_WORKERS, cfg->workers);
+    if (!http) {
+        if (cfg->nworkloads == 0)
+            parse_workloads(cfg, "noop,cpu:1M");
+        if (!GIVEN(a, OPT_REPEAT))
+            cfg->repeat = 5;
+        return 0;
+    }
+    if (resolve_cpus(cfg, a, p != NULL) < 0)
+        return -1;
+    http_defaults(cfg, a, p);
+    http_checks(cfg);
+    return 0;
 }
 
 static void on_signal(int sig)
@@ -207,43 +577,27 @@ int pvt_cmd_bench(int argc, char **argv)
     struct pvt_bench_cfg cfg = {
         .mode = NULL,
         .target_ms = 250,
-        .repeat = 5,
         .warmup = 1,
         .pin = PVT_PLACE_COMPACT,
         .unit = PVT_UNIT_CORE,
     };
-    const char *workers = NULL;
+    struct args a = {0};
     struct pvt_topo *topo = NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     char dir[4096];
-    int rc, n;
+    int rc, http;
 
-    parse_args(&cfg, argc, argv, &workers);
-    if (!cfg.mode)
-        pvt_usage_error(CMD, "--mode: missing (tasks)");
-    if (strcmp(cfg.mode, "tasks") != 0)
-        pvt_usage_error(CMD, "--mode: '%s' is not available in this version (tasks)", cfg.mode);
-    if (cfg.nbackends == 0)
-        parse_backends(&cfg, "proc,thread");
-    if (cfg.nworkloads == 0)
-        parse_workloads(&cfg, "noop,cpu:1M");
-    if (workers) {
-        n = pvt_parse_int_list(workers, 1, PVT_MAX_WORKERS, cfg.workers, PVT_BENCH_MAX_LIST);
-        if (n == -ERANGE)
-            pvt_usage_error(CMD, "--workers: '%s': each count must be 1..%d, at most %d of them",
-                            workers, PVT_MAX_WORKERS, PVT_BENCH_MAX_LIST);
-        if (n < 0)
-            pvt_usage_error(CMD, "--workers: '%s' is not a list of counts such as 1,2,4 or 1-8",
-                            workers);
-        cfg.nworkers = n;
-    }
+    parse_args(&cfg, argc, argv, &a);
+    if (check_config(&cfg, &a) < 0)
+        return PVT_EXIT_FAIL;
+    http = strcmp(cfg.mode, "http") == 0;
 
     rc = pvt_topo_load(&topo);
     if (rc < 0) {
         pvt_err(CMD, "cannot read the CPU topology: %s", strerror(-rc));
         return PVT_EXIT_FAIL;
     }
-    if (!workers)
+    if (!a.workers && !http)
         default_workers(&cfg, pvt_place_default_workers(topo));
 
     /* Everything is checked; only now does a results directory appear. */
@@ -256,7 +610,7 @@ int pvt_cmd_bench(int argc, char **argv)
 
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    rc = pvt_bench_tasks(&cfg, topo, dir);
+    rc = http ? pvt_bench_http(&cfg, topo, dir) : pvt_bench_tasks(&cfg, topo, dir);
     pvt_topo_free(topo);
     return rc;
 }

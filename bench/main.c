@@ -17,6 +17,7 @@ struct subcmd {
 static const struct subcmd subcmds[] = {
     {"topo", pvt_cmd_topo, "show the CPU topology and where workers would be pinned"},
     {"bench", pvt_cmd_bench, "measure the backends side by side and write a results directory"},
+    {"serve", pvt_cmd_serve, "serve HTTP from N workers (processes or threads) on one port"},
     {"load", pvt_cmd_load, "drive an HTTP server on loopback and measure its throughput and latency"},
     {NULL, NULL, NULL},
 };

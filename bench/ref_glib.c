@@ -88,6 +88,8 @@ static int glib_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 
     if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS)
         return -EINVAL;
+    if (cfg->serve)
+        return -EOPNOTSUPP; /* task mode only */
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;

@@ -34,8 +34,10 @@
 
 #include "disp.h"
 #include "proc_pool.h"
+#include "serve.h"
 
 #define START_TIMEOUT_MS 10000
+#define TAG_LISTEN UINT32_MAX /* epoll data: the rr listening socket */
 
 struct proc_slot {
     pid_t pid;    /* 0: no worker */
@@ -59,6 +61,10 @@ struct pvt_pool {
     int stopping;
     int stopped;
     uint64_t deaths;
+    /* Serving pools (serve.h). */
+    int serving;
+    struct pvt_serve_net net;
+    int rr_on; /* the rr socket is in the epoll set */
 };
 
 static int sys_pidfd_open(pid_t pid)
@@ -76,7 +82,7 @@ static int sys_pidfd_send_signal(int pidfd, int sig)
  * CLOEXEC does not apply, and a pidfd still open in a child would keep a dead
  * worker's entry in the primary's epoll set after the primary closed it.
  */
-static void close_primary_fds(struct pvt_pool *p)
+static void close_primary_fds(struct pvt_pool *p, int slot)
 {
     int i;
 
@@ -84,6 +90,8 @@ static void close_primary_fds(struct pvt_pool *p)
     for (i = 0; i < p->n; i++)
         if (p->s[i].pidfd >= 0)
             close(p->s[i].pidfd);
+    if (p->serving)
+        pvt_serve_net_child(&p->net, slot);
 }
 
 /* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
@@ -108,8 +116,12 @@ static int spawn(struct pvt_pool *p, int i)
         return rc;
     }
     if (pid == 0) {
-        close_primary_fds(p);
-        pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary);
+        struct pvt_serve_worker w;
+        close_primary_fds(p, i);
+        if (p->serving)
+            pvt_serve_net_worker(&p->net, i, "proc", primary, &w);
+        pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
+                              p->serving ? &w : NULL);
     }
 
     fd = sys_pidfd_open(pid);
@@ -161,28 +173,61 @@ static void reap(struct pvt_pool *p, int i)
     if (running == done + 1)
         pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
 
-    if (!intended && p->respawn && sl->last_code != PVT_WEXIT_CONFIG && spawn(p, i) == 0) {
-        sl->restarts++;
-        return;
+    if (!intended && p->respawn && sl->last_code != PVT_WEXIT_CONFIG) {
+        atomic_store(&r->info.restarts, sl->restarts + 1);
+        if (spawn(p, i) == 0) {
+            sl->restarts++;
+            return;
+        }
+        atomic_store(&r->info.restarts, sl->restarts);
     }
     p->d.live[i] = 0;
     pvt_disp_drop_queued(&p->d, i);
+    if (p->serving && !intended)
+        pvt_serve_net_retire(&p->net, i);
 }
 
-/* Wait for the waker or a death, up to timeout_ms; reap the dead. */
-static int proc_wait(void *arg, int timeout_ms)
+/* Wait for the waker, a death or (rr) a connection, up to timeout_ms; reap
+ * the dead, hand connections out. -EINTR if a signal ended the wait. */
+static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
-    struct pvt_pool *p = arg;
     struct epoll_event ev[16];
     int n, k;
 
-    n = epoll_wait(p->epfd, ev, 16, timeout_ms);
+    n = epoll_pwait(p->epfd, ev, 16, timeout_ms, mask);
     if (n < 0)
-        return errno == EINTR ? 0 : -errno;
-    for (k = 0; k < n; k++)
-        if (ev[k].data.u32 > 0)
+        return -errno;
+    for (k = 0; k < n; k++) {
+        if (ev[k].data.u32 == TAG_LISTEN)
+            pvt_serve_net_hand_out(&p->net);
+        else if (ev[k].data.u32 == 0 && p->serving)
+            pvt_waker_drain(p->g.waker); /* a respawned worker is ready */
+        else if (ev[k].data.u32 > 0)
             reap(p, (int)ev[k].data.u32 - 1);
+    }
     return 0;
+}
+
+static int proc_wait(void *arg, int timeout_ms)
+{
+    int rc = proc_wait_mask(arg, timeout_ms, NULL);
+
+    return rc == -EINTR ? 0 : rc;
+}
+
+/* rr: take the listening socket in or out of the primary's epoll set. */
+static void rr_enable(struct pvt_pool *p, int on)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_LISTEN};
+
+    if (!p->serving || p->net.cfg.distribution != PVT_DIST_RR || p->rr_on == on)
+        return;
+    if (on && epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->net.lfds[0], &ev) == 0)
+        p->rr_on = 1;
+    if (!on) {
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->net.lfds[0], NULL);
+        p->rr_on = 0;
+    }
 }
 
 static void proc_destroy(struct pvt_pool *p);
@@ -203,6 +248,8 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     p->n = cfg->workers;
     p->respawn = !cfg->no_respawn;
     p->epfd = -1;
+    if (cfg->serve)
+        depth = 2; /* the rings carry only info and stop */
     rc = pvt_region_map(&p->g, p->n, depth, 1);
     if (rc < 0) {
         free(p);
@@ -226,6 +273,12 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
         rc = -errno;
         goto fail;
     }
+    if (cfg->serve) {
+        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->g.rings, 1);
+        if (rc < 0)
+            goto fail;
+        p->serving = 1;
+    }
     /* Slots are live from the start: a worker that dies while starting is
      * replaced like any other. */
     for (i = 0; i < p->n; i++) {
@@ -237,6 +290,7 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     rc = pvt_disp_wait_ready(&p->d, START_TIMEOUT_MS, proc_wait, p);
     if (rc < 0)
         goto fail;
+    rr_enable(p, 1);
     *out = p;
     return 0;
 
@@ -247,7 +301,16 @@ fail:
 
 static int proc_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
 {
+    if (p->serving)
+        return -EOPNOTSUPP;
     return pvt_disp_submit(&p->d, jobs, n);
+}
+
+static int proc_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
+{
+    if (!p->serving)
+        return -EINVAL;
+    return proc_wait_mask(p, timeout_ms, waitmask);
 }
 
 static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
@@ -264,6 +327,9 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     pvt_waker_drain(p->g.waker);
     pvt_disp_stats(&p->d, "proc", st);
     st->deaths = p->deaths;
+    st->port = p->net.port;
+    st->handed_out = p->net.handed;
+    st->refused = p->net.refused;
     for (i = 0; st->w && i < p->n; i++) {
         struct proc_slot *sl = &p->s[i];
         if (sl->pid)
@@ -286,6 +352,7 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->stopped = 1;
     p->stopping = 1;
     p->d.stopping = 1;
+    rr_enable(p, 0); /* what is handed over is served; nothing new is */
     pvt_disp_flush(&p->d); /* queued work runs before the workers exit */
     for (i = 0; i < p->n; i++) {
         if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
@@ -327,6 +394,8 @@ static void proc_destroy(struct pvt_pool *p)
     }
     if (p->epfd >= 0)
         close(p->epfd);
+    if (p->serving)
+        pvt_serve_net_close(&p->net);
     pvt_disp_fini(&p->d);
     pvt_region_unmap(&p->g);
     free(p->s);
@@ -342,5 +411,6 @@ const struct pvt_pool_ops pvt_proc_ops = {
     .collect = proc_collect,
     .stats = proc_stats,
     .stop = proc_stop,
+    .supervise = proc_supervise,
     .destroy = proc_destroy,
 };

@@ -19,6 +19,7 @@
 
 #include "place.h"
 #include "proc_pool.h"
+#include "serve.h"
 
 static void reset_signals(void)
 {
@@ -38,7 +39,8 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t primary)
+void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t primary,
+                           struct pvt_serve_worker *serve)
 {
     int rc;
 
@@ -60,6 +62,8 @@ void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t prima
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);
 
+    if (serve)
+        _exit(pvt_serve_worker_run(serve) < 0 ? PVT_WEXIT_OSERR : PVT_WEXIT_OK);
     pvt_ring_worker_loop(r);
     _exit(PVT_WEXIT_OK);
 }

@@ -420,6 +420,8 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
     st->failed = d->failed;
     st->dropped = d->dropped;
     st->deaths = 0;
+    st->port = 0;
+    st->handed_out = st->refused = 0;
     for (i = 0; i < d->n; i++) {
         const struct pvt_ring_info *info = &d->rings[i]->info;
         int state = atomic_load(&info->state);
@@ -434,6 +436,8 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
             .jobs_done = d->jobs_done[i],
             .last_exit_code = -1,
             .bound = info->bound,
+            .requests = atomic_load(&info->requests),
+            .conns = atomic_load(&info->conns),
         };
     }
 }

@@ -565,3 +565,8 @@ uint64_t pvt_http_requests(const struct pvt_http_conn *c)
 {
     return c->requests;
 }
+
+int pvt_http_mid_request(const struct pvt_http_conn *c)
+{
+    return !c->closing && (c->paused || c->head_bytes > 0 || !c->in_head);
+}

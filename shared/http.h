@@ -77,6 +77,10 @@ int pvt_http_resume(struct pvt_http_conn *c);
 const char *pvt_http_output(const struct pvt_http_conn *c, size_t *len);
 void pvt_http_output_done(struct pvt_http_conn *c, size_t n);
 
+/* 1 while a request has begun to arrive and is not yet answered (its
+ * bytes are partly read, or it waits in a pause). */
+int pvt_http_mid_request(const struct pvt_http_conn *c);
+
 /* Requests answered on this connection. */
 uint64_t pvt_http_requests(const struct pvt_http_conn *c);
 

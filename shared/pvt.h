@@ -18,6 +18,7 @@
 #define PVT_H
 
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -63,11 +64,20 @@ struct pvt_plan {
     cpu_set_t *sets;
 };
 
+struct pvt_serve_cfg; /* serve.h */
+
 struct pvt_pool_cfg {
     int workers;                 /* 1 .. PVT_MAX_WORKERS */
     const struct pvt_plan *plan; /* NULL: unbound; else plan->workers >= workers */
     unsigned queue_depth;        /* jobs in flight per worker, a power of two; 0: 4096 */
     int no_respawn;              /* proc: leave a dead worker's slot empty */
+    /*
+     * NULL: a job pool. Otherwise a serving pool: every worker serves HTTP on
+     * the port serve describes instead of taking jobs (submit answers
+     * -EOPNOTSUPP), and the driving thread calls supervise in a loop. The
+     * listening sockets are opened by create, before any worker starts.
+     */
+    const struct pvt_serve_cfg *serve;
 };
 
 enum pvt_worker_state {
@@ -88,6 +98,8 @@ struct pvt_worker_stats {
     int last_exit_signal; /* 0 if it exited normally */
     int last_exit_intended; /* 1 if the pool asked it to exit */
     cpu_set_t bound;    /* the CPU set the worker read back after binding itself */
+    uint64_t requests;  /* serving pools: responses written by this slot's current worker */
+    int conns;          /* serving pools: connections it holds open */
 };
 
 struct pvt_pool_stats {
@@ -99,13 +111,18 @@ struct pvt_pool_stats {
     uint64_t failed;     /* results with PVT_JOB_FAILED */
     uint64_t dropped;    /* results with PVT_JOB_DROPPED */
     uint64_t deaths;     /* workers that exited without being asked to */
+    int port;            /* serving pools: the port bound (0 for a job pool) */
+    uint64_t handed_out; /* serving pools with rr: connections passed to workers */
+    uint64_t refused;    /* ... and closed because no worker could take them */
     struct pvt_worker_stats *w; /* caller's array of `workers` entries, or NULL */
 };
 
 struct pvt_pool;
 
 /*
- * A backend. Slots are filled with designated initializers; none is NULL.
+ * A backend. Slots are filled with designated initializers; none is NULL in
+ * a backend (a reference pool, bench/backends.h, serves no HTTP: its
+ * supervise is NULL and it refuses cfg->serve).
  */
 struct pvt_pool_ops {
     /* "proc" or "thread": recorded with every result. */
@@ -148,6 +165,15 @@ struct pvt_pool_ops {
      * all exited in time, -ETIMEDOUT if force was needed.
      */
     int (*stop)(struct pvt_pool *pool, int deadline_ms);
+    /*
+     * Serving pools: supervise the workers for up to timeout_ms (reap and
+     * respawn the dead; with rr, accept connections and hand each to the
+     * next worker). The driving thread's signal mask is replaced by
+     * waitmask while it waits (NULL: kept), as in epoll_pwait, so a signal
+     * blocked elsewhere can end the wait. Returns 0 (time is up or
+     * something was done), -EINTR when a signal arrived, or -errno.
+     */
+    int (*supervise)(struct pvt_pool *pool, int timeout_ms, const sigset_t *waitmask);
     /* Stop by force if still running, reap everything, free the pool. */
     void (*destroy)(struct pvt_pool *pool);
 };

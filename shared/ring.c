@@ -92,6 +92,10 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->info.pid, 0);
     atomic_init(&r->info.bind_err, 0);
     CPU_ZERO(&r->info.bound);
+    atomic_init(&r->info.requests, 0);
+    atomic_init(&r->info.conns, 0);
+    atomic_init(&r->info.restarts, 0);
+    r->ctl_efd = -1;
     r->depth = depth;
     r->mask = depth - 1;
     r->shared = shared;
@@ -146,9 +150,14 @@ void pvt_ring_notify(struct pvt_ring *r)
 
 void pvt_ring_request_stop(struct pvt_ring *r, unsigned how)
 {
+    uint64_t one = 1;
+
     atomic_store(&r->stop, how);
     atomic_fetch_add(&r->wake, 1);
     pvt_futex_wake(&r->wake, 1, r->shared);
+    if (r->ctl_efd >= 0)
+        while (write(r->ctl_efd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
 }
 
 /*

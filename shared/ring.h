@@ -69,6 +69,10 @@ struct pvt_ring_info {
     atomic_int pid;      /* pid (proc) or tid (thread) of the current worker */
     atomic_int bind_err; /* 0, or -errno of the worker's failed bind */
     cpu_set_t bound;     /* read back by the worker after binding */
+    /* Serving pools (serve.h). */
+    _Atomic uint64_t requests; /* responses written by the current worker */
+    atomic_int conns;          /* connections it holds open */
+    atomic_uint restarts;      /* written by the driver before each respawn */
 };
 
 struct pvt_ring {
@@ -88,6 +92,7 @@ struct pvt_ring {
     uint32_t mask;
     int shared; /* futexes are process-shared */
     int slot_index;
+    int ctl_efd; /* serving pools: an eventfd the worker polls; -1: none */
     struct pvt_waker *waker;
     _Alignas(PVT_CACHELINE) struct pvt_slot slots[];
 };
@@ -120,7 +125,9 @@ void pvt_ring_worker_loop(struct pvt_ring *r);
 /* Wake a sleeping worker after publishing tail (includes the fence). */
 void pvt_ring_notify(struct pvt_ring *r);
 
-/* Ask the worker to stop (1: after the queue, 2: after the current job). */
+/* Ask the worker to stop (1: after the queue, 2: after the current job).
+ * A serving worker is told through ctl_efd: 1 drains its connections,
+ * 2 closes them. */
 void pvt_ring_request_stop(struct pvt_ring *r, unsigned how);
 
 /*

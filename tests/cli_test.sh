@@ -95,7 +95,6 @@ bench_error() {
 usage_error "no command" "command"
 usage_error "unknown command" "frobnicate" frobnicate
 usage_error "bench without --mode" "--mode" bench --out "$RUN/out$((n + 1))"
-bench_error "--mode http (not available yet)" "--mode" --mode http
 bench_error "unknown backend" "--backend" --backend bogus
 bench_error "backend listed twice" "--backend" --backend proc,proc
 bench_error "unknown workload" "--workload" --workload bogus

@@ -22,9 +22,17 @@
  *
  * Workers bind themselves (sched_setaffinity on their own thread) before they
  * report ready, and report the CPU set they read back.
+ *
+ * Serving pools (serve.h). Each thread runs the same server a worker process
+ * runs, on the shared socket, its own reuseport socket, or its end of an rr
+ * channel; with rr the driving thread is the acceptor and passes descriptor
+ * numbers, since every thread shares the descriptor table. A serving thread
+ * is told to stop through its ring's eventfd, so its stop is never stuck in
+ * a job: stop 2 closes its connections and it returns.
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +41,7 @@
 
 #include "disp.h"
 #include "place.h"
+#include "serve.h"
 #include "thr_pool.h"
 
 #define START_TIMEOUT_MS 10000
@@ -56,6 +65,8 @@ struct pvt_pool {
     struct thr_worker *w;
     int stopped;
     int leak_region; /* a thread could not be joined: keep its memory mapped */
+    int serving;
+    struct pvt_serve_net net;
 };
 
 static void *thr_main(void *arg)
@@ -81,20 +92,46 @@ static void *thr_main(void *arg)
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);
 
-    pvt_ring_worker_loop(r);
+    if (p->serving) {
+        struct pvt_serve_worker w;
+        pvt_serve_net_worker(&p->net, tw->slot, "thread", getpid(), &w);
+        pvt_serve_worker_run(&w);
+    } else {
+        pvt_ring_worker_loop(r);
+    }
 
     atomic_store(&r->info.state, PVT_W_EXITED);
     return NULL;
 }
 
+/* Wait for the waker or (rr) a connection; hand connections out. -EINTR
+ * when a signal ended the wait. */
+static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
+{
+    struct pollfd pfd[2] = {{.fd = p->g.waker->efd, .events = POLLIN}, {.fd = -1}};
+    struct timespec ts, *tsp = NULL;
+
+    if (p->serving && p->net.cfg.distribution == PVT_DIST_RR && !p->stopped)
+        pfd[1] = (struct pollfd){.fd = p->net.lfds[0], .events = POLLIN};
+    if (timeout_ms >= 0) {
+        ts.tv_sec = timeout_ms / 1000;
+        ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
+        tsp = &ts;
+    }
+    if (ppoll(pfd, 2, tsp, mask) < 0)
+        return -errno;
+    if (pfd[0].revents && p->serving)
+        pvt_waker_drain(p->g.waker); /* the dispatcher drains its own */
+    if (pfd[1].revents)
+        pvt_serve_net_hand_out(&p->net);
+    return 0;
+}
+
 static int thr_wait(void *arg, int timeout_ms)
 {
-    struct pvt_pool *p = arg;
-    struct pollfd pfd = {.fd = p->g.waker->efd, .events = POLLIN};
+    int rc = thr_wait_mask(arg, timeout_ms, NULL);
 
-    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
-        return -errno;
-    return 0;
+    return rc == -EINTR ? 0 : rc;
 }
 
 static void thr_destroy(struct pvt_pool *p);
@@ -113,6 +150,8 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     if (!p)
         return -ENOMEM;
     p->n = cfg->workers;
+    if (cfg->serve)
+        depth = 2; /* the rings carry only info and stop */
     rc = pvt_region_map(&p->g, p->n, depth, 0);
     if (rc < 0) {
         free(p);
@@ -126,6 +165,12 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     if (cfg->plan && cfg->plan->bind) {
         p->bind = 1;
         memcpy(p->sets, cfg->plan->sets, (size_t)p->n * sizeof(*p->sets));
+    }
+    if (cfg->serve) {
+        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->g.rings, 0);
+        if (rc < 0)
+            goto fail;
+        p->serving = 1;
     }
     for (i = 0; i < p->n; i++) {
         p->w[i].pool = p;
@@ -154,7 +199,16 @@ fail:
 
 static int thr_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
 {
+    if (p->serving)
+        return -EOPNOTSUPP;
     return pvt_disp_submit(&p->d, jobs, n);
+}
+
+static int thr_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
+{
+    if (!p->serving)
+        return -EINVAL;
+    return thr_wait_mask(p, timeout_ms, waitmask);
 }
 
 static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
@@ -165,6 +219,9 @@ static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int 
 static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 {
     pvt_disp_stats(&p->d, "thread", st);
+    st->port = p->net.port;
+    st->handed_out = p->net.handed;
+    st->refused = p->net.refused;
     return 0;
 }
 
@@ -234,6 +291,8 @@ static void thr_destroy(struct pvt_pool *p)
     if (!p)
         return;
     thr_stop(p, 0);
+    if (p->serving && !p->leak_region)
+        pvt_serve_net_close(&p->net);
     pvt_disp_fini(&p->d);
     if (!p->leak_region)
         pvt_region_unmap(&p->g);
@@ -252,5 +311,6 @@ const struct pvt_pool_ops pvt_thread_ops = {
     .collect = thr_collect,
     .stats = thr_stats,
     .stop = thr_stop,
+    .supervise = thr_supervise,
     .destroy = thr_destroy,
 };

@@ -1,0 +1,1280 @@
+/*
+ * bench_http.c: http mode: `pvt serve` driven by `pvt load`, each a child.
+ *
+ * DESIGN. The driver is one thread that starts two kinds of child, both by
+ * fork and exec of /proc/self/exe, each bound to its CPU set before exec and
+ * made to die with the driver (PR_SET_PDEATHSIG): one server per backend x
+ * distribution x workers, kept for all its concurrency x route x repetition
+ * runs, and one `pvt load` per run. A child's stdout is a pipe the driver
+ * reads (the server's ready line, the load's JSON); its stderr is the
+ * driver's. Every wait is bounded: the ready line (10 s), the load (its
+ * duration plus its timeout plus a margin), a stop (SIGTERM, then SIGKILL).
+ * Every child is reaped on every path, Ctrl-C included: the signal handler
+ * only sets pvt_bench_interrupted, poll() returns EINTR, and the code that
+ * started a child stops it. A server is stopped by its pid, never by name.
+ *
+ * Per-worker shares come from GET /stats before and after each run, over one
+ * keep-alive connection per server, which one worker serves for its whole
+ * life; GET / on it first names that worker. A worker's counter moves once
+ * per response, after the response is made, so snapshot S counts every
+ * request of ours answered before S itself; the driver counts its own
+ * requests per worker the same way and subtracts them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli.h"
+#include "res.h"
+#include "ring.h" /* pvt_now_ns */
+#include "work.h"
+
+#define CMD           "bench"
+#define READY_MS      10000 /* pvt serve must print its ready line within this */
+#define STOP_MS       10000 /* ... and exit this long after SIGTERM */
+#define STATS_MS      5000  /* one /stats request, connect included */
+#define LOAD_SLACK_MS 15000
+#define WARM_MS       1000 /* a warm-up run lasts this, or --duration if shorter */
+
+const char *const pvt_bench_dists[PVT_BENCH_NDIST] = {"shared", "reuseport", "rr"};
+
+/* 1 while a progress line is on the terminal: an error line clears it first. */
+static int progress_shown;
+
+#define ERR(...)                                                                                   \
+    do {                                                                                           \
+        if (progress_shown)                                                                        \
+            fputs("\r\033[K", stderr);                                                             \
+        progress_shown = 0;                                                                        \
+        pvt_err(CMD, __VA_ARGS__);                                                                 \
+    } while (0)
+
+static const char *const columns[] = {
+    "mode", "backend", "workers", "workload", "repetition", "seconds", "distribution",
+    "concurrency", "route", "requests", "errors", "requests_per_s", "p50_us", "p90_us", "p99_us",
+    "p999_us", "max_us", "mean_us", "jain", "shares", "server_cpu_us_per_req",
+    "client_cpu_us_per_req", "server_cpus", "client_cpus", "pin", "unit", "threads"};
+#define NCOLUMNS ((int)(sizeof(columns) / sizeof(columns[0])))
+
+int pvt_bench_route(uint32_t wl, uint64_t arg, char *buf, size_t len)
+{
+    int n;
+
+    switch (wl) {
+    case PVT_WL_NOOP:
+        n = snprintf(buf, len, "/");
+        break;
+    case PVT_WL_CPU:
+        n = snprintf(buf, len, "/cpu?n=%llu", (unsigned long long)arg);
+        break;
+    case PVT_WL_HASH:
+        n = snprintf(buf, len, "/hash?bytes=%llu", (unsigned long long)arg);
+        break;
+    case PVT_WL_MEM: /* the route reads 64-bit words: 8 bytes at least */
+        if (arg < 8)
+            return -ERANGE;
+        n = snprintf(buf, len, "/mem?bytes=%llu", (unsigned long long)arg);
+        break;
+    case PVT_WL_SLEEP: /* the route sleeps a minute at most */
+        if (arg > 60000)
+            return -ERANGE;
+        n = snprintf(buf, len, "/sleep?ms=%llu", (unsigned long long)arg);
+        break;
+    default:
+        return -ENOENT;
+    }
+    return n < (int)len ? n : -ENOSPC;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+double pvt_bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+const char *pvt_bench_human(double v, char *buf, size_t len)
+{
+    if (v >= 1e9)
+        snprintf(buf, len, "%.2fG", v / 1e9);
+    else if (v >= 1e6)
+        snprintf(buf, len, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(buf, len, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, len, "%.1f", v);
+    return buf;
+}
+
+static uint64_t deadline(uint64_t ms)
+{
+    return pvt_now_ns() + ms * 1000000u;
+}
+
+/* ---- children ----------------------------------------------------------------------------- */
+
+struct child {
+    pid_t pid;        /* 0: none, or reaped */
+    int out;          /* the read end of its stdout, -1 once closed */
+    int status;       /* wait status, once reaped */
+    struct rusage ru; /* its resource use, once reaped */
+};
+
+/*
+ * Fork and exec /proc/self/exe with argv, bound to cpus, its stdout on a
+ * pipe. The child never returns here: it execs, or _exits 126 (its parent
+ * is already gone, or it could not bind itself) or 127 (exec failed).
+ */
+static int child_start(char *const argv[], const cpu_set_t *cpus, struct child *c)
+{
+    pid_t parent = getpid(), pid;
+    int fds[2], rc;
+
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return -errno;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid < 0) {
+        rc = -errno;
+        close(fds[0]);
+        close(fds[1]);
+        return rc;
+    }
+    if (pid == 0) {
+        if (dup2(fds[1], STDOUT_FILENO) < 0)
+            _exit(127);
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+            _exit(126);
+        if (sched_setaffinity(0, sizeof(*cpus), cpus) < 0)
+            _exit(126);
+        execv("/proc/self/exe", argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    *c = (struct child){.pid = pid, .out = fds[0]};
+    return 0;
+}
+
+/*
+ * Read the child's stdout into buf (NUL-terminated) until EOF, or the first
+ * newline when line is set. Returns the length, -ETIMEDOUT at the deadline,
+ * -EINTR when the bench is interrupted, -ENOSPC when buf fills.
+ */
+static int child_read(struct child *c, char *buf, size_t len, int line, uint64_t until)
+{
+    size_t got = 0;
+    ssize_t n;
+
+    for (;;) {
+        struct pollfd p = {.fd = c->out, .events = POLLIN};
+        uint64_t now = pvt_now_ns();
+        int ms;
+
+        if (pvt_bench_interrupted)
+            return -EINTR;
+        if (now >= until)
+            return -ETIMEDOUT;
+        /* At most 250 ms, so a signal just before poll delays no longer. */
+        ms = (int)((until - now) / 1000000u) + 1;
+        if (poll(&p, 1, ms < 250 ? ms : 250) <= 0)
+            continue;
+        if (got + 1 >= len)
+            return -ENOSPC;
+        n = read(c->out, buf + got, len - 1 - got);
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        if (n == 0)
+            break;
+        if (n > 0) {
+            got += (size_t)n;
+            buf[got] = '\0';
+            if (line && memchr(buf, '\n', got))
+                break;
+        }
+    }
+    buf[got] = '\0';
+    return (int)got;
+}
+
+/* Reap the child by the deadline. 0, or -ETIMEDOUT while it still runs. */
+static int child_reap(struct child *c, uint64_t until)
+{
+    for (;;) {
+        pid_t r = wait4(c->pid, &c->status, WNOHANG, &c->ru);
+        struct timespec ts = {0, 5000000};
+
+        if (r == c->pid || (r < 0 && errno == ECHILD)) {
+            c->pid = 0;
+            break;
+        }
+        if (pvt_now_ns() >= until)
+            return -ETIMEDOUT;
+        nanosleep(&ts, NULL);
+    }
+    if (c->out >= 0)
+        close(c->out);
+    c->out = -1;
+    return 0;
+}
+
+/* Send sig (0: none), wait up to ms, then SIGKILL. Reaps the child always. */
+static void child_stop(struct child *c, int sig, uint64_t ms)
+{
+    if (!c->pid)
+        return;
+    if (sig)
+        kill(c->pid, sig);
+    if (child_reap(c, deadline(ms)) == -ETIMEDOUT) {
+        kill(c->pid, SIGKILL);
+        while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
+            ;
+        c->pid = 0;
+        close(c->out);
+        c->out = -1;
+    }
+}
+
+static void describe_exit(int status, char *buf, size_t len)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, len, "exit %d", WEXITSTATUS(status));
+}
+
+/* ---- /stats ------------------------------------------------------------------------------- */
+
+struct wstat {
+    int slot;
+    long pid;
+    uint64_t requests;
+    int live;
+};
+
+struct snap {
+    long primary;
+    int n;
+    struct wstat w[PVT_MAX_WORKERS];
+    uint64_t own[PVT_MAX_WORKERS]; /* our requests each slot had answered before this one */
+};
+
+/* A server, its stats connection, and what the driver asked of it. */
+struct server {
+    const char *backend, *dist;
+    long workers;
+    char name[64]; /* "proc rr, 2 workers": for messages */
+    struct child child;
+    int port;
+    long pid;
+    int fd;   /* the keep-alive stats connection, -1 when closed */
+    int slot; /* the worker serving it */
+    uint64_t own[PVT_MAX_WORKERS];
+    int stats_broken; /* /stats failed once: said so, and the columns stay empty */
+};
+
+static int stats_connect(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct timeval tv = {STATS_MS / 1000, 0};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
+
+    if (fd < 0)
+        return -errno;
+    /* SO_SNDTIMEO bounds connect too. */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    while ((rc = connect(fd, (struct sockaddr *)&a, sizeof(a))) < 0 && errno == EINTR)
+        ;
+    if (rc < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
+/* The value of header name in the block hdr (NUL-terminated), or NULL. */
+static const char *header(const char *hdr, const char *name)
+{
+    size_t n = strlen(name);
+    const char *p;
+
+    for (p = strstr(hdr, "\r\n"); p; p = strstr(p + 2, "\r\n"))
+        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':')
+            return p + 3 + n + strspn(p + 3 + n, " \t");
+    return NULL;
+}
+
+/*
+ * GET path on the server's stats connection; a 200 response's body comes
+ * back in *body (malloc'd, NUL-terminated). Returns 0, -EPIPE when the
+ * connection is closed or broken, -EPROTO for a malformed response or a
+ * status other than 200, or -errno (-EAGAIN: the timeout).
+ */
+static int http_get(struct server *s, const char *path, char **body)
+{
+    char req[256], *buf = NULL, *end, *conn;
+    size_t cap = 0, got = 0, hdr = 0, need = 0;
+    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+    ssize_t k;
+
+    if (send(s->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+        return -EPIPE;
+    while (!hdr || got < need) {
+        if (got + 1 >= cap) {
+            char *nb = cap < (64u << 20) ? realloc(buf, cap = cap ? cap * 2 : 8192) : NULL;
+            if (!nb) {
+                free(buf);
+                return -ENOMEM;
+            }
+            buf = nb;
+        }
+        k = recv(s->fd, buf + got, cap - 1 - got, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            free(buf);
+            return k == 0 ? -EPIPE : -errno;
+        }
+        got += (size_t)k;
+        buf[got] = '\0';
+        if (!hdr && (end = strstr(buf, "\r\n\r\n"))) {
+            const char *cl;
+            *end = '\0';
+            hdr = (size_t)(end - buf) + 4;
+            cl = header(buf, "Content-Length");
+            if (strncmp(buf, "HTTP/1.1 200 ", 13) != 0 || !cl) {
+                free(buf);
+                return -EPROTO;
+            }
+            need = hdr + strtoull(cl, NULL, 10);
+        }
+    }
+    conn = (char *)header(buf, "Connection");
+    if (conn && strncasecmp(conn, "close", 5) == 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+    memmove(buf, buf + hdr, need - hdr);
+    buf[need - hdr] = '\0';
+    *body = buf;
+    return 0;
+}
+
+/* Open the stats connection if it is closed, and learn which slot serves it. */
+static int stats_open(struct server *s)
+{
+    char *body;
+    int rc;
+
+    if (s->fd >= 0)
+        return 0;
+    s->fd = stats_connect(s->port);
+    if (s->fd < 0)
+        return s->fd;
+    rc = http_get(s, "/", &body);
+    if (rc < 0)
+        return rc;
+    rc = sscanf(body, "hello from worker %d", &s->slot) == 1 && s->slot >= 0 &&
+                 s->slot < PVT_MAX_WORKERS
+             ? 0
+             : -EPROTO;
+    if (rc == 0)
+        s->own[s->slot]++;
+    free(body);
+    return rc;
+}
+
+static int json_long(json_t *o, const char *key, long *out)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_integer(v))
+        return -1;
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+/* /stats's JSON into sn. -EPROTO names the first missing field in *why. */
+static int parse_stats(const char *body, struct snap *sn, const char **why)
+{
+    json_t *root = json_loads(body, 0, NULL), *ws, *w;
+    size_t i;
+    long v;
+    int rc = -EPROTO;
+
+    *why = "not JSON";
+    if (!root)
+        return rc;
+    ws = json_object_get(root, "workers");
+    if (json_long(root, "pid", &sn->primary) < 0) {
+        *why = "no \"pid\"";
+    } else if (!json_is_array(ws) || json_array_size(ws) > PVT_MAX_WORKERS) {
+        *why = "no \"workers\" array";
+    } else {
+        rc = 0;
+        sn->n = (int)json_array_size(ws);
+        json_array_foreach(ws, i, w)
+        {
+            struct wstat *x = &sn->w[i];
+            const char *state = json_string_value(json_object_get(w, "state"));
+            if (json_long(w, "slot", &v) < 0 || v < 0 || v >= PVT_MAX_WORKERS) {
+                *why = "no \"slot\" in a worker";
+            } else if (x->slot = (int)v, json_long(w, "pid", &x->pid) < 0) {
+                *why = "no \"pid\" in a worker";
+            } else if (json_long(w, "requests", &v) < 0 || v < 0) {
+                *why = "no \"requests\" in a worker";
+            } else {
+                x->requests = (uint64_t)v;
+                x->live = !state || strcmp(state, "ready") == 0;
+                continue;
+            }
+            rc = -EPROTO;
+            break;
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* A snapshot of the server's /stats, reconnecting once if the connection
+ * was closed. Returns 0 or a negative errno; a failure is said once. */
+static int snapshot(struct server *s, struct snap *sn)
+{
+    const char *why = NULL;
+    char *body = NULL;
+    int rc, tries;
+
+    if (s->stats_broken)
+        return -EPROTO;
+    for (tries = 0; tries < 2; tries++) {
+        rc = stats_open(s);
+        if (rc == 0) {
+            memcpy(sn->own, s->own, sizeof(sn->own));
+            rc = http_get(s, "/stats", &body);
+        }
+        if (rc == 0)
+            break;
+        if (s->fd >= 0)
+            close(s->fd);
+        s->fd = -1;
+        if (rc != -EPIPE)
+            break;
+    }
+    if (rc == 0) {
+        s->own[s->slot]++;
+        rc = parse_stats(body, sn, &why);
+    }
+    free(body);
+    if (rc < 0) {
+        s->stats_broken = 1;
+        ERR("%s: GET /stats: %s; no shares, Jain's index or server CPU for this "
+            "server",
+            s->name, why ? why : strerror(-rc));
+    }
+    return rc;
+}
+
+/* ---- CPU time ------------------------------------------------------------------------------ */
+
+/* utime + stime of pid (all its threads), µs; -1 if it cannot be read. */
+static double cpu_us(long pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut, st;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may hold anything */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The processes whose CPU time is the server's: the primary, and each worker
+ * that is a process of its own. A worker that is a thread of the primary
+ * (the thread backend) is already in the primary's figure.
+ */
+static int server_pids(const struct server *s, const struct snap *sn, long *pids)
+{
+    char path[96];
+    int n = 0, i;
+
+    pids[n++] = s->pid;
+    for (i = 0; sn && i < sn->n; i++) {
+        snprintf(path, sizeof(path), "/proc/%ld/task/%ld", s->pid, sn->w[i].pid);
+        if (sn->w[i].pid != s->pid && access(path, F_OK) < 0)
+            pids[n++] = sn->w[i].pid;
+    }
+    return n;
+}
+
+/* ---- one run ------------------------------------------------------------------------------- */
+
+struct result {
+    uint64_t requests, errors;
+    double seconds, rps;
+    uint64_t p50, p90, p99, p999, max;
+    double mean_us; /* NAN: pvt load gave none */
+    double jain;    /* NAN: no /stats */
+    char shares[4096];
+    double server_us; /* per request; NAN: unknown */
+    double client_us; /* per request */
+    int threads;
+};
+
+/* Jain's index over the live workers (and any that served), the shares into x. */
+static double shares(const struct snap *a, const struct snap *b, struct result *x)
+{
+    double sum = 0, sq = 0;
+    size_t off = 0;
+    int i, j, n = 0;
+
+    x->shares[0] = '\0';
+    for (j = 0; j < b->n; j++) {
+        const struct wstat *w = &b->w[j];
+        uint64_t d = w->requests, own = b->own[w->slot];
+
+        for (i = 0; i < a->n; i++)
+            if (a->w[i].slot == w->slot && a->w[i].pid == w->pid && a->w[i].requests <= d) {
+                d -= a->w[i].requests;
+                own -= a->own[w->slot];
+            }
+        d = d >= own ? d - own : 0;
+        if (off < sizeof(x->shares))
+            off += (size_t)snprintf(x->shares + off, sizeof(x->shares) - off, "%s%llu",
+                                    j ? ";" : "", (unsigned long long)d);
+        if (w->live || d > 0) {
+            sum += (double)d;
+            sq += (double)d * (double)d;
+            n++;
+        }
+    }
+    return n && sq > 0 ? sum * sum / ((double)n * sq) : NAN;
+}
+
+/* pvt load's JSON (DESIGN.md's object) into x. */
+static int parse_load(const char *text, struct result *x)
+{
+    json_t *root = json_loads(text, 0, NULL), *mean;
+    json_int_t req, e[5], l[5];
+    int rc = -EPROTO;
+
+    if (root && json_unpack(root,
+                            "{s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:F, s:F, "
+                            "s:{s:I, s:I, s:I, s:I, s:I}}",
+                            "requests", &req, "errors", "connect", &e[0], "read", &e[1], "write",
+                            &e[2], "timeout", &e[3], "status", &e[4], "seconds", &x->seconds,
+                            "requests_per_s", &x->rps, "latency_us", "p50", &l[0], "p90", &l[1],
+                            "p99", &l[2], "p999", &l[3], "max", &l[4]) == 0) {
+        x->requests = (uint64_t)req;
+        x->errors = (uint64_t)(e[0] + e[1] + e[2] + e[3] + e[4]);
+        x->p50 = (uint64_t)l[0];
+        x->p90 = (uint64_t)l[1];
+        x->p99 = (uint64_t)l[2];
+        x->p999 = (uint64_t)l[3];
+        x->max = (uint64_t)l[4];
+        /* Not in pvt load's JSON as of this writing: taken when it appears. */
+        mean = json_object_get(json_object_get(root, "latency_us"), "mean");
+        x->mean_us = json_is_number(mean) ? json_number_value(mean) : NAN;
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* One line of the table: a configuration's repetitions summed up. */
+struct summary {
+    const char *backend, *dist;
+    long workers, conc;
+    const char *route;
+    double rps, rps_min, rps_max, jain, jain_min, jain_max;
+    double secs, p99, mean, srv;
+    uint64_t errors;
+};
+
+struct run {
+    const struct pvt_bench_cfg *cfg;
+    struct pvt_topo *topo;
+    const char *dir;
+    struct pvt_csv *csv;
+    char server_cpus[256], client_cpus[256];
+    char routes[PVT_BENCH_MAX_LIST][128]; /* of cfg->workload[] */
+    int nclient;                          /* client CPUs */
+    struct snap *before, *after;          /* large: on the heap */
+    struct summary *sum;
+    int nsum;
+    int total, index; /* servers, for the progress line */
+    int tty;
+};
+
+/* "cpu-n-1000000" for "/cpu?n=1000000", "root" for "/". */
+static void route_file(const char *route, char *buf, size_t len)
+{
+    size_t i;
+
+    snprintf(buf, len, "%s", route[1] ? route + 1 : "root");
+    for (i = 0; buf[i]; i++)
+        if (!((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= 'A' && buf[i] <= 'Z') ||
+              (buf[i] >= '0' && buf[i] <= '9')))
+            buf[i] = '-';
+}
+
+/* Start `pvt load` for one run on the client CPUs and read its JSON. */
+static int load(struct run *r, struct server *s, long conc, const char *route, int rep, int warm,
+                struct result *x, char *out, size_t outlen)
+{
+    const struct pvt_bench_cfg *cfg = r->cfg;
+    char url[256], c[16], t[16], amount[32], timeout[32], hgrm[4400], rf[128];
+    char *argv[16] = {"pvt", "load", url, "-c", c, "-t", t};
+    uint64_t ms = warm ? (cfg->duration_ms < WARM_MS ? cfg->duration_ms : WARM_MS) : 0, limit;
+    struct child lc;
+    int n = 7, rc;
+
+    x->threads = cfg->threads ? cfg->threads : r->nclient;
+    if (x->threads > conc)
+        x->threads = (int)conc;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, route);
+    snprintf(c, sizeof(c), "%ld", conc);
+    snprintf(t, sizeof(t), "%d", x->threads);
+    if (!warm && cfg->requests) {
+        snprintf(amount, sizeof(amount), "%llu", (unsigned long long)cfg->requests);
+        argv[n++] = "-n";
+        limit = (cfg->requests / (uint64_t)conc + 1) * cfg->timeout_ms;
+    } else {
+        snprintf(amount, sizeof(amount), "%llums",
+                 (unsigned long long)(ms ? ms : cfg->duration_ms));
+        argv[n++] = "-d";
+        limit = (ms ? ms : cfg->duration_ms) + cfg->timeout_ms;
+    }
+    argv[n++] = amount;
+    snprintf(timeout, sizeof(timeout), "%llu", (unsigned long long)cfg->timeout_ms);
+    argv[n++] = "--timeout";
+    argv[n++] = timeout;
+    argv[n++] = "--json";
+    if (!warm) {
+        route_file(route, rf, sizeof(rf));
+        snprintf(hgrm, sizeof(hgrm), "%s/latency/%s-%s-w%ld-c%ld-%s-r%d.hgrm", r->dir, s->backend,
+                 s->dist, s->workers, conc, rf, rep);
+        argv[n++] = "--hgrm";
+        argv[n++] = hgrm;
+    }
+    argv[n] = NULL;
+
+    rc = child_start(argv, &cfg->client_cpus, &lc);
+    if (rc < 0) {
+        ERR("cannot start pvt load: %s", strerror(-rc));
+        return rc;
+    }
+    rc = child_read(&lc, out, outlen, 0, deadline(limit + LOAD_SLACK_MS));
+    child_stop(&lc, rc < 0 ? SIGTERM : 0, rc < 0 ? 2000 : LOAD_SLACK_MS);
+    if (rc >= 0 && pvt_bench_interrupted)
+        rc = -EINTR;
+    if (rc >= 0 && (!WIFEXITED(lc.status) || WEXITSTATUS(lc.status) != 0)) {
+        char why[64];
+        describe_exit(lc.status, why, sizeof(why));
+        ERR("pvt load against %s, %s: %s", s->name, url, why);
+        return -ECHILD;
+    }
+    if (rc == -ETIMEDOUT)
+        ERR("pvt load against %s did not finish in time", url);
+    else if (rc < 0 && rc != -EINTR)
+        ERR("pvt load against %s: its output: %s", url, strerror(-rc));
+    if (rc < 0)
+        return rc;
+    if (parse_load(out, x) < 0) {
+        ERR("pvt load gave no JSON object of the expected shape: %.200s", out);
+        return -EPROTO;
+    }
+    x->client_us = ((double)lc.ru.ru_utime.tv_sec + (double)lc.ru.ru_stime.tv_sec) * 1e6 +
+                   (double)lc.ru.ru_utime.tv_usec + (double)lc.ru.ru_stime.tv_usec;
+    x->client_us = x->requests ? x->client_us / (double)x->requests : NAN;
+    return 0;
+}
+
+/* One run: /stats and CPU time around a load. 0, -EINTR, or an error. */
+static int run_once(struct run *r, struct server *s, long conc, const char *route, int rep,
+                    int warm, struct result *x)
+{
+    long pids[PVT_MAX_WORKERS + 1];
+    double cpu0[PVT_MAX_WORKERS + 1], cpu1, spent = 0;
+    char out[16384];
+    int have = 0, np = 0, i, rc;
+
+    memset(x, 0, sizeof(*x));
+    x->jain = x->server_us = NAN;
+    if (child_reap(&s->child, 0) == 0) {
+        char why[64];
+        describe_exit(s->child.status, why, sizeof(why));
+        ERR("pvt serve (%s) is gone: %s", s->name, why);
+        return -ECHILD;
+    }
+    if (!warm && snapshot(s, r->before) == 0) {
+        have = 1;
+        np = server_pids(s, r->before, pids);
+        for (i = 0; i < np; i++)
+            cpu0[i] = cpu_us(pids[i]);
+    }
+    rc = load(r, s, conc, route, rep, warm, x, out, sizeof(out));
+    if (rc < 0 || warm)
+        return rc;
+    for (i = 0; have && i < np; i++)
+        if (cpu0[i] >= 0 && (cpu1 = cpu_us(pids[i])) >= cpu0[i])
+            spent += cpu1 - cpu0[i];
+    if (have && snapshot(s, r->after) == 0) {
+        x->jain = shares(r->before, r->after, x);
+        x->server_us = x->requests ? spent / (double)x->requests : NAN;
+    }
+    return 0;
+}
+
+/* ---- servers -------------------------------------------------------------------------------- */
+
+static int server_start(struct run *r, struct server *s)
+{
+    const struct pvt_bench_cfg *cfg = r->cfg;
+    char w[16], line[512];
+    char *argv[] = {"pvt",
+                    "serve",
+                    "--backend",
+                    (char *)s->backend,
+                    "--workers",
+                    w,
+                    "--distribution",
+                    (char *)s->dist,
+                    "--port",
+                    "0",
+                    "--host",
+                    "127.0.0.1",
+                    "--pin",
+                    (char *)pvt_place_policy_name(cfg->pin),
+                    "--unit",
+                    (char *)pvt_place_unit_name(cfg->unit),
+                    NULL};
+    int rc;
+
+    snprintf(w, sizeof(w), "%ld", s->workers);
+    s->fd = -1;
+    rc = child_start(argv, &cfg->server_cpus, &s->child);
+    if (rc < 0) {
+        ERR("cannot start pvt serve: %s", strerror(-rc));
+        return rc;
+    }
+    rc = child_read(&s->child, line, sizeof(line), 1, deadline(READY_MS));
+    if (rc >= 0 && sscanf(line, "ready port=%d pid=%ld", &s->port, &s->pid) == 2 && s->port > 0)
+        return 0;
+    if (rc == -EINTR)
+        return rc;
+    child_stop(&s->child, SIGTERM, STOP_MS);
+    if (rc == -ETIMEDOUT) {
+        ERR("pvt serve (%s) printed no ready line in %d s", s->name, READY_MS / 1000);
+    } else if (rc == 0) {
+        describe_exit(s->child.status, line, sizeof(line));
+        ERR("pvt serve (%s) exited before it was ready: %s", s->name, line);
+    } else {
+        ERR("pvt serve (%s): no ready line: %.100s", s->name, rc > 0 ? line : strerror(-rc));
+    }
+    return -ECHILD;
+}
+
+/* SIGTERM and a bounded wait, then SIGKILL; says so unless it went cleanly. */
+static void server_stop(struct server *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    if (!s->child.pid)
+        return;
+    child_stop(&s->child, SIGTERM, STOP_MS);
+    if (!WIFEXITED(s->child.status) || WEXITSTATUS(s->child.status) != 0) {
+        char why[64];
+        describe_exit(s->child.status, why, sizeof(why));
+        ERR("pvt serve (%s) did not stop cleanly: %s", s->name, why);
+    }
+}
+
+/* ---- rows, table, verdicts -------------------------------------------------------------- */
+
+/* A configuration on a server: a concurrency and a route, its repetitions. */
+struct cell {
+    long conc;
+    const char *route;
+    char wl[64];
+    double *v; /* 6 x repeat: rps, seconds, p99, mean, jain, server µs */
+    uint64_t errors;
+};
+
+enum { V_RPS, V_SECS, V_P99, V_MEAN, V_JAIN, V_SRV, NV };
+
+static void progress(struct run *r, const struct server *s, const struct cell *c, int rep, int reps,
+                     int warm)
+{
+    if (!r->tty || r->cfg->quiet)
+        return;
+    fprintf(stderr, "\r\033[K[%d/%d] %s, c%ld %s: %s %d/%d", r->index, r->total, s->name, c->conc,
+            c->route, warm ? "warm-up" : "repetition", rep, reps);
+    fflush(stderr);
+    progress_shown = 1;
+}
+
+static void progress_clear(void)
+{
+    if (progress_shown)
+        fprintf(stderr, "\r\033[K");
+    progress_shown = 0;
+}
+
+/* "%.Nf" of v, or "" for NAN (an empty CSV field: not measured). */
+static const char *num(char *buf, double v, int digits)
+{
+    if (isnan(v))
+        buf[0] = '\0';
+    else
+        snprintf(buf, 64, "%.*f", digits, v);
+    return buf;
+}
+
+static int add_row(struct run *r, const struct server *s, const struct cell *c, int rep,
+                   const struct result *x)
+{
+    const struct pvt_bench_cfg *cfg = r->cfg;
+    char v[NCOLUMNS][64];
+    const char *row[NCOLUMNS];
+    int i;
+
+    for (i = 0; i < NCOLUMNS; i++)
+        row[i] = v[i];
+    snprintf(v[0], 64, "http");
+    snprintf(v[1], 64, "%s", s->backend);
+    snprintf(v[2], 64, "%ld", s->workers);
+    snprintf(v[3], 64, "%s", c->wl);
+    snprintf(v[4], 64, "%d", rep);
+    snprintf(v[5], 64, "%.6f", x->seconds);
+    snprintf(v[6], 64, "%s", s->dist);
+    snprintf(v[7], 64, "%ld", c->conc);
+    row[8] = c->route;
+    snprintf(v[9], 64, "%llu", (unsigned long long)x->requests);
+    snprintf(v[10], 64, "%llu", (unsigned long long)x->errors);
+    snprintf(v[11], 64, "%.1f", x->rps);
+    snprintf(v[12], 64, "%llu", (unsigned long long)x->p50);
+    snprintf(v[13], 64, "%llu", (unsigned long long)x->p90);
+    snprintf(v[14], 64, "%llu", (unsigned long long)x->p99);
+    snprintf(v[15], 64, "%llu", (unsigned long long)x->p999);
+    snprintf(v[16], 64, "%llu", (unsigned long long)x->max);
+    num(v[17], x->mean_us, 1);
+    num(v[18], x->jain, 4);
+    row[19] = isnan(x->jain) ? "" : x->shares;
+    num(v[20], x->server_us, 2);
+    num(v[21], x->client_us, 2);
+    row[22] = r->server_cpus;
+    row[23] = r->client_cpus;
+    snprintf(v[24], 64, "%s", pvt_place_policy_name(cfg->pin));
+    snprintf(v[25], 64, "%s", pvt_place_unit_name(cfg->unit));
+    snprintf(v[26], 64, "%d", x->threads);
+    return pvt_csv_add_row(r->csv, row);
+}
+
+/* Median, min and max of the values of v that are not NAN (all NAN if none). */
+static double spread(const double *v, int n, double *min, double *max)
+{
+    double w[n > 0 ? n : 1];
+    int i, k = 0;
+
+    for (i = 0; i < n; i++)
+        if (!isnan(v[i]))
+            w[k++] = v[i];
+    if (k == 0) {
+        *min = *max = NAN;
+        return NAN;
+    }
+    pvt_bench_median(w, k);
+    *min = w[0];
+    *max = w[k - 1];
+    return pvt_bench_median(w, k);
+}
+
+static void summarize(struct run *r, const struct server *s, const struct cell *c,
+                      struct summary *m)
+{
+    int n = r->cfg->repeat;
+    double lo, hi;
+
+    *m = (struct summary){.backend = s->backend,
+                          .dist = s->dist,
+                          .workers = s->workers,
+                          .conc = c->conc,
+                          .route = c->route,
+                          .errors = c->errors};
+    m->rps = spread(c->v + V_RPS * n, n, &m->rps_min, &m->rps_max);
+    m->jain = spread(c->v + V_JAIN * n, n, &m->jain_min, &m->jain_max);
+    m->secs = spread(c->v + V_SECS * n, n, &lo, &hi);
+    m->p99 = spread(c->v + V_P99 * n, n, &lo, &hi);
+    m->mean = spread(c->v + V_MEAN * n, n, &lo, &hi);
+    m->srv = spread(c->v + V_SRV * n, n, &lo, &hi);
+}
+
+static void print_header(const struct pvt_bench_cfg *cfg)
+{
+    printf("%-7s %-9s %7s %6s  %-20s %9s  %-15s %8s %7s %6s %10s", "backend", "distrib", "workers",
+           "conc", "route", "req/s", "min-max", "p99_ms", "errors", "jain", "srv_us/req");
+    if (cfg->requests)
+        printf(" %8s %8s", "time_s", "mean_ms");
+    printf("\n");
+}
+
+static void print_summary(const struct pvt_bench_cfg *cfg, const struct summary *m)
+{
+    char a[32], b[32], c[32], range[64], jain[16] = "-", srv[16] = "-", mean[16] = "-";
+
+    snprintf(range, sizeof(range), "%s-%s", pvt_bench_human(m->rps_min, a, sizeof(a)),
+             pvt_bench_human(m->rps_max, b, sizeof(b)));
+    if (!isnan(m->jain))
+        snprintf(jain, sizeof(jain), "%.3f", m->jain);
+    if (!isnan(m->srv))
+        snprintf(srv, sizeof(srv), "%.1f", m->srv);
+    printf("%-7s %-9s %7ld %6ld  %-20s %9s  %-15s %8.2f %7llu %6s %10s", m->backend, m->dist,
+           m->workers, m->conc, m->route, pvt_bench_human(m->rps, c, sizeof(c)), range,
+           m->p99 / 1e3, (unsigned long long)m->errors, jain, srv);
+    if (cfg->requests) {
+        if (!isnan(m->mean))
+            snprintf(mean, sizeof(mean), "%.1f", m->mean / 1e3);
+        printf(" %8.2f %8s", m->secs, mean);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
+/* Two min-max ranges that overlap cannot be told apart by this run; with
+ * one repetition, the noise was not measured at all. */
+static const char *noise(int reps, double lo1, double hi1, double lo2, double hi2)
+{
+    if (reps < 2)
+        return "one repetition: noise not measured";
+    return lo1 <= hi2 && lo2 <= hi1 ? "within noise" : NULL;
+}
+
+static int same_point(const struct summary *a, const struct summary *b)
+{
+    return a->conc == b->conc && strcmp(a->route, b->route) == 0;
+}
+
+/* Per backend, workers > 1, concurrency and route: every distribution's
+ * Jain's index against rr's (or the first one's where rr did not run). */
+static void fairness(const struct run *r, const struct summary *base)
+{
+    const char *verdict;
+    int j;
+
+    if (base->workers < 2 || isnan(base->jain))
+        return;
+    printf("fairness, %s, %ld workers, c%ld, %s: %s %.3f [%.3f-%.3f]", base->backend, base->workers,
+           base->conc, base->route, base->dist, base->jain, base->jain_min, base->jain_max);
+    for (j = 0; j < r->nsum; j++) {
+        const struct summary *o = &r->sum[j];
+        if (o == base || o->workers != base->workers || !same_point(o, base) ||
+            strcmp(o->backend, base->backend) != 0 || isnan(o->jain))
+            continue;
+        verdict = noise(r->cfg->repeat, o->jain_min, o->jain_max, base->jain_min, base->jain_max);
+        printf("; %s %.3f [%.3f-%.3f], %s", o->dist, o->jain, o->jain_min, o->jain_max,
+               verdict                ? verdict
+               : o->jain > base->jain ? "fairer"
+                                      : "less fair");
+    }
+    printf("\n");
+}
+
+/* a against b in requests/s, "within noise" when their ranges overlap. */
+static void compare(int reps, const char *what, const struct summary *a, const struct summary *b)
+{
+    const char *verdict = noise(reps, a->rps_min, a->rps_max, b->rps_min, b->rps_max);
+    char x[4][32];
+
+    printf("%s: %.2fx the requests/s [%s-%s vs %s-%s]%s%s\n", what, a->rps / b->rps,
+           pvt_bench_human(a->rps_min, x[0], 32), pvt_bench_human(a->rps_max, x[1], 32),
+           pvt_bench_human(b->rps_min, x[2], 32), pvt_bench_human(b->rps_max, x[3], 32),
+           verdict ? ", " : "", verdict ? verdict : "");
+}
+
+/* What the table implies: fairness of the distributions, scaling from one
+ * worker, and threads against processes, each said only from the data. */
+static void print_verdicts(const struct run *r)
+{
+    const char *first = r->cfg->dists[0];
+    char what[256];
+    int i, j, k;
+
+    printf("\n");
+    for (k = 0; k < r->cfg->ndists; k++)
+        if (strcmp(r->cfg->dists[k], "rr") == 0)
+            first = "rr";
+    for (i = 0; i < r->nsum; i++)
+        if (strcmp(r->sum[i].dist, first) == 0)
+            fairness(r, &r->sum[i]);
+    for (k = 0; k < 2; k++) {
+        for (i = 0; i < r->nsum; i++) {
+            const struct summary *s = &r->sum[i];
+            for (j = 0; j < r->nsum; j++) {
+                const struct summary *o = &r->sum[j];
+                if (!same_point(o, s) || strcmp(o->dist, s->dist) != 0)
+                    continue;
+                if (k == 0 && o->workers == 1 && s->workers > 1 &&
+                    strcmp(o->backend, s->backend) == 0) {
+                    snprintf(what, sizeof(what), "scaling, %s %s, c%ld, %s: %ld workers against 1",
+                             s->backend, s->dist, s->conc, s->route, s->workers);
+                    compare(r->cfg->repeat, what, s, o);
+                }
+                if (k == 1 && o->workers == s->workers && strcmp(s->backend, "thread") == 0 &&
+                    strcmp(o->backend, "proc") == 0) {
+                    snprintf(what, sizeof(what), "threads vs processes, %s, %ld worker%s, c%ld, %s",
+                             s->dist, s->workers, s->workers == 1 ? "" : "s", s->conc, s->route);
+                    compare(r->cfg->repeat, what, s, o);
+                }
+            }
+        }
+    }
+}
+
+/* ---- the sweep ------------------------------------------------------------------------------ */
+
+static int record(struct run *r, struct server *s, struct cell *c, int rep, struct result *x)
+{
+    int n = r->cfg->repeat;
+
+    c->v[V_RPS * n + rep] = x->rps;
+    c->v[V_SECS * n + rep] = x->seconds;
+    c->v[V_P99 * n + rep] = (double)x->p99;
+    c->v[V_MEAN * n + rep] = x->mean_us;
+    c->v[V_JAIN * n + rep] = x->jain;
+    c->v[V_SRV * n + rep] = x->server_us;
+    c->errors += x->errors;
+    return add_row(r, s, c, rep + 1, x);
+}
+
+/*
+ * One server: every concurrency x route on it, the repetitions taken in
+ * rounds (each round starts one configuration later, as in task mode), the
+ * CSV rewritten after each round, the table lines printed at the end.
+ */
+static int run_server(struct run *r, struct server *s)
+{
+    const struct pvt_bench_cfg *cfg = r->cfg;
+    int ncells = cfg->nconcurrency * cfg->nworkloads, i, k, j, rc;
+    struct cell *cells = calloc((size_t)ncells, sizeof(*cells));
+    double *v = calloc((size_t)(ncells * NV * cfg->repeat), sizeof(*v));
+    struct result x;
+
+    if (!cells || !v) {
+        ERR("out of memory");
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (i = 0; i < ncells; i++) {
+        struct cell *c = &cells[i];
+        int w = i / cfg->nconcurrency;
+        c->conc = cfg->concurrency[i % cfg->nconcurrency];
+        c->v = v + i * NV * cfg->repeat;
+        c->route = r->routes[w];
+        pvt_workload_format(cfg->workload[w], cfg->workload_arg[w], c->wl, sizeof(c->wl));
+    }
+    rc = server_start(r, s);
+    for (k = 0; k < cfg->warmup + cfg->repeat && rc == 0; k++) {
+        int warm = k < cfg->warmup, rep = warm ? k : k - cfg->warmup;
+        for (j = 0; j < ncells && rc == 0; j++) {
+            struct cell *c = &cells[(j + k) % ncells];
+            progress(r, s, c, rep + 1, warm ? cfg->warmup : cfg->repeat, warm);
+            rc = run_once(r, s, c->conc, c->route, rep + 1, warm, &x);
+            if (rc == 0 && !warm)
+                rc = record(r, s, c, rep, &x);
+        }
+        if (rc == 0 && !warm && (rc = pvt_csv_write(r->csv, r->dir, "results.csv")) < 0)
+            ERR("cannot write %s/results.csv: %s", r->dir, strerror(-rc));
+    }
+    progress_clear();
+    for (i = 0; i < ncells && rc == 0; i++) {
+        summarize(r, s, &cells[i], &r->sum[r->nsum]);
+        print_summary(cfg, &r->sum[r->nsum++]);
+    }
+out:
+    server_stop(s);
+    free(cells);
+    free(v);
+    return rc;
+}
+
+static json_t *json_strings(const char *const *v, int n)
+{
+    json_t *a = json_array();
+    int i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *json_longs(const long *v, int n)
+{
+    json_t *a = json_array();
+    int i;
+
+    for (i = 0; i < n; i++)
+        json_array_append_new(a, json_integer(v[i]));
+    return a;
+}
+
+static int write_meta(struct run *r)
+{
+    const struct pvt_bench_cfg *cfg = r->cfg;
+    json_t *o = json_object(), *p = json_object(), *wl = json_array(), *rt = json_array();
+    char buf[128], *text;
+    int i, rc;
+
+    for (i = 0; i < cfg->nbackends; i++)
+        json_array_append_new(wl, json_string(cfg->backends[i]->name));
+    json_object_set_new(p, "backends", wl);
+    json_object_set_new(p, "workers", json_longs(cfg->workers, cfg->nworkers));
+    wl = json_array();
+    for (i = 0; i < cfg->nworkloads; i++) {
+        pvt_workload_format(cfg->workload[i], cfg->workload_arg[i], buf, sizeof(buf));
+        json_array_append_new(wl, json_string(buf));
+        pvt_bench_route(cfg->workload[i], cfg->workload_arg[i], buf, sizeof(buf));
+        json_array_append_new(rt, json_string(buf));
+    }
+    json_object_set_new(p, "workloads", wl);
+    json_object_set_new(p, "routes", rt);
+    json_object_set_new(p, "distributions", json_strings(cfg->dists, cfg->ndists));
+    json_object_set_new(p, "concurrency", json_longs(cfg->concurrency, cfg->nconcurrency));
+    json_object_set_new(p, "duration_ms",
+                        cfg->requests ? json_null() : json_integer((json_int_t)cfg->duration_ms));
+    json_object_set_new(p, "requests",
+                        cfg->requests ? json_integer((json_int_t)cfg->requests) : json_null());
+    json_object_set_new(p, "timeout_ms", json_integer((json_int_t)cfg->timeout_ms));
+    json_object_set_new(p, "threads",
+                        cfg->threads ? json_integer(cfg->threads) : json_string("auto"));
+    json_object_set_new(p, "repeat", json_integer(cfg->repeat));
+    json_object_set_new(p, "warmup", json_integer(cfg->warmup));
+    json_object_set_new(
+        p, "warmup_ms",
+        json_integer((json_int_t)(cfg->duration_ms < WARM_MS ? cfg->duration_ms : WARM_MS)));
+    json_object_set_new(p, "pin", json_string(pvt_place_policy_name(cfg->pin)));
+    json_object_set_new(p, "unit", json_string(pvt_place_unit_name(cfg->unit)));
+    json_object_set_new(p, "server_cpus", json_string(r->server_cpus));
+    json_object_set_new(p, "client_cpus", json_string(r->client_cpus));
+    json_object_set_new(p, "cpus_shared", json_boolean(cfg->cpus_shared));
+    json_object_set_new(p, "preset", cfg->preset ? json_string(cfg->preset) : json_null());
+    json_object_set_new(o, "params", p);
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        return -ENOMEM;
+    rc = pvt_meta_write(r->dir, "http", pvt_main_argc, pvt_main_argv, r->topo, text);
+    free(text);
+    return rc;
+}
+
+static int prepare(struct run *r)
+{
+    char path[4200];
+    int rc;
+
+    if (pvt_csv_new(columns, NCOLUMNS, &r->csv) < 0)
+        return -ENOMEM;
+    snprintf(path, sizeof(path), "%s/latency", r->dir);
+    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+        return -errno;
+    rc = write_meta(r);
+    return rc < 0 ? rc : pvt_csv_write(r->csv, r->dir, "results.csv");
+}
+
+int pvt_bench_http(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const char *dir)
+{
+    struct run r = {.cfg = cfg, .topo = topo, .dir = dir, .tty = pvt_cli_tty()};
+    struct snap *snaps = calloc(2, sizeof(struct snap));
+    int b, d, w, rc, wrc;
+
+    r.total = cfg->nbackends * cfg->ndists * cfg->nworkers;
+    for (w = 0; w < cfg->nworkloads; w++)
+        pvt_bench_route(cfg->workload[w], cfg->workload_arg[w], r.routes[w], sizeof(r.routes[w]));
+    r.nclient = CPU_COUNT(&cfg->client_cpus);
+    pvt_cpuset_format(&cfg->server_cpus, r.server_cpus, sizeof(r.server_cpus));
+    pvt_cpuset_format(&cfg->client_cpus, r.client_cpus, sizeof(r.client_cpus));
+    r.sum = calloc((size_t)(r.total * cfg->nconcurrency * cfg->nworkloads), sizeof(*r.sum));
+    rc = !r.sum || !snaps ? -ENOMEM : prepare(&r);
+    if (rc < 0) {
+        ERR("cannot write to %s: %s", dir, strerror(-rc));
+        goto out;
+    }
+    r.before = &snaps[0];
+    r.after = &snaps[1];
+    printf("pvt bench --mode http: server on CPUs %s, client on CPUs %s%s; results in %s\n\n",
+           r.server_cpus, r.client_cpus, cfg->cpus_shared ? " (shared)" : "", dir);
+    print_header(cfg);
+    /* Backends innermost: proc and thread of one configuration run close in time. */
+    for (w = 0; w < cfg->nworkers && rc == 0; w++)
+        for (d = 0; d < cfg->ndists && rc == 0; d++)
+            for (b = 0; b < cfg->nbackends && rc == 0; b++) {
+                struct server s = {.backend = cfg->backends[b]->name,
+                                   .dist = cfg->dists[d],
+                                   .workers = cfg->workers[w],
+                                   .fd = -1};
+                snprintf(s.name, sizeof(s.name), "%s %s, %ld worker%s", s.backend, s.dist,
+                         s.workers, s.workers == 1 ? "" : "s");
+                r.index++;
+                rc = run_server(&r, &s);
+            }
+    /* The rows of an unfinished round too: each is a finished run. */
+    wrc = pvt_csv_write(r.csv, dir, "results.csv");
+    if (wrc < 0)
+        ERR("cannot write %s/results.csv: %s", dir, strerror(-wrc));
+    if (rc == 0 && wrc == 0)
+        print_verdicts(&r);
+    if (rc == -EINTR)
+        fprintf(stderr, "pvt bench: interrupted; %d finished runs are in %s\n", pvt_csv_rows(r.csv),
+                dir);
+    else if (rc == 0 && wrc == 0)
+        printf("\nresults: %s/results.csv, %s/meta.json, %s/latency/\n", dir, dir, dir);
+    if (rc == 0)
+        rc = wrc;
+out:
+    pvt_csv_free(r.csv);
+    free(r.sum);
+    free(snaps);
+    if (rc == -EINTR)
+        return 130;
+    return rc < 0 ? PVT_EXIT_FAIL : PVT_EXIT_OK;
+}
