@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_http.h"
 #include "cli.h"
 #include "res.h"
 #include "ring.h" /* pvt_now_ns */
@@ -48,7 +50,6 @@
 #define CMD           "bench"
 #define READY_MS      10000 /* pvt serve must print its ready line within this */
 #define STOP_MS       10000 /* ... and exit this long after SIGTERM */
-#define STATS_MS      5000  /* one /stats request, connect included */
 #define LOAD_SLACK_MS 15000
 #define WARM_MS       1000 /* a warm-up run lasts this, or --duration if shorter */
 
@@ -57,13 +58,21 @@ const char *const pvt_bench_dists[PVT_BENCH_NDIST] = {"shared", "reuseport", "rr
 /* 1 while a progress line is on the terminal: an error line clears it first. */
 static int progress_shown;
 
-#define ERR(...)                                                                                   \
-    do {                                                                                           \
-        if (progress_shown)                                                                        \
-            fputs("\r\033[K", stderr);                                                             \
-        progress_shown = 0;                                                                        \
-        pvt_err(CMD, __VA_ARGS__);                                                                 \
-    } while (0)
+void pvt__bench_err(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (progress_shown)
+        fputs("\r\033[K", stderr);
+    progress_shown = 0;
+    fprintf(stderr, "pvt %s: ", CMD);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+#define ERR(...) pvt__bench_err(__VA_ARGS__)
 
 static const char *const columns[] = {
     "mode", "backend", "workers", "workload", "repetition", "seconds", "distribution",
@@ -128,423 +137,6 @@ const char *pvt_bench_human(double v, char *buf, size_t len)
     return buf;
 }
 
-static uint64_t deadline(uint64_t ms)
-{
-    return pvt_now_ns() + ms * 1000000u;
-}
-
-/* ---- children ----------------------------------------------------------------------------- */
-
-struct child {
-    pid_t pid;        /* 0: none, or reaped */
-    int out;          /* the read end of its stdout, -1 once closed */
-    int status;       /* wait status, once reaped */
-    struct rusage ru; /* its resource use, once reaped */
-};
-
-/*
- * Fork and exec /proc/self/exe with argv, bound to cpus, its stdout on a
- * pipe. The child never returns here: it execs, or _exits 126 (its parent
- * is already gone, or it could not bind itself) or 127 (exec failed).
- */
-static int child_start(char *const argv[], const cpu_set_t *cpus, struct child *c)
-{
-    pid_t parent = getpid(), pid;
-    int fds[2], rc;
-
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return -errno;
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid < 0) {
-        rc = -errno;
-        close(fds[0]);
-        close(fds[1]);
-        return rc;
-    }
-    if (pid == 0) {
-        if (dup2(fds[1], STDOUT_FILENO) < 0)
-            _exit(127);
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-            _exit(126);
-        if (sched_setaffinity(0, sizeof(*cpus), cpus) < 0)
-            _exit(126);
-        execv("/proc/self/exe", argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    *c = (struct child){.pid = pid, .out = fds[0]};
-    return 0;
-}
-
-/*
- * Read the child's stdout into buf (NUL-terminated) until EOF, or the first
- * newline when line is set. Returns the length, -ETIMEDOUT at the deadline,
- * -EINTR when the bench is interrupted, -ENOSPC when buf fills.
- */
-static int child_read(struct child *c, char *buf, size_t len, int line, uint64_t until)
-{
-    size_t got = 0;
-    ssize_t n;
-
-    for (;;) {
-        struct pollfd p = {.fd = c->out, .events = POLLIN};
-        uint64_t now = pvt_now_ns();
-        int ms;
-
-        if (pvt_bench_interrupted)
-            return -EINTR;
-        if (now >= until)
-            return -ETIMEDOUT;
-        /* At most 250 ms, so a signal just before poll delays no longer. */
-        ms = (int)((until - now) / 1000000u) + 1;
-        if (poll(&p, 1, ms < 250 ? ms : 250) <= 0)
-            continue;
-        if (got + 1 >= len)
-            return -ENOSPC;
-        n = read(c->out, buf + got, len - 1 - got);
-        if (n < 0 && errno != EINTR)
-            return -errno;
-        if (n == 0)
-            break;
-        if (n > 0) {
-            got += (size_t)n;
-            buf[got] = '\0';
-            if (line && memchr(buf, '\n', got))
-                break;
-        }
-    }
-    buf[got] = '\0';
-    return (int)got;
-}
-
-/* Reap the child by the deadline. 0, or -ETIMEDOUT while it still runs. */
-static int child_reap(struct child *c, uint64_t until)
-{
-    for (;;) {
-        pid_t r = wait4(c->pid, &c->status, WNOHANG, &c->ru);
-        struct timespec ts = {0, 5000000};
-
-        if (r == c->pid || (r < 0 && errno == ECHILD)) {
-            c->pid = 0;
-            break;
-        }
-        if (pvt_now_ns() >= until)
-            return -ETIMEDOUT;
-        nanosleep(&ts, NULL);
-    }
-    if (c->out >= 0)
-        close(c->out);
-    c->out = -1;
-    return 0;
-}
-
-/* Send sig (0: none), wait up to ms, then SIGKILL. Reaps the child always. */
-static void child_stop(struct child *c, int sig, uint64_t ms)
-{
-    if (!c->pid)
-        return;
-    if (sig)
-        kill(c->pid, sig);
-    if (child_reap(c, deadline(ms)) == -ETIMEDOUT) {
-        kill(c->pid, SIGKILL);
-        while (waitpid(c->pid, &c->status, 0) < 0 && errno == EINTR)
-            ;
-        c->pid = 0;
-        close(c->out);
-        c->out = -1;
-    }
-}
-
-static void describe_exit(int status, char *buf, size_t len)
-{
-    if (WIFSIGNALED(status))
-        snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
-    else
-        snprintf(buf, len, "exit %d", WEXITSTATUS(status));
-}
-
-/* ---- /stats ------------------------------------------------------------------------------- */
-
-struct wstat {
-    int slot;
-    long pid;
-    uint64_t requests;
-    int live;
-};
-
-struct snap {
-    long primary;
-    int n;
-    struct wstat w[PVT_MAX_WORKERS];
-    uint64_t own[PVT_MAX_WORKERS]; /* our requests each slot had answered before this one */
-};
-
-/* A server, its stats connection, and what the driver asked of it. */
-struct server {
-    const char *backend, *dist;
-    long workers;
-    char name[64]; /* "proc rr, 2 workers": for messages */
-    struct child child;
-    int port;
-    long pid;
-    int fd;   /* the keep-alive stats connection, -1 when closed */
-    int slot; /* the worker serving it */
-    uint64_t own[PVT_MAX_WORKERS];
-    int stats_broken; /* /stats failed once: said so, and the columns stay empty */
-};
-
-static int stats_connect(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {STATS_MS / 1000, 0};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
-
-    if (fd < 0)
-        return -errno;
-    /* SO_SNDTIMEO bounds connect too. */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    while ((rc = connect(fd, (struct sockaddr *)&a, sizeof(a))) < 0 && errno == EINTR)
-        ;
-    if (rc < 0) {
-        rc = -errno;
-        close(fd);
-        return rc;
-    }
-    return fd;
-}
-
-/* The value of header name in the block hdr (NUL-terminated), or NULL. */
-static const char *header(const char *hdr, const char *name)
-{
-    size_t n = strlen(name);
-    const char *p;
-
-    for (p = strstr(hdr, "\r\n"); p; p = strstr(p + 2, "\r\n"))
-        if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':')
-            return p + 3 + n + strspn(p + 3 + n, " \t");
-    return NULL;
-}
-
-/*
- * GET path on the server's stats connection; a 200 response's body comes
- * back in *body (malloc'd, NUL-terminated). Returns 0, -EPIPE when the
- * connection is closed or broken, -EPROTO for a malformed response or a
- * status other than 200, or -errno (-EAGAIN: the timeout).
- */
-static int http_get(struct server *s, const char *path, char **body)
-{
-    char req[256], *buf = NULL, *end, *conn;
-    size_t cap = 0, got = 0, hdr = 0, need = 0;
-    int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
-    ssize_t k;
-
-    if (send(s->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-        return -EPIPE;
-    while (!hdr || got < need) {
-        if (got + 1 >= cap) {
-            char *nb = cap < (64u << 20) ? realloc(buf, cap = cap ? cap * 2 : 8192) : NULL;
-            if (!nb) {
-                free(buf);
-                return -ENOMEM;
-            }
-            buf = nb;
-        }
-        k = recv(s->fd, buf + got, cap - 1 - got, 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            free(buf);
-            return k == 0 ? -EPIPE : -errno;
-        }
-        got += (size_t)k;
-        buf[got] = '\0';
-        if (!hdr && (end = strstr(buf, "\r\n\r\n"))) {
-            const char *cl;
-            *end = '\0';
-            hdr = (size_t)(end - buf) + 4;
-            cl = header(buf, "Content-Length");
-            if (strncmp(buf, "HTTP/1.1 200 ", 13) != 0 || !cl) {
-                free(buf);
-                return -EPROTO;
-            }
-            need = hdr + strtoull(cl, NULL, 10);
-        }
-    }
-    conn = (char *)header(buf, "Connection");
-    if (conn && strncasecmp(conn, "close", 5) == 0) {
-        close(s->fd);
-        s->fd = -1;
-    }
-    memmove(buf, buf + hdr, need - hdr);
-    buf[need - hdr] = '\0';
-    *body = buf;
-    return 0;
-}
-
-/* Open the stats connection if it is closed, and learn which slot serves it. */
-static int stats_open(struct server *s)
-{
-    char *body;
-    int rc;
-
-    if (s->fd >= 0)
-        return 0;
-    s->fd = stats_connect(s->port);
-    if (s->fd < 0)
-        return s->fd;
-    rc = http_get(s, "/", &body);
-    if (rc < 0)
-        return rc;
-    rc = sscanf(body, "hello from worker %d", &s->slot) == 1 && s->slot >= 0 &&
-                 s->slot < PVT_MAX_WORKERS
-             ? 0
-             : -EPROTO;
-    if (rc == 0)
-        s->own[s->slot]++;
-    free(body);
-    return rc;
-}
-
-static int json_long(json_t *o, const char *key, long *out)
-{
-    json_t *v = json_object_get(o, key);
-
-    if (!json_is_integer(v))
-        return -1;
-    *out = (long)json_integer_value(v);
-    return 0;
-}
-
-/* /stats's JSON into sn. -EPROTO names the first missing field in *why. */
-static int parse_stats(const char *body, struct snap *sn, const char **why)
-{
-    json_t *root = json_loads(body, 0, NULL), *ws, *w;
-    size_t i;
-    long v;
-    int rc = -EPROTO;
-
-    *why = "not JSON";
-    if (!root)
-        return rc;
-    ws = json_object_get(root, "workers");
-    if (json_long(root, "pid", &sn->primary) < 0) {
-        *why = "no \"pid\"";
-    } else if (!json_is_array(ws) || json_array_size(ws) > PVT_MAX_WORKERS) {
-        *why = "no \"workers\" array";
-    } else {
-        rc = 0;
-        sn->n = (int)json_array_size(ws);
-        json_array_foreach(ws, i, w)
-        {
-            struct wstat *x = &sn->w[i];
-            const char *state = json_string_value(json_object_get(w, "state"));
-            if (json_long(w, "slot", &v) < 0 || v < 0 || v >= PVT_MAX_WORKERS) {
-                *why = "no \"slot\" in a worker";
-            } else if (x->slot = (int)v, json_long(w, "pid", &x->pid) < 0) {
-                *why = "no \"pid\" in a worker";
-            } else if (json_long(w, "requests", &v) < 0 || v < 0) {
-                *why = "no \"requests\" in a worker";
-            } else {
-                x->requests = (uint64_t)v;
-                x->live = !state || strcmp(state, "ready") == 0;
-                continue;
-            }
-            rc = -EPROTO;
-            break;
-        }
-    }
-    json_decref(root);
-    return rc;
-}
-
-/* A snapshot of the server's /stats, reconnecting once if the connection
- * was closed. Returns 0 or a negative errno; a failure is said once. */
-static int snapshot(struct server *s, struct snap *sn)
-{
-    const char *why = NULL;
-    char *body = NULL;
-    int rc, tries;
-
-    if (s->stats_broken)
-        return -EPROTO;
-    for (tries = 0; tries < 2; tries++) {
-        rc = stats_open(s);
-        if (rc == 0) {
-            memcpy(sn->own, s->own, sizeof(sn->own));
-            rc = http_get(s, "/stats", &body);
-        }
-        if (rc == 0)
-            break;
-        if (s->fd >= 0)
-            close(s->fd);
-        s->fd = -1;
-        if (rc != -EPIPE)
-            break;
-    }
-    if (rc == 0) {
-        s->own[s->slot]++;
-        rc = parse_stats(body, sn, &why);
-    }
-    free(body);
-    if (rc < 0) {
-        s->stats_broken = 1;
-        ERR("%s: GET /stats: %s; no shares, Jain's index or server CPU for this "
-            "server",
-            s->name, why ? why : strerror(-rc));
-    }
-    return rc;
-}
-
-/* ---- CPU time ------------------------------------------------------------------------------ */
-
-/* utime + stime of pid (all its threads), µs; -1 if it cannot be read. */
-static double cpu_us(long pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long ut, st;
-    ssize_t n;
-    int fd;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* the command name may hold anything */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) * 1e6 / (double)sysconf(_SC_CLK_TCK);
-}
-
-/*
- * The processes whose CPU time is the server's: the primary, and each worker
- * that is a process of its own. A worker that is a thread of the primary
- * (the thread backend) is already in the primary's figure.
- */
-static int server_pids(const struct server *s, const struct snap *sn, long *pids)
-{
-    char path[96];
-    int n = 0, i;
-
-    pids[n++] = s->pid;
-    for (i = 0; sn && i < sn->n; i++) {
-        snprintf(path, sizeof(path), "/proc/%ld/task/%ld", s->pid, sn->w[i].pid);
-        if (sn->w[i].pid != s->pid && access(path, F_OK) < 0)
-            pids[n++] = sn->w[i].pid;
-    }
-    return n;
-}
-
 /* ---- one run ------------------------------------------------------------------------------- */
 
 struct result {
@@ -560,7 +152,7 @@ struct result {
 };
 
 /* Jain's index over the live workers (and any that served), the shares into x. */
-static double shares(const struct snap *a, const struct snap *b, struct result *x)
+static double shares(const struct pvt_snap *a, const struct pvt_snap *b, struct result *x)
 {
     double sum = 0, sq = 0;
     size_t off = 0;
@@ -568,7 +160,7 @@ static double shares(const struct snap *a, const struct snap *b, struct result *
 
     x->shares[0] = '\0';
     for (j = 0; j < b->n; j++) {
-        const struct wstat *w = &b->w[j];
+        const struct pvt_wstat *w = &b->w[j];
         uint64_t d = w->requests, own = b->own[w->slot];
 
         for (i = 0; i < a->n; i++)
@@ -637,7 +229,7 @@ struct run {
     char server_cpus[256], client_cpus[256];
     char routes[PVT_BENCH_MAX_LIST][128]; /* of cfg->workload[] */
     int nclient;                          /* client CPUs */
-    struct snap *before, *after;          /* large: on the heap */
+    struct pvt_snap *before, *after;          /* large: on the heap */
     struct summary *sum;
     int nsum;
     int total, index; /* servers, for the progress line */
@@ -657,14 +249,14 @@ static void route_file(const char *route, char *buf, size_t len)
 }
 
 /* Start `pvt load` for one run on the client CPUs and read its JSON. */
-static int load(struct run *r, struct server *s, long conc, const char *route, int rep, int warm,
+static int load(struct run *r, struct pvt_server *s, long conc, const char *route, int rep, int warm,
                 struct result *x, char *out, size_t outlen)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
     char url[256], c[16], t[16], amount[32], timeout[32], hgrm[4400], rf[128];
     char *argv[16] = {"pvt", "load", url, "-c", c, "-t", t};
     uint64_t ms = warm ? (cfg->duration_ms < WARM_MS ? cfg->duration_ms : WARM_MS) : 0, limit;
-    struct child lc;
+    struct pvt_child lc;
     int n = 7, rc;
 
     x->threads = cfg->threads ? cfg->threads : r->nclient;
@@ -697,18 +289,18 @@ static int load(struct run *r, struct server *s, long conc, const char *route, i
     }
     argv[n] = NULL;
 
-    rc = child_start(argv, &cfg->client_cpus, &lc);
+    rc = pvt_child_start(argv, &cfg->client_cpus, &lc);
     if (rc < 0) {
         ERR("cannot start pvt load: %s", strerror(-rc));
         return rc;
     }
-    rc = child_read(&lc, out, outlen, 0, deadline(limit + LOAD_SLACK_MS));
-    child_stop(&lc, rc < 0 ? SIGTERM : 0, rc < 0 ? 2000 : LOAD_SLACK_MS);
+    rc = pvt_child_read(&lc, out, outlen, 0, pvt_bench_deadline(limit + LOAD_SLACK_MS));
+    pvt_child_stop(&lc, rc < 0 ? SIGTERM : 0, rc < 0 ? 2000 : LOAD_SLACK_MS);
     if (rc >= 0 && pvt_bench_interrupted)
         rc = -EINTR;
     if (rc >= 0 && (!WIFEXITED(lc.status) || WEXITSTATUS(lc.status) != 0)) {
         char why[64];
-        describe_exit(lc.status, why, sizeof(why));
+        pvt_child_describe_exit(lc.status, why, sizeof(why));
         ERR("pvt load against %s, %s: %s", s->name, url, why);
         return -ECHILD;
     }
@@ -729,7 +321,7 @@ static int load(struct run *r, struct server *s, long conc, const char *route, i
 }
 
 /* One run: /stats and CPU time around a load. 0, -EINTR, or an error. */
-static int run_once(struct run *r, struct server *s, long conc, const char *route, int rep,
+static int run_once(struct run *r, struct pvt_server *s, long conc, const char *route, int rep,
                     int warm, struct result *x)
 {
     long pids[PVT_MAX_WORKERS + 1];
@@ -739,25 +331,25 @@ static int run_once(struct run *r, struct server *s, long conc, const char *rout
 
     memset(x, 0, sizeof(*x));
     x->jain = x->server_us = NAN;
-    if (child_reap(&s->child, 0) == 0) {
+    if (pvt_child_reap(&s->child, 0) == 0) {
         char why[64];
-        describe_exit(s->child.status, why, sizeof(why));
+        pvt_child_describe_exit(s->child.status, why, sizeof(why));
         ERR("pvt serve (%s) is gone: %s", s->name, why);
         return -ECHILD;
     }
-    if (!warm && snapshot(s, r->before) == 0) {
+    if (!warm && pvt_probe_snapshot(s, r->before) == 0) {
         have = 1;
-        np = server_pids(s, r->before, pids);
+        np = pvt_probe_server_pids(s, r->before, pids);
         for (i = 0; i < np; i++)
-            cpu0[i] = cpu_us(pids[i]);
+            cpu0[i] = pvt_probe_cpu_us(pids[i]);
     }
     rc = load(r, s, conc, route, rep, warm, x, out, sizeof(out));
     if (rc < 0 || warm)
         return rc;
     for (i = 0; have && i < np; i++)
-        if (cpu0[i] >= 0 && (cpu1 = cpu_us(pids[i])) >= cpu0[i])
+        if (cpu0[i] >= 0 && (cpu1 = pvt_probe_cpu_us(pids[i])) >= cpu0[i])
             spent += cpu1 - cpu0[i];
-    if (have && snapshot(s, r->after) == 0) {
+    if (have && pvt_probe_snapshot(s, r->after) == 0) {
         x->jain = shares(r->before, r->after, x);
         x->server_us = x->requests ? spent / (double)x->requests : NAN;
     }
@@ -766,7 +358,7 @@ static int run_once(struct run *r, struct server *s, long conc, const char *rout
 
 /* ---- servers -------------------------------------------------------------------------------- */
 
-static int server_start(struct run *r, struct server *s)
+static int server_start(struct run *r, struct pvt_server *s)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
     char w[16], line[512];
@@ -791,21 +383,21 @@ static int server_start(struct run *r, struct server *s)
 
     snprintf(w, sizeof(w), "%ld", s->workers);
     s->fd = -1;
-    rc = child_start(argv, &cfg->server_cpus, &s->child);
+    rc = pvt_child_start(argv, &cfg->server_cpus, &s->child);
     if (rc < 0) {
         ERR("cannot start pvt serve: %s", strerror(-rc));
         return rc;
     }
-    rc = child_read(&s->child, line, sizeof(line), 1, deadline(READY_MS));
+    rc = pvt_child_read(&s->child, line, sizeof(line), 1, pvt_bench_deadline(READY_MS));
     if (rc >= 0 && sscanf(line, "ready port=%d pid=%ld", &s->port, &s->pid) == 2 && s->port > 0)
         return 0;
     if (rc == -EINTR)
         return rc;
-    child_stop(&s->child, SIGTERM, STOP_MS);
+    pvt_child_stop(&s->child, SIGTERM, STOP_MS);
     if (rc == -ETIMEDOUT) {
         ERR("pvt serve (%s) printed no ready line in %d s", s->name, READY_MS / 1000);
     } else if (rc == 0) {
-        describe_exit(s->child.status, line, sizeof(line));
+        pvt_child_describe_exit(s->child.status, line, sizeof(line));
         ERR("pvt serve (%s) exited before it was ready: %s", s->name, line);
     } else {
         ERR("pvt serve (%s): no ready line: %.100s", s->name, rc > 0 ? line : strerror(-rc));
@@ -814,17 +406,17 @@ static int server_start(struct run *r, struct server *s)
 }
 
 /* SIGTERM and a bounded wait, then SIGKILL; says so unless it went cleanly. */
-static void server_stop(struct server *s)
+static void server_stop(struct pvt_server *s)
 {
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;
     if (!s->child.pid)
         return;
-    child_stop(&s->child, SIGTERM, STOP_MS);
+    pvt_child_stop(&s->child, SIGTERM, STOP_MS);
     if (!WIFEXITED(s->child.status) || WEXITSTATUS(s->child.status) != 0) {
         char why[64];
-        describe_exit(s->child.status, why, sizeof(why));
+        pvt_child_describe_exit(s->child.status, why, sizeof(why));
         ERR("pvt serve (%s) did not stop cleanly: %s", s->name, why);
     }
 }
@@ -842,7 +434,7 @@ struct cell {
 
 enum { V_RPS, V_SECS, V_P99, V_MEAN, V_JAIN, V_SRV, NV };
 
-static void progress(struct run *r, const struct server *s, const struct cell *c, int rep, int reps,
+static void progress(struct run *r, const struct pvt_server *s, const struct cell *c, int rep, int reps,
                      int warm)
 {
     if (!r->tty || r->cfg->quiet)
@@ -870,7 +462,7 @@ static const char *num(char *buf, double v, int digits)
     return buf;
 }
 
-static int add_row(struct run *r, const struct server *s, const struct cell *c, int rep,
+static int add_row(struct run *r, const struct pvt_server *s, const struct cell *c, int rep,
                    const struct result *x)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
@@ -929,7 +521,7 @@ static double spread(const double *v, int n, double *min, double *max)
     return pvt_bench_median(w, k);
 }
 
-static void summarize(struct run *r, const struct server *s, const struct cell *c,
+static void summarize(struct run *r, const struct pvt_server *s, const struct cell *c,
                       struct summary *m)
 {
     int n = r->cfg->repeat;
@@ -1072,7 +664,7 @@ static void print_verdicts(const struct run *r)
 
 /* ---- the sweep ------------------------------------------------------------------------------ */
 
-static int record(struct run *r, struct server *s, struct cell *c, int rep, struct result *x)
+static int record(struct run *r, struct pvt_server *s, struct cell *c, int rep, struct result *x)
 {
     int n = r->cfg->repeat;
 
@@ -1091,7 +683,7 @@ static int record(struct run *r, struct server *s, struct cell *c, int rep, stru
  * rounds (each round starts one configuration later, as in task mode), the
  * CSV rewritten after each round, the table lines printed at the end.
  */
-static int run_server(struct run *r, struct server *s)
+static int run_server(struct run *r, struct pvt_server *s)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
     int ncells = cfg->nconcurrency * cfg->nworkloads, i, k, j, rc;
@@ -1224,7 +816,7 @@ static int prepare(struct run *r)
 int pvt_bench_http(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const char *dir)
 {
     struct run r = {.cfg = cfg, .topo = topo, .dir = dir, .tty = pvt_cli_tty()};
-    struct snap *snaps = calloc(2, sizeof(struct snap));
+    struct pvt_snap *snaps = calloc(2, sizeof(struct pvt_snap));
     int b, d, w, rc, wrc;
 
     r.total = cfg->nbackends * cfg->ndists * cfg->nworkers;
@@ -1248,7 +840,7 @@ int pvt_bench_http(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const
     for (w = 0; w < cfg->nworkers && rc == 0; w++)
         for (d = 0; d < cfg->ndists && rc == 0; d++)
             for (b = 0; b < cfg->nbackends && rc == 0; b++) {
-                struct server s = {.backend = cfg->backends[b]->name,
+                struct pvt_server s = {.backend = cfg->backends[b]->name,
                                    .dist = cfg->dists[d],
                                    .workers = cfg->workers[w],
                                    .fd = -1};
