@@ -11,6 +11,7 @@
  * threads inherit the blocked mask, so a signal never lands in one; worker
  * processes reset their mask after fork and die with the primary.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -110,8 +111,7 @@ static const struct option opts[] = {
 
 static void parse_args(struct serve_opts *o, int argc, char **argv)
 {
-    unsigned a, b, c, d;
-    char extra;
+    struct in_addr addr;
     int ch;
 
     opterr = 0;
@@ -127,8 +127,7 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
             o->workers = (int)pvt_cli_long(CMD, "--workers", optarg, 1, PVT_MAX_WORKERS);
             break;
         case OPT_HOST:
-            if (sscanf(optarg, "%u.%u.%u.%u%c", &a, &b, &c, &d, &extra) != 4 || a > 255 ||
-                b > 255 || c > 255 || d > 255)
+            if (inet_pton(AF_INET, optarg, &addr) != 1)
                 pvt_usage_error(CMD, "--host: '%s' is not an IPv4 address such as 127.0.0.1",
                                 optarg);
             o->serve.host = optarg;

@@ -163,12 +163,19 @@ static void publish(struct server *s)
     atomic_store_explicit(&s->w->ring->info.conns, s->nconns, memory_order_relaxed);
 }
 
-/* Close now; free at the end of the turn, since a later event of the same
- * epoll_wait may still point at it (fd -1 marks it closed). */
+/*
+ * Close now; free at the end of the turn, since a later event of the same
+ * epoll_wait may still point at it (fd -1 marks it closed). The entry is
+ * taken out of the epoll set first: close() alone removes it only once every
+ * descriptor of the socket is closed, and with rr the primary may still hold
+ * its copy for a moment after handing the connection over, so the entry
+ * would outlive the struct it points at.
+ */
 static void conn_close(struct server *s, struct conn *c)
 {
     heap_remove(s, c);
-    close(c->fd); /* also takes it out of the epoll set */
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
     c->fd = -1;
     s->conns[c->idx] = s->conns[--s->nconns];
     s->conns[c->idx]->idx = c->idx;

@@ -42,13 +42,40 @@ static int listen_one(const struct sockaddr_in *sa, int reuseport, int backlog)
     return fd;
 }
 
+/*
+ * A socket bound to sa without SO_REUSEPORT and not listening: it claims the
+ * port (or, for port 0, picks one) for the reuseport sockets. Linux lets any
+ * socket with SO_REUSEPORT join a port where all the listeners have it, so
+ * without this a second server would quietly share the port with the first
+ * instead of failing. The guard itself conflicts with any listener on the
+ * port, but not with the sockets bound while it holds it (both have
+ * SO_REUSEADDR and it never listens).
+ */
+static int port_guard(struct sockaddr_in *sa)
+{
+    socklen_t slen = sizeof(*sa);
+    int fd, one = 1, rc;
+
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+        getsockname(fd, (struct sockaddr *)sa, &slen) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    return fd;
+}
+
 int pvt_listen_open(const struct pvt_serve_cfg *cfg, int n, int *fds, int *port)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t slen = sizeof(sa);
     int reuseport = cfg->distribution == PVT_DIST_REUSEPORT;
     int backlog = cfg->backlog > 0 ? cfg->backlog : PVT_SERVE_BACKLOG;
-    int i, fd, count = reuseport ? n : 1;
+    int i, fd = 0, guard = -1, count = reuseport ? n : 1;
 
     if (n < 1 || cfg->port < 0 || cfg->port > 65535)
         return -EINVAL;
@@ -57,22 +84,24 @@ int pvt_listen_open(const struct pvt_serve_cfg *cfg, int n, int *fds, int *port)
     sa.sin_port = htons((uint16_t)cfg->port);
     for (i = 0; i < n; i++)
         fds[i] = -1;
+    if (reuseport && (guard = port_guard(&sa)) < 0)
+        return guard;
     for (i = 0; i < count; i++) {
         fd = listen_one(&sa, reuseport, backlog);
+        if (fd >= 0 && i == 0 && getsockname(fd, (struct sockaddr *)&sa, &slen) < 0) {
+            close(fd);
+            fd = -errno;
+        }
         if (fd < 0) {
             pvt_listen_close(fds, n);
-            return fd;
+            break;
         }
-        fds[i] = fd;
-        if (i == 0) {
-            /* The first socket chose the port; the others share it. */
-            if (getsockname(fd, (struct sockaddr *)&sa, &slen) < 0) {
-                fd = -errno;
-                pvt_listen_close(fds, n);
-                return fd;
-            }
-        }
+        fds[i] = fd; /* the first chose the port (or the guard did); the others share it */
     }
+    if (guard >= 0)
+        close(guard);
+    if (fd < 0)
+        return fd;
     *port = ntohs(sa.sin_port);
     return 0;
 }
