@@ -378,6 +378,7 @@ static int server_start(struct run *r, struct pvt_server *s)
                     (char *)pvt_place_policy_name(cfg->pin),
                     "--unit",
                     (char *)pvt_place_unit_name(cfg->unit),
+                    "--quiet",
                     NULL};
     int rc;
 

@@ -44,8 +44,9 @@ static void help(void)
            "  --workload LIST      workloads, NAME or NAME:ARG (default noop,cpu:1M; http: noop,\n"
            "                       served as / /cpu?n= /hash?bytes= /mem?bytes= /sleep?ms=):\n");
     for (i = 0; i < PVT_WL_COUNT; i++)
-        printf("                         %-7s %s\n", pvt_workloads[i].name,
-               pvt_workloads[i].summary);
+        if (!pvt_workloads[i].fault)
+            printf("                         %-7s %s\n", pvt_workloads[i].name,
+                   pvt_workloads[i].summary);
     printf(
         "  --repeat R           recorded repetitions of each configuration (default 5; http 3)\n"
         "  --warmup W           unrecorded repetitions before them (default 1)\n"
@@ -122,6 +123,9 @@ static void parse_workloads(struct pvt_bench_cfg *cfg, const char *s)
             pvt_usage_error(CMD, "--workload: '%s': argument out of range", items[i]);
         if (rc < 0)
             pvt_usage_error(CMD, "--workload: '%s': malformed argument", items[i]);
+        if (pvt_workloads[cfg->workload[i]].fault)
+            pvt_usage_error(CMD, "--workload: '%s' is a fault, not a workload to measure",
+                            items[i]);
     }
     cfg->nworkloads = n;
 }

@@ -22,6 +22,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ring.h" /* pvt_now_ns */
+#include "serve_restart.h"
 #include "parse.h"
 #include "place.h"
 #include "pvt.h"
@@ -34,9 +36,11 @@ struct serve_opts {
     const struct pvt_pool_ops *ops;
     int workers; /* 0: one per allowed core */
     struct pvt_serve_cfg serve;
+    struct pvt_sup_cfg sup;
     enum pvt_place_policy pin;
     enum pvt_place_unit unit;
     int stop_timeout_ms;
+    int restart; /* run the server in a child process and restart it when it dies */
     int quiet;
 };
 
@@ -53,7 +57,9 @@ static void help(void)
 
     printf("usage: pvt serve --backend proc|thread [--workers N] [--host ADDR] [--port P]\n"
            "                 [--distribution shared|reuseport|rr] [--pin POLICY] [--unit UNIT]\n"
-           "                 [--idle-timeout MS] [--request-timeout MS] [--stop-timeout MS]\n\n"
+           "                 [--idle-timeout MS] [--request-timeout MS] [--stop-timeout MS]\n"
+           "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
+           "                 [--max-jobs N [--max-jobs-jitter J]] [--restart]\n\n"
            "Serves HTTP/1.1 (keep-alive, pipelining) from N workers sharing one port. Once\n"
            "every worker listens it prints one line on stdout:\n"
            "    ready port=P pid=PRIMARY_PID\n"
@@ -83,15 +89,45 @@ static void help(void)
            "      --idle-timeout MS   close a keep-alive connection idle this long (default %d)\n"
            "      --request-timeout MS  a started request must progress within this, and a\n"
            "                          client must take its response as fast (default %d)\n"
-           "      --stop-timeout MS   graceful stop's deadline before force (default 10000)\n"
+           "      --stop-timeout MS   graceful stop's deadline before force (default 10000)\n\n"
+           "Faults and supervision:\n"
+           "      --allow-faults      serve the fault routes /crash /abort /exit?code=N /hang\n"
+           "                          /slow?ms=N /leak?mb=N (404 without this flag)\n"
+           "      --worker-timeout MS a worker whose heartbeat is older than this is hung: a\n"
+           "                          process gets SIGTERM, then SIGKILL, and is replaced; a\n"
+           "                          thread is reported (it cannot be killed). Default off\n"
+           "      --max-rss MB        proc: a worker past this RSS drains and is replaced\n"
+           "      --max-jobs N        proc: a worker drains and is replaced after N requests\n"
+           "      --max-jobs-jitter J proc: ... plus a random 0..J per worker\n"
+           "      --restart           run the server in a child process and start a new one\n"
+           "                          when it dies (what systemd's Restart=always does; the\n"
+           "                          only recovery for the thread backend)\n"
+           "A dead worker process is replaced at once; further deaths of the same slot within\n"
+           "%d s wait %d ms, then twice as long each time, up to %d ms; the %dth death in that\n"
+           "window stops the slot's respawns (the other workers keep serving).\n\n"
            "  -q, --quiet             no summary on stderr at exit\n"
            "  -h, --help              this help\n\n"
            "Exit status: 0 after a stop, 1 when it could not serve (e.g. the port is in use),\n"
            "2 for a usage error.\n",
-           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS);
+           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_LOOP_WINDOW_MS / 1000,
+           PVT_SUP_BACKOFF_MS, PVT_SUP_BACKOFF_MAX_MS, PVT_SUP_LOOP_DEATHS);
 }
 
-enum { OPT_HOST = 256, OPT_DIST, OPT_PIN, OPT_UNIT, OPT_IDLE, OPT_REQ, OPT_STOP };
+enum {
+    OPT_HOST = 256,
+    OPT_DIST,
+    OPT_PIN,
+    OPT_UNIT,
+    OPT_IDLE,
+    OPT_REQ,
+    OPT_STOP,
+    OPT_FAULTS,
+    OPT_WTIMEOUT,
+    OPT_MAXRSS,
+    OPT_MAXJOBS,
+    OPT_JITTER,
+    OPT_RESTART
+};
 
 static const struct option opts[] = {
     {"backend", required_argument, NULL, 'b'},
@@ -104,6 +140,12 @@ static const struct option opts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"request-timeout", required_argument, NULL, OPT_REQ},
     {"stop-timeout", required_argument, NULL, OPT_STOP},
+    {"allow-faults", no_argument, NULL, OPT_FAULTS},
+    {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
+    {"max-rss", required_argument, NULL, OPT_MAXRSS},
+    {"max-jobs", required_argument, NULL, OPT_MAXJOBS},
+    {"max-jobs-jitter", required_argument, NULL, OPT_JITTER},
+    {"restart", no_argument, NULL, OPT_RESTART},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -158,6 +200,26 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
         case OPT_STOP:
             o->stop_timeout_ms = (int)pvt_cli_long(CMD, "--stop-timeout", optarg, 0, 3600000);
             break;
+        case OPT_FAULTS:
+            o->serve.allow_faults = 1;
+            break;
+        case OPT_WTIMEOUT:
+            o->sup.worker_timeout_ms =
+                (int)pvt_cli_long(CMD, "--worker-timeout", optarg, 200, 86400000);
+            break;
+        case OPT_MAXRSS:
+            o->sup.max_rss_kb = (uint64_t)pvt_cli_long(CMD, "--max-rss", optarg, 1, 1 << 20) * 1024;
+            break;
+        case OPT_MAXJOBS:
+            o->sup.max_jobs = (uint64_t)pvt_cli_long(CMD, "--max-jobs", optarg, 1, 1000000000000);
+            break;
+        case OPT_JITTER:
+            o->sup.max_jobs_jitter =
+                (uint64_t)pvt_cli_long(CMD, "--max-jobs-jitter", optarg, 0, 1000000000000);
+            break;
+        case OPT_RESTART:
+            o->restart = 1;
+            break;
         case 'q':
             o->quiet = 1;
             break;
@@ -174,6 +236,12 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
         pvt_usage_error(CMD, "--backend: missing (proc or thread)");
     if (!o->ops->supervise)
         pvt_usage_error(CMD, "--backend: %s has no server (proc or thread)", o->ops->name);
+    if (strcmp(o->ops->name, "proc") != 0 && (o->sup.max_rss_kb || o->sup.max_jobs))
+        pvt_usage_error(CMD, "%s: proc only (a thread's memory is its process's; with threads, "
+                             "only a restart of the whole process frees it)",
+                        o->sup.max_rss_kb ? "--max-rss" : "--max-jobs");
+    if (o->sup.max_jobs_jitter && !o->sup.max_jobs)
+        pvt_usage_error(CMD, "--max-jobs-jitter: needs --max-jobs");
 }
 
 /* Signals reach this process only inside supervise's wait. */
@@ -237,16 +305,80 @@ static const char *create_error(int rc, const struct serve_opts *o, char *buf, s
     return buf;
 }
 
+/* What the previous look at the workers saw, to log what changed. */
+struct seen {
+    pid_t pid;
+    unsigned restarts;
+    int hung, parked;
+};
+
+static void exit_text(const struct pvt_worker_stats *w, char *buf, size_t len)
+{
+    if (w->recycles && w->last_exit_intended)
+        snprintf(buf, len, "was recycled");
+    else if (w->last_exit_signal)
+        snprintf(buf, len, "was killed by signal %d (%s)", w->last_exit_signal,
+                 strsignal(w->last_exit_signal));
+    else
+        snprintf(buf, len, "exited with code %d", w->last_exit_code);
+}
+
+/* One line on stderr for each worker that died, was replaced, hung or was
+ * parked since the last look (nginx logs "worker process exited on signal"). */
+static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struct seen *seen,
+                        struct pvt_worker_stats *w)
+{
+    struct pvt_pool_stats st = {.w = w};
+    char why[96];
+    int i;
+
+    o->ops->stats(pool, &st);
+    for (i = 0; i < st.workers; i++) {
+        struct seen *v = &seen[i];
+        if (w[i].restarts != v->restarts) {
+            exit_text(&w[i], why, sizeof(why));
+            pvt_err(CMD, "worker %d (pid %d) %s; replaced by pid %d", i, (int)v->pid, why,
+                    (int)w[i].pid);
+        }
+        if (w[i].parked && !v->parked)
+            pvt_err(CMD, "worker %d died %d times within %d s: not respawned again "
+                         "(crash loop); the others keep serving",
+                    i, PVT_SUP_LOOP_DEATHS, PVT_SUP_LOOP_WINDOW_MS / 1000);
+        if (w[i].hung && !v->hung)
+            pvt_err(CMD, "worker %d (%s %d) is hung: %s", i, o->ops->name, (int)w[i].pid,
+                    strcmp(o->ops->name, "proc") == 0
+                        ? "sent SIGTERM (SIGKILL if it lingers)"
+                        : "a thread cannot be killed; its capacity is lost until a restart");
+        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked};
+    }
+}
+
 /* Supervise until a stop signal, then stop gracefully. An exit code. */
 static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, const sigset_t *waitmask)
 {
-    int rc, sig;
+    struct pvt_worker_stats *w = calloc((size_t)o->workers, sizeof(*w));
+    struct seen *seen = calloc((size_t)o->workers, sizeof(*seen));
+    uint64_t last = 0, now;
+    int rc, sig, status = PVT_EXIT_OK;
 
+    if (!w || !seen) {
+        pvt_err(CMD, "out of memory");
+        status = PVT_EXIT_FAIL;
+        goto out;
+    }
+    log_changes(o, pool, seen, w); /* the starting point */
     for (;;) {
         rc = o->ops->supervise(pool, SUPERVISE_MS, waitmask);
         if (rc < 0 && rc != -EINTR) {
             pvt_err(CMD, "supervising the workers failed: %s", strerror(-rc));
-            return PVT_EXIT_FAIL;
+            status = PVT_EXIT_FAIL;
+            break;
+        }
+        /* supervise returns for every rr hand-off: look at most every 20 ms. */
+        now = pvt_now_ns();
+        if (now - last >= 20000000u) {
+            log_changes(o, pool, seen, w);
+            last = now;
         }
         sig = atomic_exchange(&got_signal, 0);
         if (sig == SIGHUP) {
@@ -255,9 +387,63 @@ static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, const s
             rc = o->ops->stop(pool, o->stop_timeout_ms);
             if (!o->quiet)
                 summary(o->ops, pool, rc);
-            return PVT_EXIT_OK;
+            break;
         }
     }
+out:
+    free(w);
+    free(seen);
+    return status;
+}
+
+/* The server itself: a pool, its ready line, its loop. An exit code. */
+static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
+{
+    struct pvt_pool_stats st = {0};
+    struct pvt_topo *topo = NULL;
+    struct pvt_plan *plan = NULL;
+    struct pvt_pool *pool = NULL;
+    struct pvt_pool_cfg pcfg;
+    char why[160];
+    int rc, status;
+
+    rc = pvt_topo_load(&topo);
+    if (rc < 0) {
+        pvt_err(CMD, "cannot read the CPU topology: %s", strerror(-rc));
+        return PVT_EXIT_FAIL;
+    }
+    if (!o->workers)
+        o->workers = pvt_place_default_workers(topo);
+    rc = pvt_place_plan(topo, o->pin, o->unit, o->workers, &plan);
+    pvt_topo_free(topo);
+    if (rc < 0) {
+        pvt_err(CMD, "cannot plan %d workers: %s", o->workers, strerror(-rc));
+        return PVT_EXIT_FAIL;
+    }
+    pcfg = (struct pvt_pool_cfg){
+        .workers = o->workers, .plan = plan, .serve = &o->serve, .sup = o->sup};
+    rc = o->ops->create(&pcfg, &pool);
+    if (rc < 0) {
+        pvt_err(CMD, "%s", create_error(rc, o, why, sizeof(why)));
+        pvt_plan_free(plan);
+        return PVT_EXIT_FAIL;
+    }
+    o->ops->stats(pool, &st);
+    printf("ready port=%d pid=%d\n", st.port, (int)getpid());
+    if (fflush(stdout) == EOF) {
+        pvt_err(CMD, "cannot write the ready line to stdout");
+        status = PVT_EXIT_FAIL;
+    } else {
+        status = serve_loop(o, pool, waitmask);
+    }
+    o->ops->destroy(pool);
+    pvt_plan_free(plan);
+    return status;
+}
+
+static int serve_run_cb(void *arg, const sigset_t *waitmask)
+{
+    return serve_run(arg, waitmask);
 }
 
 int pvt_cmd_serve(int argc, char **argv)
@@ -265,46 +451,12 @@ int pvt_cmd_serve(int argc, char **argv)
     struct serve_opts o = {.serve = {.distribution = PVT_DIST_RR, .port = 8080},
                            .pin = PVT_PLACE_COMPACT,
                            .stop_timeout_ms = 10000};
-    struct pvt_pool_stats st = {0};
-    struct pvt_topo *topo = NULL;
-    struct pvt_plan *plan = NULL;
-    struct pvt_pool *pool = NULL;
-    struct pvt_pool_cfg pcfg;
     sigset_t waitmask;
-    char why[160];
-    int rc, status;
 
     parse_args(&o, argc, argv);
-    rc = pvt_topo_load(&topo);
-    if (rc < 0) {
-        pvt_err(CMD, "cannot read the CPU topology: %s", strerror(-rc));
-        return PVT_EXIT_FAIL;
-    }
-    if (!o.workers)
-        o.workers = pvt_place_default_workers(topo);
-    rc = pvt_place_plan(topo, o.pin, o.unit, o.workers, &plan);
-    pvt_topo_free(topo);
-    if (rc < 0) {
-        pvt_err(CMD, "cannot plan %d workers: %s", o.workers, strerror(-rc));
-        return PVT_EXIT_FAIL;
-    }
     signals_setup(&waitmask);
-    pcfg = (struct pvt_pool_cfg){.workers = o.workers, .plan = plan, .serve = &o.serve};
-    rc = o.ops->create(&pcfg, &pool);
-    if (rc < 0) {
-        pvt_err(CMD, "%s", create_error(rc, &o, why, sizeof(why)));
-        pvt_plan_free(plan);
-        return PVT_EXIT_FAIL;
-    }
-    o.ops->stats(pool, &st);
-    printf("ready port=%d pid=%d\n", st.port, (int)getpid());
-    if (fflush(stdout) == EOF) {
-        pvt_err(CMD, "cannot write the ready line to stdout");
-        status = PVT_EXIT_FAIL;
-    } else {
-        status = serve_loop(&o, pool, &waitmask);
-    }
-    o.ops->destroy(pool);
-    pvt_plan_free(plan);
-    return status;
+    if (o.restart)
+        return pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &waitmask, &got_signal,
+                                  serve_run_cb, &o);
+    return serve_run(&o, &waitmask);
 }

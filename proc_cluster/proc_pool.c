@@ -33,48 +33,23 @@
 #include <unistd.h>
 
 #include "disp.h"
-#include "proc_pool.h"
-#include "serve.h"
+#include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
 #define TAG_LISTEN UINT32_MAX /* epoll data: the rr listening socket */
-
-struct proc_slot {
-    pid_t pid;    /* 0: no worker */
-    int pidfd;    /* -1: none */
-    unsigned restarts;
-    int last_code;
-    int last_signal;
-    int last_intended;
-};
-
-struct pvt_pool {
-    struct pvt_region g;
-    struct pvt_disp d;
-    int n;
-    int bind;
-    int respawn;
-    cpu_set_t *sets;
-    struct proc_slot *s;
-    int epfd;
-    int alive; /* worker processes not yet reaped */
-    int stopping;
-    int stopped;
-    uint64_t deaths;
-    /* Serving pools (serve.h). */
-    int serving;
-    struct pvt_serve_net net;
-    int rr_on; /* the rr socket is in the epoll set */
-};
 
 static int sys_pidfd_open(pid_t pid)
 {
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-static int sys_pidfd_send_signal(int pidfd, int sig)
+int pvt__proc_signal(struct pvt_pool *p, int i, int sig)
 {
-    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+    if (p->s[i].pidfd < 0)
+        return -ESRCH;
+    if (syscall(SYS_pidfd_send_signal, p->s[i].pidfd, sig, NULL, 0) < 0)
+        return -errno;
+    return 0;
 }
 
 /*
@@ -106,6 +81,12 @@ static int spawn(struct pvt_pool *p, int i)
     atomic_store(&r->info.pid, 0);
     atomic_store(&r->info.bind_err, 0);
     atomic_store(&r->stop, 0);
+    atomic_store(&r->info.beat_ns, 0);
+    atomic_store(&r->info.hung, 0);
+    r->beat_ms = pvt_sup_beat_ms(&p->sup);
+    r->max_jobs = pvt_sup_job_limit(&p->sup, &p->seed);
+    p->s[i].term_at = 0;
+    p->s[i].recycling = 0;
     /* A replacement resumes at the first job that has no result. */
     atomic_store(&r->running, atomic_load(&r->done));
 
@@ -147,7 +128,7 @@ static void reap(struct pvt_pool *p, int i)
 {
     struct proc_slot *sl = &p->s[i];
     struct pvt_ring *r = p->g.rings[i];
-    int status = 0, intended;
+    int status = 0, intended, recycled, delay;
     uint64_t done, running;
 
     if (sl->pid == 0)
@@ -160,12 +141,13 @@ static void reap(struct pvt_pool *p, int i)
     sl->pid = 0;
     p->alive--;
 
-    intended = p->stopping || atomic_load(&r->stop) != 0;
-    sl->last_intended = intended;
+    recycled = pvt__proc_recycled(p, i, status);
+    intended = p->stopping || (atomic_load(&r->stop) != 0 && !recycled);
+    sl->last_intended = intended || recycled;
     sl->last_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     sl->last_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     atomic_store(&r->info.state, PVT_W_EXITED);
-    if (!intended)
+    if (!intended && !recycled)
         p->deaths++;
 
     done = atomic_load(&r->done);
@@ -173,17 +155,50 @@ static void reap(struct pvt_pool *p, int i)
     if (running == done + 1)
         pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
 
-    if (!intended && p->respawn && sl->last_code != PVT_WEXIT_CONFIG) {
-        atomic_store(&r->info.restarts, sl->restarts + 1);
-        if (spawn(p, i) == 0) {
-            sl->restarts++;
+    if (intended)
+        goto retire;
+    if (recycled) {
+        sl->sup.recycles++;
+        p->recycles++;
+        if (pvt__proc_respawn(p, i) == 0)
             return;
-        }
-        atomic_store(&r->info.restarts, sl->restarts);
+        goto retire;
     }
+    if (!p->respawn || sl->last_code == PVT_WEXIT_CONFIG)
+        goto retire;
+    delay = pvt_sup_on_death(&p->sup, &sl->sup, pvt_now_ns());
+    if (delay > 0) {
+        /* Backoff: the slot stays live and its queue waits for the worker
+         * pvt__proc_sup_tick forks then. */
+        sl->respawn_at = pvt_now_ns() + (uint64_t)delay * 1000000u;
+        return;
+    }
+    if (delay == 0 && pvt__proc_respawn(p, i) == 0)
+        return;
+retire:
+    pvt__proc_retire(p, i);
+}
+
+int pvt__proc_respawn(struct pvt_pool *p, int i)
+{
+    struct proc_slot *sl = &p->s[i];
+    struct pvt_ring *r = p->g.rings[i];
+
+    atomic_store(&r->info.restarts, sl->restarts + 1);
+    if (spawn(p, i) == 0) {
+        sl->restarts++;
+        return 0;
+    }
+    atomic_store(&r->info.restarts, sl->restarts);
+    return -1;
+}
+
+void pvt__proc_retire(struct pvt_pool *p, int i)
+{
+    p->s[i].respawn_at = 0;
     p->d.live[i] = 0;
     pvt_disp_drop_queued(&p->d, i);
-    if (p->serving && !intended)
+    if (p->serving && !p->stopping)
         pvt_serve_net_retire(&p->net, i);
 }
 
@@ -192,8 +207,11 @@ static void reap(struct pvt_pool *p, int i)
 static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
     struct epoll_event ev[16];
-    int n, k;
+    int n, k, due;
 
+    due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
+    if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
+        timeout_ms = due;
     n = epoll_pwait(p->epfd, ev, 16, timeout_ms, mask);
     if (n < 0)
         return -errno;
@@ -247,6 +265,12 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
         return -ENOMEM;
     p->n = cfg->workers;
     p->respawn = !cfg->no_respawn;
+    rc = pvt_sup_resolve(&cfg->sup, &p->sup);
+    if (rc < 0) {
+        free(p);
+        return rc;
+    }
+    p->seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
     p->epfd = -1;
     if (cfg->serve)
         depth = 2; /* the rings carry only info and stop */
@@ -327,6 +351,8 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     pvt_waker_drain(p->g.waker);
     pvt_disp_stats(&p->d, "proc", st);
     st->deaths = p->deaths;
+    st->recycles = p->recycles;
+    st->hangs = p->hangs;
     st->port = p->net.port;
     st->handed_out = p->net.handed;
     st->refused = p->net.refused;
@@ -338,7 +364,11 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
         st->w[i].last_exit_code = sl->last_code;
         st->w[i].last_exit_signal = sl->last_signal;
         st->w[i].last_exit_intended = sl->last_intended;
+        st->w[i].parked = sl->sup.parked;
+        st->w[i].recycles = sl->sup.recycles;
     }
+    for (i = 0; i < p->n; i++)
+        st->parked += p->s[i].sup.parked;
     return 0;
 }
 
@@ -369,8 +399,7 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     if (p->alive > 0) {
         forced = 1;
         for (i = 0; i < p->n; i++)
-            if (p->s[i].pidfd >= 0)
-                sys_pidfd_send_signal(p->s[i].pidfd, SIGKILL);
+            pvt__proc_signal(p, i, SIGKILL);
         while (p->alive > 0)
             proc_wait(p, -1);
     }

@@ -17,6 +17,7 @@ extern const struct pvt_pool_ops pvt_proc_ops;
 #define PVT_WEXIT_OK 0      /* stopped because the primary asked */
 #define PVT_WEXIT_ORPHAN 70 /* the primary was already gone */
 #define PVT_WEXIT_OSERR 71  /* a serving worker could not set up its event loop */
+#define PVT_WEXIT_RECYCLE 75 /* reached max_jobs: replace me (EX_TEMPFAIL); not a death */
 #define PVT_WEXIT_CONFIG 78 /* could not bind to its CPUs (EX_CONFIG) */
 
 struct pvt_serve_worker;

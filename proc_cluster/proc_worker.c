@@ -62,8 +62,6 @@ void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t prima
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);
 
-    if (serve)
-        _exit(pvt_serve_worker_run(serve) < 0 ? PVT_WEXIT_OSERR : PVT_WEXIT_OK);
-    pvt_ring_worker_loop(r);
-    _exit(PVT_WEXIT_OK);
+    rc = serve ? pvt_serve_worker_run(serve) : pvt_ring_worker_loop(r);
+    _exit(rc < 0 ? PVT_WEXIT_OSERR : rc == PVT_RING_RECYCLE ? PVT_WEXIT_RECYCLE : PVT_WEXIT_OK);
 }

@@ -420,13 +420,15 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
     st->failed = d->failed;
     st->dropped = d->dropped;
     st->deaths = 0;
+    st->recycles = st->hangs = 0;
+    st->parked = 0;
     st->port = 0;
     st->handed_out = st->refused = 0;
     for (i = 0; i < d->n; i++) {
         const struct pvt_ring_info *info = &d->rings[i]->info;
         int state = atomic_load(&info->state);
 
-        st->live += state == PVT_W_READY;
+        st->live += state == PVT_W_READY && !atomic_load(&info->hung);
         if (!st->w)
             continue;
         st->w[i] = (struct pvt_worker_stats){
@@ -438,6 +440,7 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
             .bound = info->bound,
             .requests = atomic_load(&info->requests),
             .conns = atomic_load(&info->conns),
+            .hung = atomic_load(&info->hung),
         };
     }
 }

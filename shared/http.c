@@ -274,7 +274,7 @@ static int reply_stats(struct pvt_http_conn *c)
     return rc;
 }
 
-enum route_kind { R_HELLO, R_CPU, R_HASH, R_MEM, R_SLEEP, R_STATS };
+enum route_kind { R_HELLO, R_CPU, R_HASH, R_MEM, R_SLEEP, R_STATS, R_FAULT };
 
 struct route {
     const char *path;
@@ -282,15 +282,22 @@ struct route {
     const char *key; /* the query parameter, or NULL */
     int (*parse)(const char *s, uint64_t *out);
     uint64_t def, min, max;
+    uint32_t fault; /* R_FAULT: the workload (work.h) */
 };
 
 static const struct route routes[] = {
-    {"/", R_HELLO, NULL, NULL, 0, 0, 0},
-    {"/cpu", R_CPU, "n", pvt_parse_count, 50000000, 1, 100000000000ull},
-    {"/hash", R_HASH, "bytes", pvt_parse_size, 64 * 1024, 1, 1ull << 30},
-    {"/mem", R_MEM, "bytes", pvt_parse_size, 64ull << 20, 8, 4ull << 30},
-    {"/sleep", R_SLEEP, "ms", pvt_parse_count, 10, 1, 60000},
-    {"/stats", R_STATS, NULL, NULL, 0, 0, 0},
+    {"/", R_HELLO, NULL, NULL, 0, 0, 0, 0},
+    {"/cpu", R_CPU, "n", pvt_parse_count, 50000000, 1, 100000000000ull, 0},
+    {"/hash", R_HASH, "bytes", pvt_parse_size, 64 * 1024, 1, 1ull << 30, 0},
+    {"/mem", R_MEM, "bytes", pvt_parse_size, 64ull << 20, 8, 4ull << 30, 0},
+    {"/sleep", R_SLEEP, "ms", pvt_parse_count, 10, 1, 60000, 0},
+    {"/stats", R_STATS, NULL, NULL, 0, 0, 0, 0},
+    {"/crash", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_CRASH},
+    {"/abort", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_ABORT},
+    {"/exit", R_FAULT, "code", pvt_parse_count, 1, 1, 255, PVT_WL_EXIT},
+    {"/hang", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_HANG},
+    {"/slow", R_FAULT, "ms", pvt_parse_count, 100, 1, 60000, PVT_WL_SLOW},
+    {"/leak", R_FAULT, "mb", pvt_parse_count, 16, 1, 4096, PVT_WL_LEAK},
 };
 
 /*
@@ -341,6 +348,15 @@ static int run_route(struct pvt_http_conn *c, const struct route *r, uint64_t ar
         c->paused = 1;
         c->pause_ms = arg;
         return 0;
+    case R_FAULT:
+        /* crash, abort, exit and hang never come back. */
+        job.workload = r->fault;
+        v = pvt_work_run(c->env->work, &job);
+        if (r->fault == PVT_WL_LEAK && v == 0)
+            return reply_error(c, 500, 0);
+        n = snprintf(body, sizeof(body), "%s %s=%llu\n", r->path + 1, r->key,
+                     (unsigned long long)arg);
+        return reply(c, 200, 0, body, (size_t)n);
     case R_CPU:
         job.workload = PVT_WL_CPU;
         v = pvt_work_run(c->env->work, &job);
@@ -387,6 +403,8 @@ static int answer(struct pvt_http_conn *c)
         const struct route *r = &routes[i];
         if (strlen(r->path) != plen || memcmp(r->path, path, plen) != 0)
             continue;
+        if (r->kind == R_FAULT && !c->env->allow_faults)
+            break; /* 404 */
         if (r->key && route_arg(r, query, qlen, &arg) < 0)
             return reply_error(c, 400, 1);
         return run_route(c, r, arg);

@@ -15,7 +15,9 @@
  *
  * Routes: GET / (hello naming the worker and pid), /cpu?n=ITERATIONS (the
  * seeds' /heavy loop), /hash?bytes=N, /mem?bytes=N, /sleep?ms=N, /stats
- * (JSON from the server's callback). Errors: 400 for a malformed request or
+ * (JSON from the server's callback). With env->allow_faults, the fault routes
+ * of fault.h too: /crash, /abort, /exit?code=N, /hang, /slow?ms=N, /leak?mb=N
+ * (404 without it); the first four never answer. Errors: 400 for a malformed request or
  * argument, 404 for an unknown path, 405 for a method other than GET/HEAD,
  * 413 for a body over PVT_HTTP_MAX_BODY, 414 for a URI over PVT_HTTP_MAX_URI,
  * 431 for headers over PVT_HTTP_MAX_HEADERS; each error but 404 and 405 (whose
@@ -44,6 +46,7 @@ struct pvt_http_env {
     int (*stats_cb)(void *arg, char *buf, size_t len);
     void *stats_arg;
     uint64_t *responses;       /* incremented once per response, if not NULL */
+    int allow_faults;          /* serve the fault routes (fault.h) */
 };
 
 enum pvt_http_state {

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sup.h"
+
 #define PVT_VERSION "0.1.0"
 
 /* The most workers one pool holds. Far more than any machine pvt pins to. */
@@ -78,6 +80,14 @@ struct pvt_pool_cfg {
      * listening sockets are opened by create, before any worker starts.
      */
     const struct pvt_serve_cfg *serve;
+    /*
+     * Supervision (sup.h): respawn backoff and the crash-loop guard, the hang
+     * watchdog, recycling. Zeros are the defaults (no watchdog, no recycling).
+     * The thread backend uses only the watchdog, to report a hung thread;
+     * it refuses max_rss_kb and max_jobs (-EOPNOTSUPP): a thread's memory is
+     * its process's, so recycling one frees nothing.
+     */
+    struct pvt_sup_cfg sup;
 };
 
 enum pvt_worker_state {
@@ -100,6 +110,9 @@ struct pvt_worker_stats {
     cpu_set_t bound;    /* the CPU set the worker read back after binding itself */
     uint64_t requests;  /* serving pools: responses written by this slot's current worker */
     int conns;          /* serving pools: connections it holds open */
+    int hung;           /* the watchdog found the current worker hung */
+    int parked;         /* proc: the crash-loop guard stopped respawning this slot */
+    unsigned recycles;  /* proc: workers replaced by max_jobs or max_rss */
 };
 
 struct pvt_pool_stats {
@@ -111,6 +124,9 @@ struct pvt_pool_stats {
     uint64_t failed;     /* results with PVT_JOB_FAILED */
     uint64_t dropped;    /* results with PVT_JOB_DROPPED */
     uint64_t deaths;     /* workers that exited without being asked to */
+    uint64_t recycles;   /* proc: workers replaced by max_jobs or max_rss */
+    uint64_t hangs;      /* workers the watchdog found hung */
+    int parked;          /* proc: slots the crash-loop guard parked */
     int port;            /* serving pools: the port bound (0 for a job pool) */
     uint64_t handed_out; /* serving pools with rr: connections passed to workers */
     uint64_t refused;    /* ... and closed because no worker could take them */

@@ -95,6 +95,8 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->info.requests, 0);
     atomic_init(&r->info.conns, 0);
     atomic_init(&r->info.restarts, 0);
+    atomic_init(&r->info.beat_ns, 0);
+    atomic_init(&r->info.hung, 0);
     r->ctl_efd = -1;
     r->depth = depth;
     r->mask = depth - 1;
@@ -200,12 +202,13 @@ static int wait_for_work(struct pvt_ring *r, uint64_t seq)
     return 1;
 }
 
-void pvt_ring_worker_loop(struct pvt_ring *r)
+int pvt_ring_worker_loop(struct pvt_ring *r)
 {
     struct pvt_work_ctx ctx;
     uint64_t seq = atomic_load_explicit(&r->done, memory_order_acquire);
-    uint64_t tail = seq;
+    uint64_t tail = seq, limit = r->max_jobs ? seq + r->max_jobs : UINT64_MAX;
     struct pvt_waker *wk = r->waker;
+    int beat = r->beat_ms != 0, rc = 0;
 
     pvt_work_ctx_init(&ctx);
     for (;;) {
@@ -220,6 +223,10 @@ void pvt_ring_worker_loop(struct pvt_ring *r)
         struct pvt_slot *s = &r->slots[seq & r->mask];
         struct pvt_job job = {.id = s->id, .workload = s->workload, .arg = s->arg};
 
+        /* The beat is taken only under a watchdog: a clock read per job
+         * would double the cost of a no-op job. */
+        if (beat)
+            atomic_store_explicit(&r->info.beat_ns, pvt_now_ns(), memory_order_relaxed);
         atomic_store_explicit(&r->running, seq + 1, memory_order_relaxed);
         s->value = pvt_work_run(&ctx, &job);
         seq++;
@@ -232,8 +239,13 @@ void pvt_ring_worker_loop(struct pvt_ring *r)
             pvt_waker_kick(wk);
         if (atomic_load_explicit(&r->stop, memory_order_relaxed) == 2)
             break;
+        if (seq >= limit) {
+            rc = PVT_RING_RECYCLE;
+            break;
+        }
     }
     pvt_work_ctx_fini(&ctx);
+    return rc;
 }
 
 int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared)

@@ -73,6 +73,9 @@ struct pvt_ring_info {
     _Atomic uint64_t requests; /* responses written by the current worker */
     atomic_int conns;          /* connections it holds open */
     atomic_uint restarts;      /* written by the driver before each respawn */
+    /* Supervision (sup.h). */
+    _Atomic uint64_t beat_ns; /* the worker's last heartbeat (pvt_now_ns), when beat_ms */
+    atomic_int hung;          /* written by the driver: the watchdog found it hung */
 };
 
 struct pvt_ring {
@@ -93,6 +96,9 @@ struct pvt_ring {
     int shared; /* futexes are process-shared */
     int slot_index;
     int ctl_efd; /* serving pools: an eventfd the worker polls; -1: none */
+    /* Set by the driver before each worker starts (sup.h). */
+    uint32_t beat_ms;  /* 0: no heartbeat; else beat at least this often while working */
+    uint64_t max_jobs; /* 0: none; else leave with PVT_RING_RECYCLE after this many */
     struct pvt_waker *waker;
     _Alignas(PVT_CACHELINE) struct pvt_slot slots[];
 };
@@ -114,11 +120,14 @@ void pvt_waker_drain(struct pvt_waker *w);
 void pvt_waker_kick(struct pvt_waker *w);
 
 /*
- * The worker side: run jobs from r until told to stop. Returns when
- * r->stop is 1 and the queue is empty, or r->stop is 2. Used by both
- * backends, in the worker thread or the worker process.
+ * The worker side: run jobs from r until told to stop. Returns 0 when
+ * r->stop is 1 and the queue is empty, or r->stop is 2; PVT_RING_RECYCLE
+ * once it finished r->max_jobs jobs (the rest stay queued for the worker
+ * that replaces it). Used by both backends, in the worker thread or the
+ * worker process.
  */
-void pvt_ring_worker_loop(struct pvt_ring *r);
+int pvt_ring_worker_loop(struct pvt_ring *r);
+#define PVT_RING_RECYCLE 1 /* pvt_ring_worker_loop: max_jobs reached */
 
 /* The driver side. */
 

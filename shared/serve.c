@@ -87,6 +87,7 @@ struct server {
     uint64_t responses;
     uint64_t idle_ns, request_ns;
     int stopping;
+    int recycling; /* max_jobs reached: draining, then PVT_RING_RECYCLE */
     char buf[READ_BUF];
 };
 
@@ -379,7 +380,12 @@ static void src_enable(struct server *s, int on)
     }
 }
 
-/* Stop 1 (asked, or the primary is gone) drains; 2 closes everything. */
+/*
+ * Stop 1 (asked, the primary gone, or recycling) drains: stop taking
+ * connections, serve what was accepted or handed over, close connections
+ * as they fall idle. Stop 2 closes everything. Called again every turn
+ * while draining.
+ */
 static void on_stop(struct server *s, uint64_t now)
 {
     unsigned how = atomic_load(&s->w->ring->stop);
@@ -387,11 +393,11 @@ static void on_stop(struct server *s, uint64_t now)
 
     if (how == 0 && !s->stopping)
         return;
-    if (!s->stopping) {
-        s->stopping = 1;
+    s->stopping = 1;
+    if (s->src_fd >= 0) {
+        src_enable(s, 0);
         if (s->w->chan_fd >= 0)
             take_conns(s, now); /* handed over already: they are ours to serve */
-        src_enable(s, 0);
         s->src_fd = -1;
     }
     for (i = s->nconns - 1; i >= 0; i--) {
@@ -399,6 +405,18 @@ static void on_stop(struct server *s, uint64_t now)
         if (how >= 2 || (!c->paused && !out_pending(c) && !pvt_http_mid_request(c->h)))
             conn_close(s, c);
     }
+}
+
+/* max_jobs reached: leave the rr turn, drain, and exit to be replaced. */
+static void recycle_check(struct server *s)
+{
+    uint64_t limit = s->w->ring->max_jobs;
+
+    if (!limit || s->recycling || s->responses < limit)
+        return;
+    s->recycling = 1;
+    s->stopping = 1;
+    atomic_store(&s->w->ring->info.state, PVT_W_STOPPING);
 }
 
 static void sweep(struct server *s, uint64_t now)
@@ -432,6 +450,8 @@ static int wait_ms(const struct server *s, uint64_t now, uint64_t next_sweep)
         t = s->heap[0]->resume_at;
     if (!s->src_on && s->src_fd >= 0 && s->accept_again < t)
         t = s->accept_again;
+    if (s->w->ring->beat_ms && t > now + s->w->ring->beat_ms * 1000000ull)
+        t = now + s->w->ring->beat_ms * 1000000ull; /* beat even when idle */
     if (t == UINT64_MAX)
         return -1;
     return t <= now ? 0 : (int)((t - now + 999999) / 1000000);
@@ -509,11 +529,11 @@ static int stats_json(void *arg, char *buf, size_t len)
         if (pvt_cpuset_format(&in->bound, cpus, sizeof(cpus)) < 0)
             strcpy(cpus, "?");
         jput(&b, "%s{\"slot\":%d,\"pid\":%d,\"state\":\"%s\",\"requests\":%llu,\"conns\":%d,"
-                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u}",
+                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s}",
              i ? "," : "", i, pid, state_name(atomic_load(&in->state)),
              (unsigned long long)req, atomic_load(&in->conns), cpus,
              w->one_process ? proc_rss : pid > 0 ? statm_rss_kb(pid) : -1,
-             atomic_load(&in->restarts));
+             atomic_load(&in->restarts), atomic_load(&in->hung) ? "true" : "false");
     }
     jput(&b, "]}\n");
     return b.over ? -ENOSPC : (int)b.off;
@@ -540,6 +560,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
         .stats_cb = stats_json,
         .stats_arg = s,
         .responses = &s->responses,
+        .allow_faults = cfg->allow_faults,
     };
     s->idle_ns = (uint64_t)(cfg->idle_timeout_ms > 0 ? cfg->idle_timeout_ms
                                                      : PVT_SERVE_IDLE_TIMEOUT_MS) * 1000000u;
@@ -568,6 +589,9 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
             break;
         }
         now = pvt_now_ns();
+        /* Before the events: a handler that never returns stops the beat. */
+        if (w->ring->beat_ms)
+            atomic_store_explicit(&w->ring->info.beat_ns, now, memory_order_relaxed);
         for (i = 0; i < n; i++) {
             void *p = ev[i].data.ptr;
             if (p == &tag_ctl) {
@@ -601,6 +625,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
         }
         if (!s->src_on && s->src_fd >= 0 && !s->stopping && now >= s->accept_again)
             src_enable(s, 1);
+        recycle_check(s);
         if (s->stopping)
             on_stop(s, now); /* close what became idle */
         free_dead(s);
@@ -617,6 +642,8 @@ out:
     pvt_work_ctx_fini(&s->work);
     free(s->conns);
     free(s->heap);
+    if (rc == 0 && s->recycling)
+        rc = PVT_RING_RECYCLE;
     free(s);
     return rc;
 }

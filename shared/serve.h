@@ -59,6 +59,7 @@ struct pvt_serve_cfg {
     int backlog;            /* 0: PVT_SERVE_BACKLOG */
     int idle_timeout_ms;    /* 0: PVT_SERVE_IDLE_TIMEOUT_MS */
     int request_timeout_ms; /* 0: PVT_SERVE_REQUEST_TIMEOUT_MS */
+    int allow_faults;       /* serve the fault routes (http.h) */
 };
 
 /*
@@ -90,7 +91,10 @@ struct pvt_serve_worker {
  * Serve until the ring's stop says so. stop 1: stop taking connections,
  * finish every request in flight (rr: and every connection already handed
  * over), close idle keep-alive connections, return once none is left.
- * stop 2: close everything now. Returns 0, or -errno if the loop could not
+ * stop 2: close everything now. With ring->max_jobs, a worker that answered
+ * that many requests drains the same way by itself. With ring->beat_ms, it
+ * stores a heartbeat in ring->info at least that often. Returns 0,
+ * PVT_RING_RECYCLE after a max_jobs drain, or -errno if the loop could not
  * be set up.
  */
 int pvt_serve_worker_run(struct pvt_serve_worker *w);

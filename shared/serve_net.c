@@ -194,7 +194,7 @@ void pvt_serve_hand_out(int lfd, struct pvt_ring *const *rings, const int *chans
             int i = *next;
             *next = (*next + 1) % n;
             if (atomic_load(&rings[i]->info.state) != PVT_W_READY ||
-                atomic_load(&rings[i]->stop) != 0)
+                atomic_load(&rings[i]->stop) != 0 || atomic_load(&rings[i]->info.hung))
                 continue;
             rc = pvt_serve_pass(chans[i], fd, scm);
             if (rc == 0)

@@ -11,19 +11,27 @@
 #include <string.h>
 #include <time.h>
 
+#include "fault.h"
 #include "parse.h"
 
 const struct pvt_workload pvt_workloads[PVT_WL_COUNT] = {
-    [PVT_WL_NOOP] = {"noop", PVT_ARG_NONE, 0, 0, "returns at once: the cost of dispatch alone"},
+    [PVT_WL_NOOP] = {"noop", PVT_ARG_NONE, 0, 0, "returns at once: the cost of dispatch alone", 0},
     [PVT_WL_CPU] = {"cpu", PVT_ARG_COUNT, 1000000, 100000000000ull,
-                    "the seeds' summing loop, ARG iterations (cpu:50M is the seeds' /heavy)"},
+                    "the seeds' summing loop, ARG iterations (cpu:50M is the seeds' /heavy)", 0},
     [PVT_WL_HASH] = {"hash", PVT_ARG_SIZE, 64 * 1024, 1ull << 30,
-                     "FNV-1a over an ARG-byte buffer"},
+                     "FNV-1a over an ARG-byte buffer", 0},
     [PVT_WL_MEM] = {"mem", PVT_ARG_SIZE, 64ull << 20, 4ull << 30,
-                    "sums an ARG-byte buffer, streaming it from memory"},
-    [PVT_WL_SLEEP] = {"sleep", PVT_ARG_MS, 10, 3600000, "sleeps ARG ms: waiting on I/O"},
+                    "sums an ARG-byte buffer, streaming it from memory", 0},
+    [PVT_WL_SLEEP] = {"sleep", PVT_ARG_MS, 10, 3600000, "sleeps ARG ms: waiting on I/O", 0},
     [PVT_WL_ALLOC] = {"alloc", PVT_ARG_COUNT, 1000, 1000000000ull,
-                      "ARG malloc/free pairs of 16..4095 bytes"},
+                      "ARG malloc/free pairs of 16..4095 bytes", 0},
+    [PVT_WL_CRASH] = {"crash", PVT_ARG_NONE, 0, 0, "SIGSEGV from a real invalid access", 1},
+    [PVT_WL_ABORT] = {"abort", PVT_ARG_NONE, 0, 0, "abort(): SIGABRT", 1},
+    [PVT_WL_EXIT] = {"exit", PVT_ARG_COUNT, 1, 255, "_exit(ARG), default 1", 1},
+    [PVT_WL_HANG] = {"hang", PVT_ARG_NONE, 0, 0, "a loop that never returns", 1},
+    [PVT_WL_SLOW] = {"slow", PVT_ARG_MS, 100, 3600000, "blocks the worker ARG ms", 1},
+    [PVT_WL_LEAK] = {"leak", PVT_ARG_COUNT, 16, 4096, "ARG MiB allocated, touched, never freed",
+                     1},
 };
 
 int pvt_workload_parse(const char *spec, uint32_t *id, uint64_t *arg)
@@ -224,6 +232,18 @@ uint64_t pvt_work_run(struct pvt_work_ctx *ctx, const struct pvt_job *job)
         return run_sleep(job->arg);
     case PVT_WL_ALLOC:
         return run_alloc(job->arg);
+    case PVT_WL_CRASH:
+        pvt_fault_crash();
+    case PVT_WL_ABORT:
+        pvt_fault_abort();
+    case PVT_WL_EXIT:
+        pvt_fault_exit((int)job->arg);
+    case PVT_WL_HANG:
+        pvt_fault_hang();
+    case PVT_WL_SLOW:
+        return pvt_fault_slow(job->arg);
+    case PVT_WL_LEAK:
+        return pvt_fault_leak(job->arg);
     default:
         return 0;
     }
@@ -248,7 +268,10 @@ uint64_t pvt_work_expected(uint32_t id, uint64_t arg)
         n = arg / sizeof(uint64_t);
         return n ? (uint64_t)(n * (n - 1) / 2) : 0;
     case PVT_WL_SLEEP:
+    case PVT_WL_SLOW:
         return arg;
+    case PVT_WL_LEAK:
+        return arg << 20;
     case PVT_WL_ALLOC:
         for (i = 0; i < arg; i++)
             total += next_size(&x);

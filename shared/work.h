@@ -2,7 +2,8 @@
  * work.h: the workloads, the same code under every backend.
  *
  * A workload is named on the command line as NAME or NAME:ARG ("noop",
- * "cpu:50M", "hash:64K", "mem:64M", "sleep:10", "alloc:1000"). Each worker
+ * "cpu:50M", "hash:64K", "mem:64M", "sleep:10", "alloc:1000"). The faults
+ * of fault.h are workloads too ("crash", "exit:3", "leak:64"), marked so. Each worker
  * owns a pvt_work_ctx holding its scratch buffers, so workers never share
  * memory through a workload: with threads the only thing they share is the
  * allocator (which is the point of alloc).
@@ -22,6 +23,13 @@ enum pvt_workload_id {
     PVT_WL_MEM,      /* streams over an ARG-byte buffer (make it larger than cache) */
     PVT_WL_SLEEP,    /* sleeps ARG ms: a stand-in for waiting on I/O */
     PVT_WL_ALLOC,    /* ARG malloc/free pairs of mixed sizes */
+    /* Faults (fault.h): what a buggy job does to the worker running it. */
+    PVT_WL_CRASH, /* SIGSEGV from a real invalid access */
+    PVT_WL_ABORT, /* abort() */
+    PVT_WL_EXIT,  /* _exit(ARG) */
+    PVT_WL_HANG,  /* a loop that never returns */
+    PVT_WL_SLOW,  /* blocks the worker ARG ms */
+    PVT_WL_LEAK,  /* ARG MiB allocated, touched, never freed */
     PVT_WL_COUNT
 };
 
@@ -33,6 +41,7 @@ struct pvt_workload {
     uint64_t default_arg;
     uint64_t max_arg;
     const char *summary;
+    int fault; /* 1: a fault, never part of a measured sweep */
 };
 
 extern const struct pvt_workload pvt_workloads[PVT_WL_COUNT];

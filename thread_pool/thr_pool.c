@@ -67,6 +67,8 @@ struct pvt_pool {
     int leak_region; /* a thread could not be joined: keep its memory mapped */
     int serving;
     struct pvt_serve_net net;
+    struct pvt_sup_cfg sup; /* only the watchdog applies to threads */
+    uint64_t hangs;
 };
 
 static void *thr_main(void *arg)
@@ -104,12 +106,43 @@ static void *thr_main(void *arg)
     return NULL;
 }
 
+/*
+ * The watchdog: a thread past the timeout is marked hung (out of the rr
+ * turn, not counted live). It cannot be killed safely, so that is all:
+ * its capacity is lost until the process restarts. Returns the ms to the
+ * next check, or -1 without a watchdog.
+ */
+static int watchdog(struct pvt_pool *p)
+{
+    uint64_t now = pvt_now_ns();
+    int i;
+
+    if (!p->sup.worker_timeout_ms || p->stopped)
+        return -1;
+    for (i = 0; i < p->n; i++) {
+        struct pvt_ring *r = p->g.rings[i];
+        int busy = p->serving || atomic_load(&r->running) == atomic_load(&r->done) + 1;
+        if (atomic_load(&r->info.hung) || atomic_load(&r->info.state) != PVT_W_READY)
+            continue;
+        if (pvt_sup_hung(&p->sup, atomic_load(&r->info.beat_ns), busy, now)) {
+            atomic_store(&r->info.hung, 1);
+            p->d.live[i] = 0; /* new jobs go to the others */
+            p->hangs++;
+        }
+    }
+    return (int)pvt_sup_beat_ms(&p->sup);
+}
+
 /* Wait for the waker or (rr) a connection; hand connections out. -EINTR
  * when a signal ended the wait. */
 static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
     struct pollfd pfd[2] = {{.fd = p->g.waker->efd, .events = POLLIN}, {.fd = -1}};
     struct timespec ts, *tsp = NULL;
+    int due = watchdog(p);
+
+    if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
+        timeout_ms = due;
 
     if (p->serving && p->net.cfg.distribution == PVT_DIST_RR && !p->stopped)
         pfd[1] = (struct pollfd){.fd = p->net.lfds[0], .events = POLLIN};
@@ -150,6 +183,10 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     if (!p)
         return -ENOMEM;
     p->n = cfg->workers;
+    if (cfg->sup.max_rss_kb || cfg->sup.max_jobs || pvt_sup_resolve(&cfg->sup, &p->sup) < 0) {
+        free(p);
+        return cfg->sup.max_rss_kb || cfg->sup.max_jobs ? -EOPNOTSUPP : -EINVAL;
+    }
     if (cfg->serve)
         depth = 2; /* the rings carry only info and stop */
     rc = pvt_region_map(&p->g, p->n, depth, 0);
@@ -173,6 +210,7 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
         p->serving = 1;
     }
     for (i = 0; i < p->n; i++) {
+        p->g.rings[i]->beat_ms = pvt_sup_beat_ms(&p->sup);
         p->w[i].pool = p;
         p->w[i].slot = i;
         atomic_store(&p->g.rings[i]->info.state, PVT_W_STARTING);
@@ -218,7 +256,9 @@ static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int 
 
 static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 {
+    watchdog(p);
     pvt_disp_stats(&p->d, "thread", st);
+    st->hangs = p->hangs;
     st->port = p->net.port;
     st->handed_out = p->net.handed;
     st->refused = p->net.refused;

@@ -1,0 +1,141 @@
+/*
+ * proc_sup.c: the process backend's supervision (sup.h says the policy):
+ * respawns held back by the backoff, the hang watchdog, recycling by RSS.
+ *
+ * DESIGN
+ * Everything here runs in the primary, inside its wait (proc_pool.c calls
+ * pvt__proc_sup_tick before each epoll_pwait and sleeps no longer than the
+ * tick asks), so there is no timer thread and no signal handler. A worker
+ * is only ever signalled through its pidfd. The watchdog reads the beat each
+ * worker stores in its ring (MAP_SHARED): a hung worker gets SIGTERM, and
+ * SIGKILL kill_grace_ms later if it is still there; its death is then
+ * reaped like any other, so its running job fails and a replacement comes.
+ * A worker past max_rss is asked to stop (a serving worker drains, a job
+ * worker leaves after its current job) with recycling set, so reap replaces
+ * it at once and counts a recycle, not a death.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "proc_int.h"
+
+#define RSS_CHECK_MS 100
+
+static long rss_kb(pid_t pid)
+{
+    char path[64];
+    long size, rss;
+    FILE *f;
+    int ok;
+
+    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    ok = fscanf(f, "%ld %ld", &size, &rss) == 2;
+    fclose(f);
+    return ok ? rss * (sysconf(_SC_PAGESIZE) / 1024) : -1;
+}
+
+int pvt__proc_recycled(struct pvt_pool *p, int i, int status)
+{
+    if (p->stopping)
+        return 0;
+    return p->s[i].recycling || (WIFEXITED(status) && WEXITSTATUS(status) == PVT_WEXIT_RECYCLE);
+}
+
+/* Respawns whose backoff is over. */
+static void respawn_due(struct pvt_pool *p, uint64_t now, uint64_t *next)
+{
+    int i;
+
+    for (i = 0; i < p->n; i++) {
+        struct proc_slot *sl = &p->s[i];
+        if (!sl->respawn_at)
+            continue;
+        if (now < sl->respawn_at) {
+            if (sl->respawn_at < *next)
+                *next = sl->respawn_at;
+            continue;
+        }
+        sl->respawn_at = 0;
+        if (pvt__proc_respawn(p, i) < 0)
+            pvt__proc_retire(p, i);
+    }
+}
+
+static void watchdog(struct pvt_pool *p, uint64_t now, uint64_t *next)
+{
+    uint64_t grace = (uint64_t)p->sup.kill_grace_ms * 1000000u, tick;
+    int i;
+
+    if (!p->sup.worker_timeout_ms)
+        return;
+    for (i = 0; i < p->n; i++) {
+        struct proc_slot *sl = &p->s[i];
+        struct pvt_ring *r = p->g.rings[i];
+        int busy;
+
+        if (!sl->pid)
+            continue;
+        if (sl->term_at) {
+            if (now - sl->term_at >= grace) {
+                pvt__proc_signal(p, i, SIGKILL);
+                sl->term_at = now; /* once per grace, until it is reaped */
+            }
+            continue;
+        }
+        if (atomic_load(&r->info.state) != PVT_W_READY)
+            continue;
+        busy = p->serving || atomic_load(&r->running) == atomic_load(&r->done) + 1;
+        if (pvt_sup_hung(&p->sup, atomic_load(&r->info.beat_ns), busy, now)) {
+            atomic_store(&r->info.hung, 1);
+            p->hangs++;
+            sl->term_at = now;
+            pvt__proc_signal(p, i, SIGTERM);
+        }
+    }
+    tick = now + (uint64_t)pvt_sup_beat_ms(&p->sup) * 1000000u;
+    if (tick < *next)
+        *next = tick;
+}
+
+static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
+{
+    long kb;
+    int i;
+
+    if (!p->sup.max_rss_kb)
+        return;
+    if (now >= p->next_rss_check) {
+        p->next_rss_check = now + RSS_CHECK_MS * 1000000ull;
+        for (i = 0; i < p->n; i++) {
+            struct proc_slot *sl = &p->s[i];
+            struct pvt_ring *r = p->g.rings[i];
+            if (!sl->pid || sl->recycling || atomic_load(&r->info.state) != PVT_W_READY)
+                continue;
+            kb = rss_kb(sl->pid);
+            if (kb < 0 || (uint64_t)kb <= p->sup.max_rss_kb)
+                continue;
+            sl->recycling = 1;
+            atomic_store(&r->info.state, PVT_W_STOPPING); /* out of the rr turn */
+            pvt_ring_request_stop(r, p->serving ? 1 : 2);
+        }
+    }
+    if (p->next_rss_check < *next)
+        *next = p->next_rss_check;
+}
+
+int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+
+    respawn_due(p, now, &next);
+    watchdog(p, now, &next);
+    rss_check(p, now, &next);
+    if (next == UINT64_MAX)
+        return -1;
+    return next <= now ? 0 : (int)((next - now + 999999) / 1000000);
+}
