@@ -140,6 +140,7 @@ static void reap(struct pvt_pool *p, int i)
     sl->pidfd = -1;
     sl->pid = 0;
     p->alive--;
+    atomic_store(&r->info.died_ns, pvt_now_ns());
 
     recycled = pvt__proc_recycled(p, i, status);
     intended = p->stopping || (atomic_load(&r->stop) != 0 && !recycled);

@@ -58,6 +58,7 @@ void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t prima
         }
     }
     pvt_place_get_self(&r->info.bound);
+    atomic_store(&r->info.ready_ns, pvt_now_ns());
     atomic_store(&r->info.state, PVT_W_READY);
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);

@@ -441,6 +441,7 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
             .requests = atomic_load(&info->requests),
             .conns = atomic_load(&info->conns),
             .hung = atomic_load(&info->hung),
+            .replace_us = pvt_ring_replace_us(info),
         };
     }
 }

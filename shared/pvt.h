@@ -113,6 +113,8 @@ struct pvt_worker_stats {
     int hung;           /* the watchdog found the current worker hung */
     int parked;         /* proc: the crash-loop guard stopped respawning this slot */
     unsigned recycles;  /* proc: workers replaced by max_jobs or max_rss */
+    uint64_t replace_us; /* proc: the last replacement's time from the reap of its
+                          * predecessor to ready; 0 if none yet or not ready */
 };
 
 struct pvt_pool_stats {

@@ -97,6 +97,8 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->info.restarts, 0);
     atomic_init(&r->info.beat_ns, 0);
     atomic_init(&r->info.hung, 0);
+    atomic_init(&r->info.ready_ns, 0);
+    atomic_init(&r->info.died_ns, 0);
     r->ctl_efd = -1;
     r->depth = depth;
     r->mask = depth - 1;
@@ -294,4 +296,11 @@ void pvt_region_unmap(struct pvt_region *g)
     }
     free(g->rings);
     *g = (struct pvt_region){0};
+}
+
+uint64_t pvt_ring_replace_us(const struct pvt_ring_info *info)
+{
+    uint64_t died = atomic_load(&info->died_ns), ready = atomic_load(&info->ready_ns);
+
+    return died && ready > died ? (ready - died) / 1000 : 0;
 }

@@ -76,6 +76,8 @@ struct pvt_ring_info {
     /* Supervision (sup.h). */
     _Atomic uint64_t beat_ns; /* the worker's last heartbeat (pvt_now_ns), when beat_ms */
     atomic_int hung;          /* written by the driver: the watchdog found it hung */
+    _Atomic uint64_t ready_ns; /* when the current worker turned ready (pvt_now_ns) */
+    _Atomic uint64_t died_ns;  /* written by the driver: when the previous one was reaped */
 };
 
 struct pvt_ring {
@@ -102,6 +104,10 @@ struct pvt_ring {
     struct pvt_waker *waker;
     _Alignas(PVT_CACHELINE) struct pvt_slot slots[];
 };
+
+/* From the reap of the previous worker to the current one's ready, µs; 0
+ * when the slot has had no replacement, or it is not ready yet. */
+uint64_t pvt_ring_replace_us(const struct pvt_ring_info *info);
 
 /* Bytes one ring of depth slots takes, rounded up to a cache line. */
 size_t pvt_ring_size(uint32_t depth);

@@ -529,11 +529,12 @@ static int stats_json(void *arg, char *buf, size_t len)
         if (pvt_cpuset_format(&in->bound, cpus, sizeof(cpus)) < 0)
             strcpy(cpus, "?");
         jput(&b, "%s{\"slot\":%d,\"pid\":%d,\"state\":\"%s\",\"requests\":%llu,\"conns\":%d,"
-                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s}",
+                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s,\"replace_us\":%llu}",
              i ? "," : "", i, pid, state_name(atomic_load(&in->state)),
              (unsigned long long)req, atomic_load(&in->conns), cpus,
              w->one_process ? proc_rss : pid > 0 ? statm_rss_kb(pid) : -1,
-             atomic_load(&in->restarts), atomic_load(&in->hung) ? "true" : "false");
+             atomic_load(&in->restarts), atomic_load(&in->hung) ? "true" : "false",
+             (unsigned long long)pvt_ring_replace_us(in));
     }
     jput(&b, "]}\n");
     return b.over ? -ENOSPC : (int)b.off;

@@ -90,6 +90,7 @@ static void *thr_main(void *arg)
         }
     }
     pvt_place_get_self(&r->info.bound);
+    atomic_store(&r->info.ready_ns, pvt_now_ns());
     atomic_store(&r->info.state, PVT_W_READY);
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);
