@@ -384,6 +384,9 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->stopping = 1;
     p->d.stopping = 1;
     rr_enable(p, 0); /* what is handed over is served; nothing new is */
+    for (i = 0; i < p->n; i++)
+        if (p->s[i].respawn_at)
+            pvt__proc_retire(p, i); /* in backoff: no worker will run its queue */
     pvt_disp_flush(&p->d); /* queued work runs before the workers exit */
     for (i = 0; i < p->n; i++) {
         if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
