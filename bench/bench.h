@@ -19,6 +19,36 @@
 #define PVT_BENCH_NDIST 3
 extern const char *const pvt_bench_dists[PVT_BENCH_NDIST];
 
+/* Fault mode's faults (bench_fault.c), in the order --help lists them. */
+enum pvt_bench_fault_kind {
+    PVT_FK_CRASH,   /* GET /crash: SIGSEGV */
+    PVT_FK_ABORT,   /* GET /abort */
+    PVT_FK_EXIT,    /* GET /exit?code=PVT_BENCH_EXIT_CODE */
+    PVT_FK_HANG,    /* GET /hang, the server under --worker-timeout */
+    PVT_FK_SLOW,    /* GET /slow?ms=PVT_BENCH_SLOW_MS */
+    PVT_FK_LEAK,    /* GET /leak?mb=PVT_BENCH_LEAK_MB until recycled (proc, --max-rss) */
+    PVT_FK_RECYCLE, /* no request: the server under --max-jobs (proc) */
+    PVT_FK_COUNT
+};
+extern const char *const pvt_bench_fault_names[PVT_FK_COUNT];
+#define PVT_BENCH_EXIT_CODE 1
+#define PVT_BENCH_SLOW_MS 500
+#define PVT_BENCH_LEAK_MB 16
+
+/* One --fault item: KIND[@SECONDS][:worker=K]. */
+struct pvt_bench_fault {
+    int kind;       /* enum pvt_bench_fault_kind */
+    uint64_t at_ms; /* after the load starts; 0: a third of --duration */
+    int worker;     /* the slot it is sent to; -1: not given (worker 0) */
+    char label[64]; /* the item as given: the `fault` column */
+};
+
+/*
+ * Parse one --fault item into *f. 0, or -EINVAL with *why saying what is
+ * wrong (the caller names the flag).
+ */
+int pvt_bench_fault_parse(const char *item, struct pvt_bench_fault *f, const char **why);
+
 struct pvt_bench_cfg {
     const char *mode;
     const struct pvt_pool_ops *backends[PVT_BENCH_MAX_LIST];
@@ -50,6 +80,14 @@ struct pvt_bench_cfg {
     int threads;          /* pvt load -t at most; 0: one per client CPU */
     cpu_set_t server_cpus, client_cpus;
     int cpus_shared; /* 1: server and client were given the same CPUs */
+
+    /* fault mode (and the http fields above: one distribution, concurrency,
+     * workers count and workload; duration_ms, timeout_ms, threads, CPUs). */
+    struct pvt_bench_fault faults[PVT_BENCH_MAX_LIST];
+    int nfaults;
+    double rate;           /* pvt load -R */
+    int worker_timeout_ms; /* pvt serve --worker-timeout, for hang */
+    long max_rss_mb;       /* pvt serve --max-rss, for leak (proc) */
 };
 
 /* Set by SIGINT/SIGTERM: finish the current repetition's bookkeeping, write
@@ -62,6 +100,10 @@ int pvt_bench_tasks(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, cons
 /* Run the http-mode sweep (cfg checked, CPU sets resolved). Returns a process
  * exit code: 0, 1 for a failure, 130 when interrupted. */
 int pvt_bench_http(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const char *dir);
+
+/* Run the fault-mode sweep (cfg checked, CPU sets resolved). Returns a
+ * process exit code: 0, 1 for a failure, 130 when interrupted. */
+int pvt_bench_fault(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const char *dir);
 
 /*
  * The URL path `pvt serve` answers workload (wl, arg) on: "/", "/cpu?n=N",

@@ -1,5 +1,5 @@
 /*
- * bench_child.c: the children of http mode: start one bound to its CPUs,
+ * bench_child.c: the children of http and fault modes: start one bound to its CPUs,
  * read its stdout with a deadline, stop and reap it (bench_http.h).
  *
  * DESIGN. A child is forked and execs /proc/self/exe; it dies with the
@@ -31,6 +31,12 @@ uint64_t pvt_bench_deadline(uint64_t ms)
 
 int pvt_child_start(char *const argv[], const cpu_set_t *cpus, struct pvt_child *c)
 {
+    return pvt_child_start_err(argv, cpus, -1, c);
+}
+
+int pvt_child_start_err(char *const argv[], const cpu_set_t *cpus, int err_fd,
+                        struct pvt_child *c)
+{
     pid_t parent = getpid(), pid;
     int fds[2], rc;
 
@@ -46,7 +52,7 @@ int pvt_child_start(char *const argv[], const cpu_set_t *cpus, struct pvt_child 
         return rc;
     }
     if (pid == 0) {
-        if (dup2(fds[1], STDOUT_FILENO) < 0)
+        if (dup2(fds[1], STDOUT_FILENO) < 0 || (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0))
             _exit(127);
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
             _exit(126);

@@ -74,6 +74,18 @@ void pvt__bench_err(const char *fmt, ...)
 
 #define ERR(...) pvt__bench_err(__VA_ARGS__)
 
+void pvt__bench_progress(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("\r\033[K", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+    progress_shown = 1;
+}
+
 static const char *const columns[] = {
     "mode", "backend", "workers", "workload", "repetition", "seconds", "distribution",
     "concurrency", "route", "requests", "errors", "requests_per_s", "p50_us", "p90_us", "p99_us",
@@ -446,7 +458,7 @@ static void progress(struct run *r, const struct pvt_server *s, const struct cel
     progress_shown = 1;
 }
 
-static void progress_clear(void)
+void pvt__bench_progress_clear(void)
 {
     if (progress_shown)
         fprintf(stderr, "\r\033[K");
@@ -718,7 +730,7 @@ static int run_server(struct run *r, struct pvt_server *s)
         if (rc == 0 && !warm && (rc = pvt_csv_write(r->csv, r->dir, "results.csv")) < 0)
             ERR("cannot write %s/results.csv: %s", r->dir, strerror(-rc));
     }
-    progress_clear();
+    pvt__bench_progress_clear();
     for (i = 0; i < ncells && rc == 0; i++) {
         summarize(r, s, &cells[i], &r->sum[r->nsum]);
         print_summary(cfg, &r->sum[r->nsum++]);

@@ -1,7 +1,8 @@
 /*
  * bench_http.h: the pieces of http mode (bench_http.c) that live in files of
- * their own: the children it starts (bench_child.c) and what it reads from a
- * running server (bench_probe.c).
+ * their own, which fault mode (bench_fault*.c) uses too: the children it
+ * starts (bench_child.c) and what it reads from a running server
+ * (bench_probe.c).
  */
 #ifndef PVT_BENCH_HTTP_H
 #define PVT_BENCH_HTTP_H
@@ -20,6 +21,10 @@ uint64_t pvt_bench_deadline(uint64_t ms);
 
 /* One line to stderr, "pvt bench: ...", clearing a progress line first. */
 void pvt__bench_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The progress line on stderr (the caller checks it is a terminal), and
+ * its removal; an error line removes it too. */
+void pvt__bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pvt__bench_progress_clear(void);
 
 /* ---- children (bench_child.c) ---- */
 
@@ -37,6 +42,9 @@ struct pvt_child {
  * 0 or -errno of pipe2 or fork.
  */
 int pvt_child_start(char *const argv[], const cpu_set_t *cpus, struct pvt_child *c);
+/* The same with the child's stderr on err_fd (-1: the driver's stderr). */
+int pvt_child_start_err(char *const argv[], const cpu_set_t *cpus, int err_fd,
+                        struct pvt_child *c);
 /*
  * Read the child's stdout into buf (NUL-terminated) until EOF, or the first
  * newline when line is set. Returns the length, -ETIMEDOUT at the deadline,
@@ -56,7 +64,11 @@ struct pvt_wstat {
     int slot;
     long pid;
     uint64_t requests;
-    int live;
+    int live;            /* state "ready" (or no state given) */
+    int hung;            /* the watchdog saw it hung */
+    unsigned restarts;   /* replacements of the slot so far (0 if not given) */
+    uint64_t replace_us; /* reap to ready of the last one (0: none or not given) */
+    uint64_t rss_kb;     /* 0 if not given */
 };
 struct pvt_snap {
     long primary;
@@ -78,6 +90,20 @@ struct pvt_server {
     int stats_broken; /* /stats failed once: said so, and the columns stay empty */
 };
 
+/* A blocking loopback connection to port with send and receive timeouts
+ * (connect included). The fd, or -errno. */
+int pvt_probe_connect(int port, int timeout_ms);
+/*
+ * GET path on the keep-alive connection *fd; a 200 response's body comes
+ * back in *body (malloc'd, NUL-terminated). *fd is closed and set to -1 when
+ * the server said "Connection: close". Returns 0, -EPIPE when the
+ * connection is closed or broken, -EPROTO for a malformed response or a
+ * status other than 200, or -errno (-EAGAIN: the timeout).
+ */
+int pvt_probe_get(int *fd, const char *path, char **body);
+/* /stats's JSON into sn (not sn->own). 0, or -EPROTO with the first
+ * missing field named in *why. */
+int pvt_probe_parse(const char *body, struct pvt_snap *sn, const char **why);
 /* A snapshot of the server's /stats, reconnecting once if the connection
  * was closed. Returns 0 or a negative errno; a failure is said once, and
  * the server's stats_broken set. */

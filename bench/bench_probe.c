@@ -1,6 +1,6 @@
 /*
- * bench_probe.c: what http mode reads from a running `pvt serve`: /stats
- * over one keep-alive connection, and the CPU time of its processes.
+ * bench_probe.c: what http and fault modes read from a running `pvt serve`:
+ * /stats over one keep-alive connection, and the CPU time of its processes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +19,12 @@
 
 /* ---- /stats ------------------------------------------------------------------------------- */
 
-static int stats_connect(int port)
+int pvt_probe_connect(int port, int timeout_ms)
 {
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_port = htons((uint16_t)port),
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct timeval tv = {PVT_BENCH_STATS_MS / 1000, 0};
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, rc;
 
     if (fd < 0)
@@ -55,20 +55,14 @@ static const char *header(const char *hdr, const char *name)
     return NULL;
 }
 
-/*
- * GET path on the server's stats connection; a 200 response's body comes
- * back in *body (malloc'd, NUL-terminated). Returns 0, -EPIPE when the
- * connection is closed or broken, -EPROTO for a malformed response or a
- * status other than 200, or -errno (-EAGAIN: the timeout).
- */
-static int http_get(struct pvt_server *s, const char *path, char **body)
+int pvt_probe_get(int *fd, const char *path, char **body)
 {
     char req[256], *buf = NULL, *end, *conn;
     size_t cap = 0, got = 0, hdr = 0, need = 0;
     int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
     ssize_t k;
 
-    if (send(s->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+    if (send(*fd, req, (size_t)n, MSG_NOSIGNAL) != n)
         return -EPIPE;
     while (!hdr || got < need) {
         if (got + 1 >= cap) {
@@ -79,7 +73,7 @@ static int http_get(struct pvt_server *s, const char *path, char **body)
             }
             buf = nb;
         }
-        k = recv(s->fd, buf + got, cap - 1 - got, 0);
+        k = recv(*fd, buf + got, cap - 1 - got, 0);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -102,8 +96,8 @@ static int http_get(struct pvt_server *s, const char *path, char **body)
     }
     conn = (char *)header(buf, "Connection");
     if (conn && strncasecmp(conn, "close", 5) == 0) {
-        close(s->fd);
-        s->fd = -1;
+        close(*fd);
+        *fd = -1;
     }
     memmove(buf, buf + hdr, need - hdr);
     buf[need - hdr] = '\0';
@@ -119,10 +113,10 @@ static int stats_open(struct pvt_server *s)
 
     if (s->fd >= 0)
         return 0;
-    s->fd = stats_connect(s->port);
+    s->fd = pvt_probe_connect(s->port, PVT_BENCH_STATS_MS);
     if (s->fd < 0)
         return s->fd;
-    rc = http_get(s, "/", &body);
+    rc = pvt_probe_get(&s->fd, "/", &body);
     if (rc < 0)
         return rc;
     rc = sscanf(body, "hello from worker %d", &s->slot) == 1 && s->slot >= 0 &&
@@ -145,8 +139,15 @@ static int json_long(json_t *o, const char *key, long *out)
     return 0;
 }
 
-/* /stats's JSON into sn. -EPROTO names the first missing field in *why. */
-static int parse_stats(const char *body, struct pvt_snap *sn, const char **why)
+/* An optional non-negative integer member (0 when absent). */
+static uint64_t json_u64(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v) : 0;
+}
+
+int pvt_probe_parse(const char *body, struct pvt_snap *sn, const char **why)
 {
     json_t *root = json_loads(body, 0, NULL), *ws, *w;
     size_t i;
@@ -177,6 +178,10 @@ static int parse_stats(const char *body, struct pvt_snap *sn, const char **why)
             } else {
                 x->requests = (uint64_t)v;
                 x->live = !state || strcmp(state, "ready") == 0;
+                x->hung = json_is_true(json_object_get(w, "hung"));
+                x->restarts = (unsigned)json_u64(w, "restarts");
+                x->replace_us = json_u64(w, "replace_us");
+                x->rss_kb = json_u64(w, "rss_kb");
                 continue;
             }
             rc = -EPROTO;
@@ -199,7 +204,7 @@ int pvt_probe_snapshot(struct pvt_server *s, struct pvt_snap *sn)
         rc = stats_open(s);
         if (rc == 0) {
             memcpy(sn->own, s->own, sizeof(sn->own));
-            rc = http_get(s, "/stats", &body);
+            rc = pvt_probe_get(&s->fd, "/stats", &body);
         }
         if (rc == 0)
             break;
@@ -211,7 +216,7 @@ int pvt_probe_snapshot(struct pvt_server *s, struct pvt_snap *sn)
     }
     if (rc == 0) {
         s->own[s->slot]++;
-        rc = parse_stats(body, sn, &why);
+        rc = pvt_probe_parse(body, sn, &why);
     }
     free(body);
     if (rc < 0) {

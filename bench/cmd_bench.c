@@ -27,13 +27,15 @@ static void help(void)
     const struct pvt_pool_ops *const *b;
     int i;
 
-    printf("usage: pvt bench --mode tasks|http [OPTIONS]\n\n"
+    printf("usage: pvt bench --mode tasks|http|fault [OPTIONS]\n\n"
            "Runs every combination of the lists given, --repeat times each after --warmup\n"
            "unrecorded runs, prints a table and writes DIR/meta.json and DIR/results.csv\n"
            "(see results/README.md).\n\n"
            "  --mode MODE          tasks: jobs through each backend's queue, no network\n"
            "                       http: `pvt serve` driven by `pvt load` over loopback, each\n"
            "                       a child process on its own CPUs\n"
+           "                       fault: the same at a constant rate, a fault injected into\n"
+           "                       one worker, the loss and the recovery in 10 ms bins\n"
            "  --backend LIST       backends to compare (default proc,thread):\n");
     for (b = pvt_backends; *b; b++)
         printf("                         %-7s %s\n", (*b)->name, (*b)->summary);
@@ -81,8 +83,26 @@ static void help(void)
         "                           on cpu:50M; workers 1 and all server CPUs, rr and shared,\n"
         "                           repeat 1, no warm-up, timeout 30000 ms (ab's)\n"
         "                       With fewer than 4 CPUs and no --server-cpus/--client-cpus, a\n"
-        "                       preset gives the server and the client all of them.\n",
-        PVT_LOAD_MAX_CONNS);
+        "                       preset gives the server and the client all of them.\n\n"
+        "fault mode (a fresh server per backend x fault x repetition; --workers, --distribution,\n"
+        "--concurrency and --workload take one value each: default 2, rr, 16, noop; --duration\n"
+        "default 3, --timeout default 1000, --repeat default 3; with fewer than 4 CPUs the server\n"
+        "and the client share all of them):\n"
+        "  --fault LIST         faults, each KIND[@SECONDS][:worker=K] (default crash; SECONDS\n"
+        "                       after the load starts, default a third of --duration; K the\n"
+        "                       worker it is sent to, default 0). KIND:\n"
+        "                         crash    GET /crash (SIGSEGV)     abort  GET /abort\n"
+        "                         exit     GET /exit?code=%d        slow   GET /slow?ms=%d\n"
+        "                         hang     GET /hang, the server under --worker-timeout\n"
+        "                         leak     GET /leak?mb=%d again and again until the worker\n"
+        "                                  is recycled (proc, under --max-rss) or its process\n"
+        "                                  passes --max-rss (thread, which cannot recycle)\n"
+        "                         recycle  no request: the server under --max-jobs, due about\n"
+        "                                  SECONDS in (proc only; thread rows are skipped)\n"
+        "  --rate R             requests/s of the open-loop load (default 5000)\n"
+        "  --worker-timeout MS  pvt serve's hang watchdog for hang (default 500, at least 200)\n"
+        "  --max-rss MB         pvt serve's RSS limit for leak (default 64)\n",
+        PVT_LOAD_MAX_CONNS, PVT_BENCH_EXIT_CODE, PVT_BENCH_SLOW_MS, PVT_BENCH_LEAK_MB);
 }
 
 static void parse_backends(struct pvt_bench_cfg *cfg, const char *s)
@@ -192,6 +212,18 @@ static uint64_t parse_seconds(const char *s)
     return ms;
 }
 
+static double parse_rate(const char *s)
+{
+    char *end;
+    double r;
+
+    errno = 0;
+    r = strtod(s, &end);
+    if (!*s || *end || errno || !(r >= 1) || r > 1e6)
+        pvt_usage_error(CMD, "--rate: '%s' is not a rate from 1 to 1e6 requests/s", s);
+    return r;
+}
+
 enum {
     OPT_MODE = 256,
     OPT_BACKEND,
@@ -214,7 +246,11 @@ enum {
     OPT_THREADS,
     OPT_SERVER_CPUS,
     OPT_CLIENT_CPUS,
-    OPT_PRESET
+    OPT_PRESET,
+    OPT_FAULT,
+    OPT_RATE,
+    OPT_WTIMEOUT,
+    OPT_MAXRSS
 };
 
 static const struct option opts[] = {
@@ -240,23 +276,47 @@ static const struct option opts[] = {
     {"server-cpus", required_argument, NULL, OPT_SERVER_CPUS},
     {"client-cpus", required_argument, NULL, OPT_CLIENT_CPUS},
     {"preset", required_argument, NULL, OPT_PRESET},
+    {"fault", required_argument, NULL, OPT_FAULT},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
+    {"max-rss", required_argument, NULL, OPT_MAXRSS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
 /* What the command line said, beyond what parse_args stores in the config. */
 struct args {
-    const char *workers, *server_cpus, *client_cpus;
+    const char *workers, *server_cpus, *client_cpus, *faults;
     uint32_t given; /* bit (OPT_x - OPT_MODE) for each flag that appeared */
 };
 
 #define GIVEN(a, opt) (((a)->given >> ((opt)-OPT_MODE)) & 1u)
 
-/* Flags of one mode only; naming one in the other mode is a usage error. */
-static const int tasks_only[] = {OPT_JOBS, OPT_TARGET, OPT_DEPTH};
-static const int http_only[] = {OPT_DIST,        OPT_CONC,        OPT_DURATION,
-                                OPT_REQUESTS,    OPT_TIMEOUT,     OPT_THREADS,
-                                OPT_SERVER_CPUS, OPT_CLIENT_CPUS, OPT_PRESET};
+/* The modes a flag belongs to, where not all; naming it in another mode is
+ * a usage error. */
+enum { M_TASKS = 1, M_HTTP = 2, M_FAULT = 4 };
+static const struct {
+    int opt, modes;
+    const char *which;
+} mode_flags[] = {
+    {OPT_JOBS, M_TASKS, "tasks mode only"},
+    {OPT_TARGET, M_TASKS, "tasks mode only"},
+    {OPT_DEPTH, M_TASKS, "tasks mode only"},
+    {OPT_WARMUP, M_TASKS | M_HTTP, "tasks and http modes only (a fault run starts a fresh server)"},
+    {OPT_DIST, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_CONC, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_DURATION, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_REQUESTS, M_HTTP, "http mode only"},
+    {OPT_TIMEOUT, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_THREADS, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_SERVER_CPUS, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_CLIENT_CPUS, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_PRESET, M_HTTP, "http mode only"},
+    {OPT_FAULT, M_FAULT, "fault mode only"},
+    {OPT_RATE, M_FAULT, "fault mode only"},
+    {OPT_WTIMEOUT, M_FAULT, "fault mode only"},
+    {OPT_MAXRSS, M_FAULT, "fault mode only"},
+};
 
 static const char *opt_name(int val)
 {
@@ -277,7 +337,7 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct 
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c >= OPT_MODE && c <= OPT_PRESET)
+        if (c >= OPT_MODE && c <= OPT_MAXRSS)
             a->given |= 1u << (c - OPT_MODE);
         switch (c) {
         case OPT_MODE:
@@ -360,6 +420,19 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct 
             break;
         case OPT_PRESET:
             cfg->preset = optarg;
+            break;
+        case OPT_FAULT:
+            a->faults = optarg;
+            break;
+        case OPT_RATE:
+            cfg->rate = parse_rate(optarg);
+            break;
+        case OPT_WTIMEOUT:
+            cfg->worker_timeout_ms = (int)pvt_cli_long(CMD, "--worker-timeout", optarg, 200,
+                                                       86400000);
+            break;
+        case OPT_MAXRSS:
+            cfg->max_rss_mb = pvt_cli_long(CMD, "--max-rss", optarg, 1, 1 << 20);
             break;
         case 'h':
             help();
@@ -532,40 +605,119 @@ static void http_checks(const struct pvt_bench_cfg *cfg)
     }
 }
 
+/* One value of a list flag that fault mode takes one of. */
+static void one_value(const char *flag, int n)
+{
+    if (n > 1)
+        pvt_usage_error(CMD, "%s: fault mode takes one value (it sweeps backends and faults)",
+                        flag);
+}
+
+static void parse_faults(struct pvt_bench_cfg *cfg, const char *s)
+{
+    char buf[1024], *items[PVT_BENCH_MAX_LIST];
+    const char *why;
+    int n, i, j;
+
+    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
+    if (n < 0)
+        pvt_usage_error(CMD, "--fault: '%s' is not a comma-separated list", s);
+    for (i = 0; i < n; i++) {
+        if (pvt_bench_fault_parse(items[i], &cfg->faults[i], &why) < 0)
+            pvt_usage_error(CMD, "--fault: '%s': %s", items[i], why);
+        for (j = 0; j < i; j++)
+            if (strcmp(cfg->faults[j].label, cfg->faults[i].label) == 0)
+                pvt_usage_error(CMD, "--fault: '%s' is listed twice", items[i]);
+    }
+    cfg->nfaults = n;
+}
+
+/* Fault mode's defaults, and the checks that need them. */
+static void fault_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
+{
+    int i;
+
+    if (a->workers) {
+        one_value("--workers", cfg->nworkers);
+    } else {
+        cfg->workers[0] = 2;
+        cfg->nworkers = 1;
+    }
+    one_value("--distribution", cfg->ndists);
+    one_value("--concurrency", cfg->nconcurrency);
+    one_value("--workload", cfg->nworkloads);
+    if (!GIVEN(a, OPT_DIST))
+        parse_dists(cfg, "rr");
+    if (!GIVEN(a, OPT_CONC))
+        cfg->nconcurrency =
+            parse_counts("--concurrency", "16", PVT_LOAD_MAX_CONNS, cfg->concurrency);
+    if (!GIVEN(a, OPT_WORKLOAD))
+        parse_workloads(cfg, "noop");
+    if (!cfg->duration_ms)
+        cfg->duration_ms = 3000;
+    if (!GIVEN(a, OPT_TIMEOUT))
+        cfg->timeout_ms = 1000;
+    if (!GIVEN(a, OPT_REPEAT))
+        cfg->repeat = 3;
+    if (!cfg->rate)
+        cfg->rate = 5000;
+    if (!cfg->worker_timeout_ms)
+        cfg->worker_timeout_ms = 500;
+    if (!cfg->max_rss_mb)
+        cfg->max_rss_mb = 64;
+    parse_faults(cfg, a->faults ? a->faults : "crash");
+    if (cfg->duration_ms < 300)
+        pvt_usage_error(CMD, "--duration: fault mode needs 300 ms at least (a rate before the "
+                             "fault, and after)");
+    for (i = 0; i < cfg->nfaults; i++) {
+        struct pvt_bench_fault *f = &cfg->faults[i];
+        if (f->at_ms && (f->at_ms < 100 || f->at_ms >= cfg->duration_ms))
+            pvt_usage_error(CMD, "--fault: '%s': @SECONDS must be from 0.1 s to less than "
+                                 "--duration (%.3g s)",
+                            f->label, (double)cfg->duration_ms / 1000);
+        if (f->worker >= cfg->workers[0])
+            pvt_usage_error(CMD, "--fault: '%s': worker %d of %ld workers (0..%ld)", f->label,
+                            f->worker, cfg->workers[0], cfg->workers[0] - 1);
+    }
+}
+
 /* Mode, mode-only flags, presets and defaults; the whole config is checked
  * when this returns (or the process has exited with a usage error). */
 static int check_config(struct pvt_bench_cfg *cfg, struct args *a)
 {
-    const struct preset *p = cfg->preset ? find_preset(cfg->preset) : NULL;
-    int http, i;
+    const struct preset *p;
+    int http, fault, mode, i;
 
-    if (!cfg->mode && p)
+    if (!cfg->mode && cfg->preset)
         cfg->mode = "http";
     if (!cfg->mode)
-        pvt_usage_error(CMD, "--mode: missing (tasks, http)");
-    if (strcmp(cfg->mode, "tasks") != 0 && strcmp(cfg->mode, "http") != 0)
-        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http)", cfg->mode);
+        pvt_usage_error(CMD, "--mode: missing (tasks, http, fault)");
     http = strcmp(cfg->mode, "http") == 0;
-    for (i = 0; i < (int)(sizeof(tasks_only) / sizeof(tasks_only[0])); i++)
-        if (http && GIVEN(a, tasks_only[i]))
-            pvt_usage_error(CMD, "--%s: tasks mode only", opt_name(tasks_only[i]));
-    for (i = 0; i < (int)(sizeof(http_only) / sizeof(http_only[0])); i++)
-        if (!http && GIVEN(a, http_only[i]))
-            pvt_usage_error(CMD, "--%s: http mode only", opt_name(http_only[i]));
+    fault = strcmp(cfg->mode, "fault") == 0;
+    if (strcmp(cfg->mode, "tasks") != 0 && !http && !fault)
+        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http, fault)", cfg->mode);
+    mode = http ? M_HTTP : fault ? M_FAULT : M_TASKS;
+    for (i = 0; i < (int)(sizeof(mode_flags) / sizeof(mode_flags[0])); i++)
+        if (GIVEN(a, mode_flags[i].opt) && !(mode_flags[i].modes & mode))
+            pvt_usage_error(CMD, "--%s: %s", opt_name(mode_flags[i].opt), mode_flags[i].which);
+    p = cfg->preset ? find_preset(cfg->preset) : NULL;
     if (cfg->nbackends == 0)
         parse_backends(cfg, "proc,thread");
     if (a->workers)
         cfg->nworkers = parse_counts("--workers", a->workers, PVT_MAX_WORKERS, cfg->workers);
-    if (!http) {
+    if (!http && !fault) {
         if (cfg->nworkloads == 0)
             parse_workloads(cfg, "noop,cpu:1M");
         if (!GIVEN(a, OPT_REPEAT))
             cfg->repeat = 5;
         return 0;
     }
-    if (resolve_cpus(cfg, a, p != NULL) < 0)
+    if (resolve_cpus(cfg, a, p != NULL || fault) < 0)
         return -1;
-    http_defaults(cfg, a, p);
+    if (fault)
+        fault_defaults(cfg, a);
+    else
+        http_defaults(cfg, a, p);
     http_checks(cfg);
     return 0;
 }
@@ -589,19 +741,20 @@ int pvt_cmd_bench(int argc, char **argv)
     struct pvt_topo *topo = NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     char dir[4096];
-    int rc, http;
+    int rc, http, fault;
 
     parse_args(&cfg, argc, argv, &a);
     if (check_config(&cfg, &a) < 0)
         return PVT_EXIT_FAIL;
     http = strcmp(cfg.mode, "http") == 0;
+    fault = strcmp(cfg.mode, "fault") == 0;
 
     rc = pvt_topo_load(&topo);
     if (rc < 0) {
         pvt_err(CMD, "cannot read the CPU topology: %s", strerror(-rc));
         return PVT_EXIT_FAIL;
     }
-    if (!a.workers && !http)
+    if (!a.workers && !http && !fault)
         default_workers(&cfg, pvt_place_default_workers(topo));
 
     /* Everything is checked; only now does a results directory appear. */
@@ -614,7 +767,9 @@ int pvt_cmd_bench(int argc, char **argv)
 
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    rc = http ? pvt_bench_http(&cfg, topo, dir) : pvt_bench_tasks(&cfg, topo, dir);
+    rc = http    ? pvt_bench_http(&cfg, topo, dir)
+         : fault ? pvt_bench_fault(&cfg, topo, dir)
+                 : pvt_bench_tasks(&cfg, topo, dir);
     pvt_topo_free(topo);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_load.c: `pvt load URL`: options, the URL, the run, and its report
- * (text like wrk's, or DESIGN.md's JSON object, and an optional .hgrm file).
+ * (text like wrk's, or DESIGN.md's JSON object, an optional .hgrm file and
+ * an optional timeline in 10 ms bins).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,12 +24,13 @@ struct load_opts {
     const char *url;
     int json;
     const char *hgrm;
+    const char *timeline;
 };
 
 static void help(void)
 {
     printf("usage: pvt load URL [-c CONNS] [-t THREADS] [-d DURATION | -n REQUESTS] [-R RATE]\n"
-           "                [--timeout MS] [--json] [--hgrm FILE]\n\n"
+           "                [--timeout MS] [--json] [--hgrm FILE] [--timeline FILE]\n\n"
            "Drives an HTTP/1.1 server on loopback with keep-alive connections (wrk's design)\n"
            "and reports throughput, latency percentiles and errors by kind. URL is\n"
            "http://127.X.Y.Z:PORT/PATH (or localhost); only loopback addresses are allowed.\n\n"
@@ -44,10 +46,14 @@ static void help(void)
            "      --json           print one JSON object (the format is in the README)\n"
            "      --hgrm FILE      write the latency percentile spectrum (ms) in HdrHistogram's\n"
            "                       .hgrm text format\n"
+           "      --timeline FILE  write CSV t_ms,ok,failed,p99_us,max_us per %d ms bin from the\n"
+           "                       start: 2xx responses and errors of any kind in each bin,\n"
+           "                       latency of its responses (p99 from log-linear buckets,\n"
+           "                       at most 12.5 %% high; empty when the bin had none)\n"
            "  -h, --help           this help\n\n"
            "Exit status: 0 when the run took place (even with errors), 1 when it could not\n"
            "run (e.g. every connection refused), 2 for a usage error.\n",
-           PVT_LOAD_MAX_CONNS, PVT_LOAD_MAX_THREADS);
+           PVT_LOAD_MAX_CONNS, PVT_LOAD_MAX_THREADS, PVT_LOAD_BIN_MS);
 }
 
 /* The engine refuses these with -EINVAL; a usage error says why. */
@@ -128,7 +134,7 @@ static double parse_rate(const char *s)
     return r;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_HGRM };
+enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_HGRM, OPT_TIMELINE };
 
 static const struct option opts[] = {
     {"connections", required_argument, NULL, 'c'},
@@ -139,6 +145,7 @@ static const struct option opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"json", no_argument, NULL, OPT_JSON},
     {"hgrm", required_argument, NULL, OPT_HGRM},
+    {"timeline", required_argument, NULL, OPT_TIMELINE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -180,6 +187,12 @@ static void parse_args(struct load_opts *o, int argc, char **argv)
                 pvt_usage_error(CMD, "--hgrm: empty file name");
             o->hgrm = optarg;
             break;
+        case OPT_TIMELINE:
+            if (!*optarg)
+                pvt_usage_error(CMD, "--timeline: empty file name");
+            o->timeline = optarg;
+            o->cfg.timeline = 1;
+            break;
         case 'h':
             help();
             exit(PVT_EXIT_OK);
@@ -202,13 +215,14 @@ static json_t *lat_json(const struct pvt_load_lat *l)
 
 static int print_json(const struct pvt_load_result *r)
 {
-    json_t *o = json_pack("{sIs{sIsIsIsIsI}sfsfsosO}", "requests", (json_int_t)r->requests,
+    json_t *o = json_pack("{sIs{sIsIsIsIsI}sfsfsososI}", "requests", (json_int_t)r->requests,
                           "errors", "connect", (json_int_t)r->err_connect, "read",
                           (json_int_t)r->err_read, "write", (json_int_t)r->err_write, "timeout",
                           (json_int_t)r->err_timeout, "status", (json_int_t)r->err_status,
                           "seconds", r->seconds, "requests_per_s", r->requests_per_s,
                           "latency_us", lat_json(&r->lat), "latency_uncorrected_us",
-                          lat_json(&r->lat_uncorrected));
+                          lat_json(&r->lat_uncorrected), "start_monotonic_ns",
+                          (json_int_t)r->start_ns);
     int rc;
 
     if (!o)
@@ -248,8 +262,30 @@ static void print_text(const struct load_opts *o, const struct pvt_load_result *
     printf("Requests/sec: %.2f\n", r->requests_per_s);
 }
 
+static int hgrm_cb(FILE *f, const void *arg)
+{
+    return pvt_hist_write_hgrm(arg, f, 1000.0);
+}
+
+static int timeline_cb(FILE *f, const void *arg)
+{
+    const struct pvt_load_result *r = arg;
+    size_t i;
+
+    fputs("t_ms,ok,failed,p99_us,max_us\n", f);
+    for (i = 0; i < r->nbins; i++) {
+        const struct pvt_load_bin *b = &r->bins[i];
+        fprintf(f, "%zu,%u,%u,", i * PVT_LOAD_BIN_MS, b->ok, b->failed);
+        if (b->max_us)
+            fprintf(f, "%llu,%u\n", (unsigned long long)pvt_load_bin_percentile(b, 99), b->max_us);
+        else
+            fputs(",\n", f);
+    }
+    return ferror(f) ? -EIO : 0;
+}
+
 /* Written to FILE.tmp and renamed, so no half file is ever left. */
-static int write_hgrm(const char *path, const struct pvt_hist *h)
+static int write_file(const char *path, int (*fill)(FILE *, const void *), const void *arg)
 {
     char tmp[4200];
     FILE *f;
@@ -260,7 +296,7 @@ static int write_hgrm(const char *path, const struct pvt_hist *h)
     f = fopen(tmp, "we");
     if (!f)
         return -errno;
-    rc = pvt_hist_write_hgrm(h, f, 1000.0);
+    rc = fill(f, arg);
     if (fclose(f) == EOF && rc == 0)
         rc = -errno;
     if (rc == 0 && rename(tmp, path) < 0)
@@ -301,8 +337,12 @@ int pvt_cmd_load(int argc, char **argv)
         pvt_err(CMD, "could not write the report to stdout");
         status = PVT_EXIT_FAIL;
     }
-    if (o.hgrm && (rc = write_hgrm(o.hgrm, r.hist)) < 0) {
+    if (o.hgrm && (rc = write_file(o.hgrm, hgrm_cb, r.hist)) < 0) {
         pvt_err(CMD, "--hgrm: could not write '%s': %s", o.hgrm, strerror(-rc));
+        status = PVT_EXIT_FAIL;
+    }
+    if (o.timeline && (rc = write_file(o.timeline, timeline_cb, &r)) < 0) {
+        pvt_err(CMD, "--timeline: could not write '%s': %s", o.timeline, strerror(-rc));
         status = PVT_EXIT_FAIL;
     }
     pvt_load_result_free(&r);

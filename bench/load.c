@@ -7,7 +7,8 @@
  * triggered), two histograms and its counters, so nothing is shared while it
  * runs but the read-only struct run and two atomics in it: `issued` (request
  * tickets, with -n) and `abort` (set only when starting the threads failed).
- * The counters and histograms are merged after join, as wrk does.
+ * The counters and histograms are merged after join, as wrk does; so are
+ * the timelines (load_tl.c), whose bins are counted from `start`.
  *
  * A connection is a small state machine: IDLE (no socket; waiting for its
  * deadline to connect) -> CONNECTING -> READY (connected, no request in
@@ -95,6 +96,7 @@ struct load_thread {
     uint64_t next_wake;
     uint64_t requests, connects, err[E_KINDS];
     struct pvt_hist *hist, *unc;
+    struct pvt__load_tl tl; /* with cfg->timeline */
     char buf[65536];
 };
 
@@ -111,6 +113,21 @@ static uint64_t intended_at(const struct run *run, const struct conn *c)
     double k = (double)c->index + (double)c->seq * run->cfg->connections;
 
     return run->start + (uint64_t)(k * 1e9 / run->cfg->rate);
+}
+
+/* The timeline's bin of now: every count below goes through here or
+ * count_err, so the bins add up to the totals. */
+static size_t bin_of(const struct load_thread *t, uint64_t now)
+{
+    return now > t->run->start ? (size_t)((now - t->run->start) / (PVT_LOAD_BIN_MS * NS_PER_MS))
+                               : 0;
+}
+
+static void count_err(struct load_thread *t, int kind, uint64_t now)
+{
+    t->err[kind]++;
+    if (t->run->cfg->timeline)
+        pvt__load_tl_error(&t->tl, bin_of(t, now));
 }
 
 static void set_deadline(struct load_thread *t, struct conn *c, uint64_t when)
@@ -159,7 +176,7 @@ static void conn_done(struct load_thread *t, struct conn *c)
 
 static void fail_attempt(struct load_thread *t, struct conn *c, int kind, uint64_t now)
 {
-    t->err[kind]++;
+    count_err(t, kind, now);
     conn_close(t, c);
     end_attempt(t, c);
     c->state = C_IDLE;
@@ -267,13 +284,16 @@ static void on_connected(struct load_thread *t, struct conn *c, uint64_t now)
 
 static void record(struct load_thread *t, struct conn *c, uint64_t now)
 {
-    uint64_t from = t->run->open ? c->intended : c->sent_at;
+    uint64_t from = t->run->open ? c->intended : c->sent_at, lat = (now - from + 999) / 1000;
+    int ok = c->r.status >= 200 && c->r.status <= 299;
 
-    pvt_hist_record(t->hist, (now - from + 999) / 1000);
+    pvt_hist_record(t->hist, lat);
     pvt_hist_record(t->unc, (now - c->sent_at + 999) / 1000);
     t->requests++;
-    if (c->r.status < 200 || c->r.status > 299)
+    if (!ok)
         t->err[E_STATUS]++;
+    if (t->run->cfg->timeline)
+        pvt__load_tl_response(&t->tl, bin_of(t, now), ok, lat);
 }
 
 static void finish_response(struct load_thread *t, struct conn *c, uint64_t now)
@@ -332,9 +352,8 @@ static void idle_event(struct load_thread *t, struct conn *c, uint64_t now)
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
-    if (n > 0) {
-        t->err[E_READ]++;
-    }
+    if (n > 0)
+        count_err(t, E_READ, now);
     conn_close(t, c);
     c->state = C_IDLE;
     set_deadline(t, c, now);
@@ -483,6 +502,12 @@ static int setup_thread(struct run *run, struct load_thread *t, int index, int f
     if ((rc = pvt_hist_new(PVT_LOAD_HIST_HIGHEST, 3, &t->hist)) < 0 ||
         (rc = pvt_hist_new(PVT_LOAD_HIST_HIGHEST, 3, &t->unc)) < 0)
         return rc;
+    /* A timed run's bins are all allocated now, none while it runs. */
+    if (run->cfg->timeline && run->cfg->duration_ms &&
+        (rc = pvt__load_tl_reserve(&t->tl, (size_t)((run->cfg->duration_ms +
+                                                     run->cfg->timeout_ms) /
+                                                    PVT_LOAD_BIN_MS) + 2)) < 0)
+        return rc;
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     return t->ep < 0 ? -errno : 0;
 }
@@ -494,6 +519,25 @@ static void fill_lat(struct pvt_load_lat *l, const struct pvt_hist *h)
     l->p99 = pvt_hist_percentile(h, 99);
     l->p999 = pvt_hist_percentile(h, 99.9);
     l->max = pvt_hist_max(h);
+}
+
+/* The threads' timelines into res, bins up to the end of the run. */
+static int merge_timeline(struct load_thread *ts, int n, uint64_t elapsed_ns,
+                          struct pvt_load_result *res)
+{
+    struct pvt__load_tl all = {0};
+    size_t need = (size_t)(elapsed_ns / (PVT_LOAD_BIN_MS * NS_PER_MS)) + 1;
+    int i, rc = pvt__load_tl_reserve(&all, need);
+
+    for (i = 0; i < n && rc == 0; i++)
+        rc = pvt__load_tl_merge(&all, &ts[i].tl);
+    if (rc < 0) {
+        free(all.bins);
+        return rc;
+    }
+    res->bins = all.bins;
+    res->nbins = all.n > need ? all.n : need;
+    return 0;
 }
 
 static int merge(struct load_thread *ts, int n, struct pvt_load_result *res)
@@ -527,6 +571,7 @@ static void free_threads(struct load_thread *ts, int n)
         if (ts[i].ep >= 0)
             close(ts[i].ep);
         free(ts[i].conns);
+        free(ts[i].tl.bins);
         pvt_hist_free(ts[i].hist);
         pvt_hist_free(ts[i].unc);
     }
@@ -567,6 +612,7 @@ int pvt_load_run(const struct pvt_load_cfg *cfg, struct pvt_load_result *res)
 {
     struct load_thread *ts = NULL;
     struct run run;
+    uint64_t elapsed;
     int i, rc, started = 0, first = 0, n;
 
     if (!res)
@@ -602,8 +648,12 @@ int pvt_load_run(const struct pvt_load_cfg *cfg, struct pvt_load_result *res)
         pthread_join(ts[i].tid, NULL);
     if (started < cfg->threads)
         goto fail;
-    res->seconds = (double)(now_ns() - run.start) / 1e9;
+    res->start_ns = run.start;
+    elapsed = now_ns() - run.start;
+    res->seconds = (double)elapsed / 1e9;
     if ((rc = merge(ts, cfg->threads, res)) < 0)
+        goto fail;
+    if (cfg->timeline && (rc = merge_timeline(ts, cfg->threads, elapsed, res)) < 0)
         goto fail;
     res->requests_per_s = res->seconds > 0 ? (double)res->requests / res->seconds : 0;
     free_threads(ts, cfg->threads);
@@ -620,5 +670,8 @@ void pvt_load_result_free(struct pvt_load_result *res)
         return;
     pvt_hist_free(res->hist);
     pvt_hist_free(res->hist_uncorrected);
+    free(res->bins);
     res->hist = res->hist_uncorrected = NULL;
+    res->bins = NULL;
+    res->nbins = 0;
 }

@@ -50,6 +50,7 @@ struct pvt_http_conn {
     int status;   /* an error a callback found (413, 414), else 0 */
     int msg_done; /* a message is complete and waits for its answer */
     int keep;     /* the complete message allows keep-alive */
+    int close_next; /* the server is draining: the next response closes */
     int http10;   /* ... was HTTP/1.0 (a keep-alive answer must say so) */
     int head;     /* ... was HEAD: headers only */
     int paused;
@@ -207,6 +208,8 @@ static int reply(struct pvt_http_conn *c, int status, int json, const char *body
     /* 128 covers every fixed header below. */
     if (out_reserve(c, line_len + 128 + num_len + (c->head ? 0 : len)) < 0)
         return -ENOMEM;
+    if (c->close_next)
+        c->keep = 0;
     out_put(c, line, line_len);
     if (json)
         OUT_LIT(c, "Content-Type: application/json\r\n");
@@ -582,6 +585,11 @@ void pvt_http_output_done(struct pvt_http_conn *c, size_t n)
 uint64_t pvt_http_requests(const struct pvt_http_conn *c)
 {
     return c->requests;
+}
+
+void pvt_http_close_after_next(struct pvt_http_conn *c)
+{
+    c->close_next = 1;
 }
 
 int pvt_http_mid_request(const struct pvt_http_conn *c)

@@ -84,6 +84,11 @@ void pvt_http_output_done(struct pvt_http_conn *c, size_t n);
  * bytes are partly read, or it waits in a pause). */
 int pvt_http_mid_request(const struct pvt_http_conn *c);
 
+/* The server is draining: the next response (the one in progress, if any)
+ * says "Connection: close" and the connection closes after it, so a client
+ * never sends a request into a connection the server is about to close. */
+void pvt_http_close_after_next(struct pvt_http_conn *c);
+
 /* Requests answered on this connection. */
 uint64_t pvt_http_requests(const struct pvt_http_conn *c);
 

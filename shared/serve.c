@@ -38,6 +38,7 @@
 #define READ_BUF (16 * 1024)
 #define OUT_HIGH (256 * 1024)
 #define SWEEP_MS 100
+#define DRAIN_GRACE_MS 1000 /* draining: an idle keep-alive connection gets this long */
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: stop accepting this long */
 #define MAX_EVENTS 64
 
@@ -88,6 +89,7 @@ struct server {
     uint64_t idle_ns, request_ns;
     int stopping;
     int recycling; /* max_jobs reached: draining, then PVT_RING_RECYCLE */
+    int drain_marked; /* every connection was told to close after its next response */
     char buf[READ_BUF];
 };
 
@@ -226,7 +228,7 @@ static void conn_update(struct server *s, struct conn *c, uint64_t now)
     else if (out || c->closing || pvt_http_mid_request(c->h))
         c->deadline = now + s->request_ns;
     else
-        c->deadline = now + s->idle_ns;
+        c->deadline = now + (s->drain_marked ? DRAIN_GRACE_MS * 1000000ull : s->idle_ns);
 }
 
 /* Write what is pending. 0, or -1 when the connection was closed. */
@@ -400,10 +402,27 @@ static void on_stop(struct server *s, uint64_t now)
             take_conns(s, now); /* handed over already: they are ours to serve */
         s->src_fd = -1;
     }
-    for (i = s->nconns - 1; i >= 0; i--) {
+    if (how >= 2) {
+        for (i = s->nconns - 1; i >= 0; i--)
+            conn_close(s, s->conns[i]);
+        return;
+    }
+    if (s->drain_marked)
+        return;
+    /*
+     * Closing an idle keep-alive connection at once races with a client
+     * sending its next request into it, which then fails. So each
+     * connection is told to close after its next response (which says
+     * "Connection: close"), and one that stays idle is closed by the sweep
+     * after DRAIN_GRACE_MS.
+     */
+    s->drain_marked = 1;
+    for (i = 0; i < s->nconns; i++) {
         struct conn *c = s->conns[i];
-        if (how >= 2 || (!c->paused && !out_pending(c) && !pvt_http_mid_request(c->h)))
-            conn_close(s, c);
+        uint64_t grace = now + DRAIN_GRACE_MS * 1000000ull;
+        pvt_http_close_after_next(c->h);
+        if (!c->paused && !out_pending(c) && !pvt_http_mid_request(c->h) && c->deadline > grace)
+            c->deadline = grace;
     }
 }
 

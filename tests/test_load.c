@@ -398,6 +398,126 @@ static void test_open_loop_corrected(void **state)
     pvt_load_result_free(&r);
 }
 
+/* The timeline's bins add up to the totals: responses, status errors, and
+ * errors of the other kinds, and they cover the whole run. */
+static void check_bins(const struct pvt_load_result *r)
+{
+    uint64_t ok = 0, failed = 0, max = 0;
+    size_t i;
+
+    assert_non_null(r->bins);
+    assert_true(r->nbins >= (size_t)(r->seconds * 1000 / PVT_LOAD_BIN_MS));
+    for (i = 0; i < r->nbins; i++) {
+        const struct pvt_load_bin *b = &r->bins[i];
+        uint64_t p99 = pvt_load_bin_percentile(b, 99);
+        ok += b->ok;
+        failed += b->failed;
+        assert_true(p99 <= b->max_us);
+        assert_true((p99 == 0) == (b->max_us == 0));
+        if (b->max_us > max)
+            max = b->max_us;
+    }
+    assert_int_equal(ok, r->requests - r->err_status);
+    assert_int_equal(failed,
+                     r->err_connect + r->err_read + r->err_write + r->err_timeout + r->err_status);
+    assert_int_equal(max, r->lat.max);
+}
+
+static void test_timeline_sums(void **state)
+{
+    struct server s = {.fail_every = 7};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+    uint16_t port;
+    int fd;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.duration_ms = 300;
+    cfg.rate = 1000;
+    cfg.timeline = 1;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_true(r.requests > 0 && r.err_status > 0);
+    check_bins(&r);
+    pvt_load_result_free(&r);
+    assert_null(r.bins);
+
+    /* A fixed count, closed loop: the bins grow as the run goes. */
+    memset(&s, 0, sizeof(s));
+    s.fail_every = 5;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 500;
+    cfg.timeline = 1;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_int_equal(r.requests, 500);
+    assert_int_equal(r.err_status, 100);
+    check_bins(&r);
+    pvt_load_result_free(&r);
+
+    /* Nothing listens: every bin's failures are connect errors. */
+    fd = listen_any(&port, 0);
+    assert_true(fd >= 0);
+    cfg = base_cfg(port);
+    cfg.duration_ms = 100;
+    cfg.timeline = 1;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    close(fd);
+    assert_int_equal(r.requests, 0);
+    assert_true(r.err_connect > 0);
+    check_bins(&r);
+    pvt_load_result_free(&r);
+
+    /* Without the option, no bins. */
+    memset(&s, 0, sizeof(s));
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 10;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    server_stop(&s);
+    assert_null(r.bins);
+    assert_int_equal(r.nbins, 0);
+    pvt_load_result_free(&r);
+}
+
+/* A bin's percentile: exact below 16 µs, within 12.5 % above, never past max. */
+static void test_bin_percentile(void **state)
+{
+    struct pvt__load_tl tl = {0};
+    const struct pvt_load_bin *b;
+    uint64_t v, p;
+
+    (void)state;
+    for (v = 1; v <= 15; v++)
+        pvt__load_tl_response(&tl, 0, 1, v);
+    assert_int_equal(tl.n, 1);
+    b = &tl.bins[0];
+    assert_int_equal(b->ok, 15);
+    assert_int_equal(pvt_load_bin_percentile(b, 50), 8);
+    assert_int_equal(pvt_load_bin_percentile(b, 100), 15);
+    for (v = 16; v < 60000000; v = v * 3 + 1) {
+        memset(&tl.bins[2], 0, sizeof(tl.bins[2]));
+        pvt__load_tl_response(&tl, 2, 1, v);
+        pvt__load_tl_response(&tl, 2, 0, 1);
+        p = pvt_load_bin_percentile(&tl.bins[2], 99);
+        assert_true(p == v); /* the max caps the bucket's edge */
+        pvt__load_tl_response(&tl, 2, 1, v * 2);
+        p = pvt_load_bin_percentile(&tl.bins[2], 60);
+        assert_true(p >= v && (double)p <= (double)v * 1.125);
+    }
+    assert_int_equal(tl.n, 3);
+    assert_int_equal(tl.bins[1].ok + tl.bins[1].failed, 0);
+    assert_int_equal(pvt_load_bin_percentile(&tl.bins[1], 99), 0);
+    pvt__load_tl_error(&tl, 9);
+    assert_int_equal(tl.n, 10);
+    assert_int_equal(tl.bins[9].failed, 1);
+    assert_int_equal(pvt_load_bin_percentile(&tl.bins[9], 99), 0);
+    free(tl.bins);
+}
+
 static void test_bad_config(void **state)
 {
     struct pvt_load_cfg cfg = base_cfg(80);
@@ -438,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_connection_close),  cmocka_unit_test(test_no_content_length),
         cmocka_unit_test(test_never_responds),    cmocka_unit_test(test_refused),
         cmocka_unit_test(test_open_loop_rate),    cmocka_unit_test(test_open_loop_corrected),
+        cmocka_unit_test(test_timeline_sums),     cmocka_unit_test(test_bin_percentile),
         cmocka_unit_test(test_bad_config),
     };
 
