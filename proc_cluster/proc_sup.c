@@ -15,29 +15,12 @@
  * it at once and counts a recycle, not a death.
  */
 #include <signal.h>
-#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc_int.h"
 
 #define RSS_CHECK_MS 100
-
-static long rss_kb(pid_t pid)
-{
-    char path[64];
-    long size, rss;
-    FILE *f;
-    int ok;
-
-    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-    f = fopen(path, "re");
-    if (!f)
-        return -1;
-    ok = fscanf(f, "%ld %ld", &size, &rss) == 2;
-    fclose(f);
-    return ok ? rss * (sysconf(_SC_PAGESIZE) / 1024) : -1;
-}
 
 int pvt__proc_recycled(struct pvt_pool *p, int i, int status)
 {
@@ -116,7 +99,7 @@ static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
             struct pvt_ring *r = p->g.rings[i];
             if (!sl->pid || sl->recycling || atomic_load(&r->info.state) != PVT_W_READY)
                 continue;
-            kb = rss_kb(sl->pid);
+            kb = pvt_sup_rss_kb(sl->pid);
             if (kb < 0 || (uint64_t)kb <= p->sup.max_rss_kb)
                 continue;
             sl->recycling = 1;

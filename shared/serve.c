@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "sup.h"
 #include "place.h"
 
 #define READ_BUF (16 * 1024)
@@ -478,22 +479,6 @@ static int wait_ms(const struct server *s, uint64_t now, uint64_t next_sweep)
 
 /* ---- /stats ---- */
 
-static long statm_rss_kb(pid_t pid)
-{
-    char path[64];
-    long size, rss;
-    FILE *f;
-    int ok;
-
-    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-    f = fopen(path, "re");
-    if (!f)
-        return -1;
-    ok = fscanf(f, "%ld %ld", &size, &rss) == 2;
-    fclose(f);
-    return ok ? rss * (sysconf(_SC_PAGESIZE) / 1024) : -1;
-}
-
 static const char *state_name(int st)
 {
     static const char *const names[] = {"empty", "starting", "ready", "stopping", "exited"};
@@ -531,7 +516,7 @@ static int stats_json(void *arg, char *buf, size_t len)
     struct pvt_serve_worker *w = s->w;
     struct jbuf b = {.p = buf, .len = len};
     uint64_t total = 0, req;
-    long proc_rss = w->one_process ? statm_rss_kb(getpid()) : -1;
+    long proc_rss = w->one_process ? pvt_sup_rss_kb(getpid()) : -1;
     char cpus[256];
     int i, pid;
 
@@ -551,7 +536,7 @@ static int stats_json(void *arg, char *buf, size_t len)
                  "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s,\"replace_us\":%llu}",
              i ? "," : "", i, pid, state_name(atomic_load(&in->state)),
              (unsigned long long)req, atomic_load(&in->conns), cpus,
-             w->one_process ? proc_rss : pid > 0 ? statm_rss_kb(pid) : -1,
+             w->one_process ? proc_rss : pid > 0 ? pvt_sup_rss_kb(pid) : -1,
              atomic_load(&in->restarts), atomic_load(&in->hung) ? "true" : "false",
              (unsigned long long)pvt_ring_replace_us(in));
     }

@@ -1,10 +1,13 @@
 /*
  * sup.c: supervision policy (sup.h). Pure functions of a configuration, a
- * slot's history and the time, so every rule is tested without a process.
+ * slot's history and the time, so every rule is tested without a process;
+ * and the RSS reader that --max-rss and /stats share.
  */
 #include "sup.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 
 int pvt_sup_resolve(const struct pvt_sup_cfg *cfg, struct pvt_sup_cfg *out)
 {
@@ -77,4 +80,20 @@ uint32_t pvt_sup_beat_ms(const struct pvt_sup_cfg *cfg)
     if (!cfg->worker_timeout_ms)
         return 0;
     return q < 1 ? 1 : q > 100 ? 100 : (uint32_t)q;
+}
+
+long pvt_sup_rss_kb(pid_t pid)
+{
+    char path[64];
+    long size, rss;
+    FILE *f;
+    int ok;
+
+    snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    ok = fscanf(f, "%ld %ld", &size, &rss) == 2;
+    fclose(f);
+    return ok ? rss * (sysconf(_SC_PAGESIZE) / 1024) : -1;
 }

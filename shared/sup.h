@@ -28,6 +28,7 @@
 #define PVT_SUP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define PVT_SUP_BACKOFF_MS 100
 #define PVT_SUP_BACKOFF_MAX_MS 5000
@@ -75,6 +76,9 @@ int pvt_sup_hung(const struct pvt_sup_cfg *cfg, uint64_t beat_ns, int busy, uint
 /* How often a worker beats under this watchdog (ring.h: beat_ms): a
  * quarter of the timeout, at most 100 ms; 0 without a watchdog. */
 uint32_t pvt_sup_beat_ms(const struct pvt_sup_cfg *cfg);
+
+/* The resident set of process pid (/proc/PID/statm), KiB; -1 if unreadable. */
+long pvt_sup_rss_kb(pid_t pid);
 
 /* The job limit of a new worker: max_jobs plus a jitter from *seed (any
  * value; it advances), or 0 for none. */
