@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "bench_fault.h"
@@ -349,15 +350,14 @@ static void print_verdicts(const struct sweep *w)
             printf("; back to 95 %% of the rate, ");
             compare(cfg, p, t, V_RECOVERY, " ms", "recovers sooner");
         } else if (p || t) {
-            double lo, hi;
+            double failed, rec, lo, hi;
             char a[32], r[64];
             const struct cell *c = p ? p : t;
-            printf("%s failed %.0f [%s] requests, back to 95 %% of the rate after %s", c->backend,
-                   spread(c->v + V_FAILED * cfg->repeat, c->done, &lo, &hi),
-                   range(r, sizeof(r), c->v + V_FAILED * cfg->repeat, c->done, 0, &lo),
-                   fmt(a, sizeof(a), spread(c->v + V_RECOVERY * cfg->repeat, c->done, &lo, &hi),
-                       1));
-            printf("%s", isinf(lo) ? "" : " ms");
+            range(r, sizeof(r), c->v + V_FAILED * cfg->repeat, c->done, 0, &failed);
+            rec = spread(c->v + V_RECOVERY * cfg->repeat, c->done, &lo, &hi);
+            printf("%s failed %.0f [%s] requests, back to 95 %% of the rate %s%s%s", c->backend,
+                   failed, r, isinf(rec) ? "" : "after ", fmt(a, sizeof(a), rec, 1),
+                   isinf(rec) ? "" : " ms");
         } else {
             printf("no run finished");
         }
@@ -381,10 +381,11 @@ static int write_meta(struct sweep *w)
         json_array_append_new(a, json_string(cfg->backends[i]->name));
     for (i = 0; i < cfg->nfaults; i++) {
         const struct pvt_bench_fault *f = &cfg->faults[i];
-        json_array_append_new(
-            fl, json_pack("{sssssIsi}", "fault", f->label, "kind", pvt_bench_fault_names[f->kind],
-                          "at_ms", (json_int_t)(f->at_ms ? f->at_ms : cfg->duration_ms / 3),
-                          "worker", f->kind == PVT_FK_RECYCLE ? -1 : f->worker >= 0 ? f->worker : 0));
+        int k = f->kind == PVT_FK_RECYCLE ? -1 : f->worker >= 0 ? f->worker : 0;
+        json_int_t at = (json_int_t)(f->at_ms ? f->at_ms : cfg->duration_ms / 3);
+        json_array_append_new(fl, json_pack("{sssssIsi}", "fault", f->label, "kind",
+                                            pvt_bench_fault_names[f->kind], "at_ms", at,
+                                            "worker", k));
     }
     json_object_set_new(p, "backends", a);
     json_object_set_new(p, "faults", fl);
@@ -458,6 +459,9 @@ int pvt_bench_fault(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, cons
     struct sweep w = {.cfg = cfg, .topo = topo, .dir = dir, .tty = pvt_cli_tty()};
     int rep, i, rc;
 
+    /* A server process orphaned by a killed outer supervisor comes back to
+     * us, to be reaped (bench_fault_run.c). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     rc = prepare(&w);
     if (rc < 0) {
         ERR("cannot write to %s: %s", dir, strerror(-rc));

@@ -27,7 +27,15 @@ struct pvt_fsample {
     int live; /* -1: the poll failed */
 };
 
-enum { PVT_FERR_CONNECT, PVT_FERR_READ, PVT_FERR_WRITE, PVT_FERR_TIMEOUT, PVT_FERR_STATUS, PVT_FERR_N };
+/* pvt load's error kinds, in its JSON's order. */
+enum {
+    PVT_FERR_CONNECT,
+    PVT_FERR_READ,
+    PVT_FERR_WRITE,
+    PVT_FERR_TIMEOUT,
+    PVT_FERR_STATUS,
+    PVT_FERR_N
+};
 
 /* One backend x fault x repetition: what it was asked, and what it saw. */
 struct pvt_frun {

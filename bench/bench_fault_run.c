@@ -14,7 +14,10 @@
  * (PR_SET_PDEATHSIG) and are stopped by pid and reaped on every path;
  * Ctrl-C sets pvt_bench_interrupted, which ends the loop through EINTR. The
  * server's stderr goes to a log file (named after the run once the server is
- * reaped), read back for the outer supervisor's restarts.
+ * reaped), read back for the outer supervisor's restarts. The driver is a
+ * child subreaper (pvt_bench_fault sets it), so a server process left behind
+ * by an outer supervisor that had to be killed becomes its child, and is
+ * stopped by pid and reaped at the end of the run like the others.
  *
  * The load's bins count from its own start, which it reports as a
  * CLOCK_MONOTONIC time (pvt_now_ns's clock, the same in every process), so
@@ -424,6 +427,35 @@ static int open_log(struct ctx *x)
     return fd < 0 ? -errno : fd;
 }
 
+/* Children the driver adopted as a subreaper (a server process whose outer
+ * supervisor was killed): each stopped by its pid and reaped. The run's own
+ * children are reaped before this, so any child left is such an orphan. */
+static void reap_orphans(void)
+{
+    char path[64], buf[4096], *p, *end;
+    struct pvt_child c;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    for (p = buf; *p; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        c = (struct pvt_child){.pid = (pid_t)pid, .out = -1};
+        ERR("a server process (pid %ld) outlived its supervisor: stopping it", pid);
+        pvt_child_stop(&c, SIGTERM, 3000);
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0)
+        ;
+}
+
 /* Everything the run started, stopped and reaped; the log in place. */
 static void cleanup(struct ctx *x, int logfd)
 {
@@ -451,6 +483,7 @@ static void cleanup(struct ctx *x, int logfd)
         if (rename(x->logtmp, path) < 0)
             unlink(x->logtmp);
     }
+    reap_orphans();
     unlink(x->tl);
     snprintf(path, sizeof(path), "%s.tmp", x->tl);
     unlink(path);
@@ -492,6 +525,8 @@ int pvt__fault_run(struct pvt_frun *fr)
     if ((rc = load_start(&x)) < 0)
         goto out;
     rc = watch(&x, out, sizeof(out));
+    if (pvt_bench_interrupted)
+        rc = -EINTR; /* a Ctrl-C on the terminal reached the load too */
     if (rc == 0) {
         pvt_child_stop(&x.load, 0, LOAD_SLACK_MS);
         if (!WIFEXITED(x.load.status) || WEXITSTATUS(x.load.status) != 0) {

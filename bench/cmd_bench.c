@@ -590,15 +590,15 @@ static void http_checks(const struct pvt_bench_cfg *cfg)
         for (b = pvt_backends; *b && *b != cfg->backends[i]; b++)
             ;
         if (!*b)
-            pvt_usage_error(CMD, "--backend: %s has no server (http mode: proc, thread)",
+            pvt_usage_error(CMD, "--backend: %s has no server (http and fault modes: proc, thread)",
                             cfg->backends[i]->name);
     }
     for (i = 0; i < cfg->nworkloads; i++) {
         pvt_workload_format(cfg->workload[i], cfg->workload_arg[i], wl, sizeof(wl));
         rc = pvt_bench_route(cfg->workload[i], cfg->workload_arg[i], route, sizeof(route));
         if (rc == -ENOENT)
-            pvt_usage_error(CMD, "--workload: %s has no route (http mode: noop, cpu, hash, mem, "
-                                 "sleep)", wl);
+            pvt_usage_error(CMD, "--workload: %s has no route (http and fault modes: noop, cpu, "
+                                 "hash, mem, sleep)", wl);
         if (rc < 0)
             pvt_usage_error(CMD, "--workload: %s: out of its route's range (mem: 8 bytes at "
                                  "least, sleep: 60000 ms at most)", wl);

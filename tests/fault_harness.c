@@ -270,8 +270,8 @@ int fh_teardown(void **state)
     return 0;
 }
 
-void fh_stats_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p,
-                      struct pvt_pool_stats *st, struct pvt_worker_stats *w)
+void fh_stats_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p, struct pvt_pool_stats *st,
+                      struct pvt_worker_stats *w)
 {
     int rc;
 
@@ -282,8 +282,8 @@ void fh_stats_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p,
         fail_msg("[%s] stats returned %d", ops->name, rc);
 }
 
-void fh_wait_slot_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p, int slot,
-                          pid_t old, struct pvt_pool_stats *st, struct pvt_worker_stats *w)
+void fh_wait_slot_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p, int slot, pid_t old,
+                          struct pvt_pool_stats *st, struct pvt_worker_stats *w)
 {
     uint64_t end = fh_now_ms() + FH_GUARD_MS;
 

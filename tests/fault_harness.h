@@ -71,12 +71,12 @@ int fh_teardown(void **state);
 
 /* ops->stats into st, with w (NULL or st->workers entries); fails the case
  * if stats fails. */
-void fh_stats_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p,
-                      struct pvt_pool_stats *st, struct pvt_worker_stats *w);
+void fh_stats_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p, struct pvt_pool_stats *st,
+                      struct pvt_worker_stats *w);
 /* Poll stats until slot has a ready worker whose pid is not old (0: any),
  * up to FH_GUARD_MS; fails the case otherwise. Leaves the last stats in st. */
-void fh_wait_slot_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p, int slot,
-                          pid_t old, struct pvt_pool_stats *st, struct pvt_worker_stats *w);
+void fh_wait_slot_or_fail(const struct pvt_pool_ops *ops, struct pvt_pool *p, int slot, pid_t old,
+                          struct pvt_pool_stats *st, struct pvt_worker_stats *w);
 /* After destroy: no child process is left (waitpid -1 says ECHILD). */
 void fh_no_children_or_fail(const char *when);
 

@@ -53,11 +53,10 @@
 
 struct scen {
     int port;
-    int slot;          /* the slot that died, found in /stats; -1 until then */
-    int no_faults;     /* the 404 case */
+    int slot;           /* the slot that died, found in /stats; -1 until then */
     pid_t pid[WORKERS]; /* each slot's worker before the fault */
     pid_t now[WORKERS]; /* ... and after */
-    int held;          /* keep[i] is open and on slot i */
+    int held;           /* keep[i] is open and on slot i */
     struct sc_conn keep[WORKERS], c;
     struct sc_resp r;
     struct sc_note err;
@@ -135,6 +134,13 @@ static void expect_no_response(struct scen *s, const char *path)
     sc_close(&s->c);
 }
 
+static int str_is(const json_t *v, const char *want)
+{
+    const char *s = json_string_value(v);
+
+    return s && strcmp(s, want) == 0;
+}
+
 /* Poll /stats (a new connection each time, so no dead worker holds it)
  * until one slot shows restarts 1, ready, with a pid it did not have. */
 static void find_replaced(struct scen *s)
@@ -156,11 +162,10 @@ static void find_replaced(struct scen *s)
             w = json_array_get(ws, (size_t)i);
             s->now[i] = (pid_t)json_integer_value(json_object_get(w, "pid"));
             if (json_integer_value(json_object_get(w, "restarts")) > 1)
-                sc_note(&s->err, "/stats: slot %d restarted more than once: %.300s", i,
-                        s->r.body);
+                sc_note(&s->err, "/stats: slot %d restarted more than once: %.300s", i, s->r.body);
             if (json_integer_value(json_object_get(w, "restarts")) == 1 &&
-                strcmp(json_string_value(json_object_get(w, "state")) ?: "", "ready") == 0 &&
-                s->now[i] != s->pid[i] && json_is_false(json_object_get(w, "hung")))
+                str_is(json_object_get(w, "state"), "ready") && s->now[i] != s->pid[i] &&
+                json_is_false(json_object_get(w, "hung")))
                 found = found < 0 ? i : WORKERS;
         }
         if (found >= WORKERS)
@@ -232,8 +237,8 @@ static void *hang_cb(void *arg)
 
 static void *no_faults_cb(void *arg)
 {
-    static const char *const paths[] = {"/crash", "/abort", "/exit?code=3", "/hang",
-                                        "/slow?ms=1", "/leak?mb=1"};
+    static const char *const paths[] = {"/crash", "/abort",     "/exit?code=3",
+                                        "/hang",  "/slow?ms=1", "/leak?mb=1"};
     struct scen *s = arg;
     pid_t pid[WORKERS] = {0};
     char raw[256];
@@ -353,8 +358,8 @@ void fault_test_serve_proc_hang(void **state)
 {
     const struct pvt_pool_ops *ops = pvt_backend_find("proc");
     struct pvt_serve_cfg serve = {.distribution = PVT_DIST_RR, .allow_faults = 1};
-    struct pvt_pool_cfg cfg = {.workers = WORKERS, .serve = &serve,
-                               .sup = {.worker_timeout_ms = 300}};
+    struct pvt_pool_cfg cfg = {
+        .workers = WORKERS, .serve = &serve, .sup = {.worker_timeout_ms = 300}};
     struct pvt_pool *p;
 
     (void)state;

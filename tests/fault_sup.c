@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -60,13 +61,14 @@ static int leaving_or_fail(pid_t pid)
         if (fh_now_ms() > end)
             fail_msg("worker %d neither waits nor leaves (state %c, syscall %ld)", (int)pid, st,
                      nr);
+        sched_yield(); /* two cores: let the worker get on */
     }
 }
 
 struct gens {
-    int n;              /* complete generations: workers that left */
-    int len[MAX_GENS];  /* jobs each of them ran */
-    int last;           /* jobs the current worker ran */
+    int n;             /* complete generations: workers that left */
+    int len[MAX_GENS]; /* jobs each of them ran */
+    int last;          /* jobs the current worker ran */
 };
 
 /*
@@ -236,8 +238,8 @@ void fault_test_recycle_rss(void **state)
     fh_collect(ops, p, &seen, 12, FH_GUARD_MS);
     assert_int_equal(seen.got, 12);
     for (i = 0; i < 12; i++)
-        if (seen.status[i] != PVT_JOB_OK || seen.value[i] != pvt_work_expected(j[i].workload,
-                                                                                j[i].arg))
+        if (seen.status[i] != PVT_JOB_OK ||
+            seen.value[i] != pvt_work_expected(j[i].workload, j[i].arg))
             fail_msg("max_rss: job %d: status %d", i, seen.status[i]);
     /* 96 MiB leaked, 32 allowed: a worker past the limit is recycled, if not
      * while the jobs ran then by the next check. */

@@ -1,0 +1,314 @@
+#!/usr/bin/env bash
+#
+# cli_fault_test.sh PVT: `pvt bench --mode fault` and `pvt load --timeline`
+# from the outside.
+#
+# Usage errors: exit 2, exactly one line on stderr naming the flag, nothing on
+# stdout, no results directory. Then: pvt load's timeline against a server; a
+# tiny fault run (a crash, both backends) whose results.csv has the columns
+# and whose failed counts add up with timeline.csv; and a run interrupted with
+# SIGINT (exit 130, a complete CSV, no child process left). No figure is
+# checked against a speed or a recovery time: the machines are shared.
+#
+# Everything runs in a fresh mktemp -d directory, removed at the end. Every
+# process this script starts is ended by its pid, never by name. Prints
+# "ok - ..." or "not ok - ..." per check and "N passed, M failed"; exits 1 if
+# any check failed.
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: $0 PATH_TO_PVT" >&2
+    exit 2
+fi
+PVT=$1
+case $PVT in
+/*) ;;
+*) PVT=$PWD/$PVT ;;
+esac
+[ -x "$PVT" ] || { echo "cli_fault_test.sh: $PVT is not an executable" >&2; exit 2; }
+
+TOP=$(mktemp -d /tmp/pvt-cli-fault-test.XXXXXX) || exit 2
+RUN=$TOP/run
+LOG=$TOP/log
+mkdir "$RUN" "$LOG" || exit 2
+BG_PID=
+SRV_PID=
+cleanup() {
+    for p in $BG_PID $SRV_PID; do
+        if kill -0 "$p" 2>/dev/null; then
+            kill -KILL "$p" 2>/dev/null
+            wait "$p" 2>/dev/null
+        fi
+    done
+    rm -rf "$TOP"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+lines() { awk 'END { print NR }' "$1"; }
+
+# usage_error DESC FLAG CMD ARGS...: `pvt CMD ARGS...` (run in an empty
+# directory) must be a usage error whose one stderr line names FLAG, and must
+# create nothing.
+usage_error() {
+    local desc=$1 pat=$2 why="" rc
+    shift 2
+    (cd "$RUN" && exec "$PVT" "$@") >"$LOG/out" 2>"$LOG/err" </dev/null
+    rc=$?
+    [ $rc -eq 2 ] || why="$why exit $rc, want 2;"
+    [ "$(lines "$LOG/err")" -eq 1 ] || why="$why $(lines "$LOG/err") lines on stderr, want 1;"
+    grep -qF -- "$pat" "$LOG/err" || why="$why stderr does not name '$pat';"
+    [ -s "$LOG/out" ] && why="$why stdout not empty;"
+    [ -z "$(find "$RUN" -mindepth 1 -maxdepth 1)" ] || why="$why created files;"
+    if [ -z "$why" ]; then
+        ok "$desc: exit 2, one line naming '$pat'"
+    else
+        not_ok "$desc:$why stderr: $(head -c 300 "$LOG/err" | tr '\n' '|')"
+    fi
+    rm -rf "${RUN:?}"/* "$RUN"/.[!.]* 2>/dev/null
+}
+fault_error() {
+    local desc=$1 pat=$2
+    shift 2
+    usage_error "$desc" "$pat" bench --out "$RUN/out" "$@"
+}
+
+# --- usage errors ---------------------------------------------------------------
+
+fault_error "unknown fault" "--fault" --mode fault --fault bogus
+fault_error "empty fault item" "--fault" --mode fault --fault crash,,hang
+fault_error "fault listed twice" "--fault" --mode fault --fault crash,crash
+fault_error "@SECONDS malformed" "--fault" --mode fault --fault crash@abc
+fault_error "@SECONDS past --duration" "--fault" --mode fault --fault crash@5 --duration 3
+fault_error ":worker past the workers" "--fault" --mode fault --fault crash:worker=2 --workers 2
+fault_error ":worker malformed" "--fault" --mode fault --fault crash:who=1
+fault_error ":worker on recycle" "--fault" --mode fault --fault recycle:worker=0
+fault_error "--rate 0" "--rate" --mode fault --rate 0
+fault_error "--rate malformed" "--rate" --mode fault --rate fast
+fault_error "--worker-timeout below 200" "--worker-timeout" --mode fault --worker-timeout 100
+fault_error "--max-rss 0" "--max-rss" --mode fault --max-rss 0
+fault_error "two worker counts" "--workers" --mode fault --workers 1,2
+fault_error "two concurrencies" "--concurrency" --mode fault --concurrency 4,8
+fault_error "two distributions" "--distribution" --mode fault --distribution rr,shared
+fault_error "--duration too short" "--duration" --mode fault --duration 0.1
+fault_error "--requests in fault mode" "--requests" --mode fault --requests 100
+fault_error "--warmup in fault mode" "--warmup" --mode fault --warmup 1
+fault_error "--preset in fault mode" "--preset" --mode fault --preset heavy-burst
+fault_error "glib has no server" "--backend" --mode fault --backend glib
+fault_error "--fault in http mode" "--fault" --mode http --fault crash
+fault_error "--rate in tasks mode" "--rate" --mode tasks --rate 100
+fault_error "--max-rss in http mode" "--max-rss" --mode http --max-rss 64
+usage_error "load --timeline without a name" "--timeline" load http://127.0.0.1:1/ --timeline ""
+usage_error "load --timeline without a value" "--timeline" load http://127.0.0.1:1/ --timeline
+
+(cd "$RUN" && exec "$PVT" bench --help) >"$LOG/out" 2>"$LOG/err" </dev/null
+if [ $? -eq 0 ] && grep -qF -- "tasks|http|fault" "$LOG/out" && grep -qF -- "--fault LIST" "$LOG/out" &&
+    grep -qF -- "--worker-timeout" "$LOG/out"; then
+    ok "bench --help describes fault mode and its flags"
+else
+    not_ok "bench --help: $(head -c 200 "$LOG/out" | tr '\n' '|')"
+fi
+
+# --- pvt load --timeline against a server ----------------------------------------
+
+"$PVT" serve --backend proc --workers 1 --port 0 --quiet >"$LOG/srv" 2>"$LOG/srv_err" </dev/null &
+SRV_PID=$!
+for _ in $(seq 100); do
+    grep -q "^ready" "$LOG/srv" && break
+    sleep 0.1
+done
+PORT=$(sed -n 's/^ready port=\([0-9]*\).*/\1/p' "$LOG/srv")
+if [ -n "$PORT" ] &&
+    "$PVT" load "http://127.0.0.1:$PORT/nope" -c 2 -d 300ms -R 200 --json \
+        --timeline "$RUN/tl.csv" >"$LOG/load" 2>"$LOG/load_err" </dev/null &&
+    python3 -c '
+import csv, json, sys
+j = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2], newline="")))
+assert list(rows[0].keys()) == "t_ms ok failed p99_us max_us".split(), rows[0].keys()
+assert [int(r["t_ms"]) for r in rows] == list(range(0, 10 * len(rows), 10)), "bins not every 10 ms"
+assert len(rows) >= int(j["seconds"] * 100), "%d bins for %.3f s" % (len(rows), j["seconds"])
+errors = sum(j["errors"].values())
+ok = sum(int(r["ok"]) for r in rows)
+bad = sum(int(r["failed"]) for r in rows)
+assert j["errors"]["status"] == j["requests"] > 0, j  # every answer is a 404
+assert ok == j["requests"] - j["errors"]["status"] and bad == errors, (ok, bad, j)
+for r in rows:
+    assert (r["p99_us"] == "") == (r["max_us"] == ""), r
+    if r["max_us"]:
+        assert int(r["p99_us"]) <= int(r["max_us"]) <= j["latency_us"]["max"], r
+assert isinstance(j["start_monotonic_ns"], int) and j["start_monotonic_ns"] > 0
+' "$LOG/load" "$RUN/tl.csv" 2>"$LOG/py"; then
+    ok "load --timeline: 10 ms bins over the run, adding up to the JSON's counts"
+else
+    not_ok "load --timeline: $(tail -n 1 "$LOG/py" 2>/dev/null) $(head -c 200 "$LOG/load_err")"
+fi
+if [ -z "$(find "$RUN" -name '*.tmp*')" ]; then
+    ok "load --timeline: no temporary file left"
+else
+    not_ok "load --timeline: left $(find "$RUN" -name '*.tmp*')"
+fi
+kill -TERM "$SRV_PID" 2>/dev/null
+wait "$SRV_PID" 2>/dev/null
+SRV_PID=
+rm -rf "${RUN:?}"/*
+
+# --- a tiny fault run -------------------------------------------------------------
+
+DIR=$RUN/tiny
+(cd "$RUN" && exec "$PVT" bench --mode fault --duration 1 --rate 500 --repeat 1 --fault crash \
+    --out "$DIR") >"$LOG/out" 2>"$LOG/err" </dev/null
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^crash: " "$LOG/out"; then
+    ok "tiny fault bench: exit 0, a verdict for crash"
+else
+    not_ok "tiny fault bench: exit $rc: $(head -c 300 "$LOG/err" | tr '\n' '|')"
+fi
+if python3 -c '
+import csv, json, os, sys
+d = sys.argv[1]
+meta = json.load(open(os.path.join(d, "meta.json")))
+assert meta["mode"] == "fault", meta["mode"]
+p = meta["params"]
+for k in "backends faults workers rate duration_ms timeout_ms distribution route bin_ms".split():
+    assert k in p, "params has no %s" % k
+assert p["faults"][0]["kind"] == "crash" and p["faults"][0]["worker"] == 0, p["faults"]
+rows = list(csv.reader(open(os.path.join(d, "results.csv"), newline="")))
+head, data = rows[0], rows[1:]
+want = ("mode backend workers workload repetition seconds fault failed recovery_ms requests "
+        "first_ok_ms restarts replace_us capacity_lost rate distribution").split()
+for c in want:
+    assert c in head, "no column %s" % c
+assert head[:6] == want[:6], head[:6]
+assert len(data) == 2 and all(len(r) == len(head) for r in data), "rows: %s" % data
+col = {c: i for i, c in enumerate(head)}
+tl = list(csv.DictReader(open(os.path.join(d, "timeline.csv"), newline="")))
+assert tl and list(tl[0].keys()) == ("backend fault repetition t_ms ok failed p99_us max_us "
+                                      "live_workers").split(), tl[0].keys()
+for r in data:
+    b = r[col["backend"]]
+    assert r[col["mode"]] == "fault" and r[col["fault"]] == "crash", r
+    assert r[col["workers"]] == "2" and r[col["distribution"]] == "rr", r
+    assert float(r[col["rate"]]) == 500, r
+    bins = [t for t in tl if t["backend"] == b and t["repetition"] == "1"]
+    assert bins, "no timeline for " + b
+    failed = int(r[col["failed"]])
+    assert sum(int(t["failed"]) for t in bins) == failed, "%s: failed %d, bins %d" % (
+        b, failed, sum(int(t["failed"]) for t in bins))
+    errs = sum(int(r[col[k]]) for k in "err_connect err_read err_write err_timeout err_status".split())
+    assert errs == failed, (b, errs, failed)
+    ok = sum(int(t["ok"]) for t in bins)
+    assert ok == int(r[col["requests"]]) - int(r[col["err_status"]]), (b, ok)
+    assert ok > 0, "nothing succeeded on " + b
+    assert len(bins) >= 100, "%s: %d bins for a 1 s run" % (b, len(bins))
+    assert any(t["live_workers"] != "" for t in bins), "no live workers read on " + b
+    assert all(t["live_workers"] in ("", "0", "1", "2") for t in bins), b
+    # A crash is always replaced: by the primary (proc) or the outer restart (thread).
+    assert int(r[col["restarts"]]) >= 1, "%s: no restart after a crash" % b
+    assert float(r[col["capacity_lost"]]) == 0, "%s: capacity lost at the end" % b
+    assert os.path.getsize(os.path.join(d, "logs", b + "-crash-r1.log")) > 0, "no log for " + b
+# The thread crash ended the process: the outer supervisor restarted it once.
+# (How many requests failed meanwhile depends on timing: not checked.)
+thread = [r for r in data if r[col["backend"]] == "thread"][0]
+assert int(thread[col["outer_restarts"]]) == 1, thread
+' "$DIR" 2>"$LOG/py"; then
+    ok "tiny fault bench: meta.json, results.csv columns, failed counts add up with timeline.csv"
+else
+    not_ok "tiny fault bench: $(tail -n 1 "$LOG/py")"
+fi
+if [ -z "$(find "$DIR" -name '.*')" ]; then
+    ok "tiny fault bench: no temporary file left"
+else
+    not_ok "tiny fault bench: left $(find "$DIR" -name '.*')"
+fi
+
+# The process's start time (field 22 of /proc/PID/stat), empty if it is gone:
+# with the pid, it names one process, even if the pid is reused.
+start_time() {
+    local s f
+    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    s=${s##*) }
+    read -r -a f <<<"$s"
+    echo "${f[19]}"
+}
+
+# The pids of PID's descendants, three levels down (bench, serve --restart,
+# its server process, the workers).
+descendants() {
+    local c g
+    for c in $(pgrep -P "$1"); do
+        echo "$c"
+        for g in $(pgrep -P "$c"); do
+            echo "$g"
+            pgrep -P "$g"
+        done
+    done
+}
+
+DIR2=$RUN/interrupted
+"$PVT" bench --mode fault --duration 1 --rate 500 --repeat 50 --fault crash \
+    --out "$DIR2" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
+BG_PID=$!
+for _ in $(seq 300); do
+    [ -f "$DIR2/results.csv" ] && [ "$(lines "$DIR2/results.csv")" -ge 2 ] && break
+    kill -0 "$BG_PID" 2>/dev/null || break
+    sleep 0.1
+done
+sleep 0.3 # into the next run, so a server and a load are running
+children=$(descendants "$BG_PID")
+declare -A started=()
+for c in $children; do
+    started[$c]=$(start_time "$c")
+done
+kill -INT "$BG_PID"
+for _ in $(seq 300); do
+    kill -0 "$BG_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$BG_PID" 2>/dev/null; then
+    not_ok "interrupted fault bench: still running 30 s after SIGINT (killed)"
+    kill -KILL "$BG_PID"
+fi
+wait "$BG_PID"
+rc=$?
+BG_PID=
+if [ $rc -eq 130 ] && tail -n 1 "$LOG/err2" | grep -q "interrupted"; then
+    ok "interrupted fault bench: exit 130 through its handler"
+else
+    not_ok "interrupted fault bench: exit $rc: $(head -c 300 "$LOG/err2" | tr '\n' '|')"
+fi
+if awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' \
+    "$DIR2/results.csv" 2>/dev/null &&
+    awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' \
+        "$DIR2/timeline.csv" 2>/dev/null; then
+    ok "interrupted fault bench: results.csv and timeline.csv complete" \
+        "($(($(lines "$DIR2/results.csv") - 1)) rows)"
+else
+    not_ok "interrupted fault bench: results.csv or timeline.csv incomplete"
+fi
+if [ -z "$(find "$DIR2" -name '.*')" ]; then
+    ok "interrupted fault bench: no temporary file left"
+else
+    not_ok "interrupted fault bench: left $(find "$DIR2" -name '.*')"
+fi
+# A child killed as the bench exits may take a moment to be reaped by init.
+left=""
+for c in "${!started[@]}"; do
+    for _ in $(seq 100); do
+        [ "$(start_time "$c")" = "${started[$c]}" ] || break
+        sleep 0.1
+    done
+    [ "$(start_time "$c")" = "${started[$c]}" ] && left="$left $c"
+done
+if [ -n "$children" ] && [ -z "$left" ]; then
+    ok "interrupted fault bench: its server and load processes are gone"
+else
+    not_ok "interrupted fault bench: processes left:$left (before: '$(echo $children)')"
+    for c in $left; do kill -KILL "$c" 2>/dev/null; done
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
