@@ -28,9 +28,12 @@ enum pvt_bench_fault_kind {
     PVT_FK_SLOW,    /* GET /slow?ms=PVT_BENCH_SLOW_MS */
     PVT_FK_LEAK,    /* GET /leak?mb=PVT_BENCH_LEAK_MB until recycled (proc, --max-rss) */
     PVT_FK_RECYCLE, /* no request: the server under --max-jobs (proc) */
+    PVT_FK_RESTART, /* no request: SIGHUP to the server, a rolling restart */
     PVT_FK_COUNT
 };
 extern const char *const pvt_bench_fault_names[PVT_FK_COUNT];
+/* 1 for the faults that hit every worker, not one (recycle, restart). */
+#define PVT_BENCH_FAULT_ALL(kind) ((kind) == PVT_FK_RECYCLE || (kind) == PVT_FK_RESTART)
 #define PVT_BENCH_EXIT_CODE 1
 #define PVT_BENCH_SLOW_MS 500
 #define PVT_BENCH_LEAK_MB 16
@@ -116,5 +119,8 @@ int pvt_bench_route(uint32_t wl, uint64_t arg, char *buf, size_t len);
 /* The median of v (sorted in place); "41.2M", "950k", "12.0" for a table. */
 double pvt_bench_median(double *v, int n);
 const char *pvt_bench_human(double v, char *buf, size_t len);
+
+/* `pvt bench --help` (cmd_bench_help.c). */
+void pvt__bench_help(void);
 
 #endif

@@ -28,8 +28,8 @@
 
 #define ERR(...) pvt__bench_err(__VA_ARGS__)
 
-const char *const pvt_bench_fault_names[PVT_FK_COUNT] = {"crash", "abort", "exit",   "hang",
-                                                          "slow",  "leak",  "recycle"};
+const char *const pvt_bench_fault_names[PVT_FK_COUNT] = {
+    "crash", "abort", "exit", "hang", "slow", "leak", "recycle", "restart"};
 
 static const char *const columns[] = {
     "mode", "backend", "workers", "workload", "repetition", "seconds", "fault", "failed",
@@ -72,10 +72,12 @@ int pvt_bench_fault_parse(const char *item, struct pvt_bench_fault *f, const cha
     for (i = 0; i < PVT_FK_COUNT && strcmp(buf, pvt_bench_fault_names[i]) != 0; i++)
         ;
     if (i == PVT_FK_COUNT)
-        return *why = "unknown fault (crash, abort, exit, hang, slow, leak, recycle)", -EINVAL;
+        return *why = "unknown fault (crash, abort, exit, hang, slow, leak, recycle, restart)",
+               -EINVAL;
     f->kind = i;
-    if (i == PVT_FK_RECYCLE && f->worker >= 0)
-        return *why = ":worker does not apply to recycle (every worker is recycled)", -EINVAL;
+    if (PVT_BENCH_FAULT_ALL(i) && f->worker >= 0)
+        return *why = ":worker does not apply to recycle and restart (every worker is replaced)",
+               -EINVAL;
     return 0;
 }
 
@@ -210,7 +212,7 @@ static int run_one(struct sweep *w, struct cell *c, int rep)
     int rc;
 
     fr.at_ms = f->at_ms ? f->at_ms : cfg->duration_ms / 3;
-    fr.worker = f->kind == PVT_FK_RECYCLE ? -1 : f->worker >= 0 ? f->worker : 0;
+    fr.worker = PVT_BENCH_FAULT_ALL(f->kind) ? -1 : f->worker >= 0 ? f->worker : 0;
     if (f->kind == PVT_FK_RECYCLE) {
         /* Each worker's share of the rate reaches the limit about at_ms in. */
         fr.max_jobs = (uint64_t)(cfg->rate * (double)fr.at_ms / 1000 / (double)cfg->workers[0]);
@@ -381,7 +383,7 @@ static int write_meta(struct sweep *w)
         json_array_append_new(a, json_string(cfg->backends[i]->name));
     for (i = 0; i < cfg->nfaults; i++) {
         const struct pvt_bench_fault *f = &cfg->faults[i];
-        int k = f->kind == PVT_FK_RECYCLE ? -1 : f->worker >= 0 ? f->worker : 0;
+        int k = PVT_BENCH_FAULT_ALL(f->kind) ? -1 : f->worker >= 0 ? f->worker : 0;
         json_int_t at = (json_int_t)(f->at_ms ? f->at_ms : cfg->duration_ms / 3);
         json_array_append_new(fl, json_pack("{sssssIsi}", "fault", f->label, "kind",
                                             pvt_bench_fault_names[f->kind], "at_ms", at,

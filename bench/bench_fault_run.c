@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,14 @@ static void send_fault(struct ctx *x)
     if (!fr->fault_ns) {
         fr->fault_ns = pvt_now_ns();
         fr->fault_worker = fr->worker;
+    }
+    if (fr->fault->kind == PVT_FK_RESTART) {
+        /* By pid: the server this run started (under --restart, the outer
+         * supervisor, which passes it on). */
+        if (kill(x->srv.pid, SIGHUP) < 0)
+            ERR("%s, %s: could not send SIGHUP to the server: %s", fr->backend,
+                fr->fault->label, strerror(errno));
+        return;
     }
     if (x->fault_fd < 0)
         return;
@@ -389,7 +398,7 @@ static void final_stats(struct ctx *x)
         const struct pvt_wstat *w = &x->snap->w[i];
         fr->live_end += w->live && !w->hung;
         fr->restarts_final += w->restarts;
-        if (w->replace_us && (fr->fault->kind == PVT_FK_RECYCLE ? isnan(fr->replace_us) ||
+        if (w->replace_us && (PVT_BENCH_FAULT_ALL(fr->fault->kind) ? isnan(fr->replace_us) ||
                                                                       w->replace_us > fr->replace_us
                                                                 : w->slot == fr->worker))
             fr->replace_us = (double)w->replace_us;

@@ -45,6 +45,7 @@
 #include "cli.h"
 #include "res.h"
 #include "ring.h" /* pvt_now_ns */
+#include "rundir.h"
 #include "work.h"
 
 #define CMD           "bench"
@@ -90,7 +91,8 @@ static const char *const columns[] = {
     "mode", "backend", "workers", "workload", "repetition", "seconds", "distribution",
     "concurrency", "route", "requests", "errors", "requests_per_s", "p50_us", "p90_us", "p99_us",
     "p999_us", "max_us", "mean_us", "jain", "shares", "server_cpu_us_per_req",
-    "client_cpu_us_per_req", "server_cpus", "client_cpus", "pin", "unit", "threads"};
+    "client_cpu_us_per_req", "server_cpus", "client_cpus", "pin", "unit", "threads",
+    "err_connect", "err_read", "err_write", "err_timeout", "err_status"};
 #define NCOLUMNS ((int)(sizeof(columns) / sizeof(columns[0])))
 
 int pvt_bench_route(uint32_t wl, uint64_t arg, char *buf, size_t len)
@@ -153,6 +155,7 @@ const char *pvt_bench_human(double v, char *buf, size_t len)
 
 struct result {
     uint64_t requests, errors;
+    uint64_t err[5]; /* by kind: connect, read, write, timeout, status */
     double seconds, rps;
     uint64_t p50, p90, p99, p999, max;
     double mean_us; /* NAN: pvt load gave none */
@@ -209,6 +212,8 @@ static int parse_load(const char *text, struct result *x)
                             "p99", &l[2], "p999", &l[3], "max", &l[4]) == 0) {
         x->requests = (uint64_t)req;
         x->errors = (uint64_t)(e[0] + e[1] + e[2] + e[3] + e[4]);
+        for (int k = 0; k < 5; k++)
+            x->err[k] = (uint64_t)e[k];
         x->p50 = (uint64_t)l[0];
         x->p90 = (uint64_t)l[1];
         x->p99 = (uint64_t)l[2];
@@ -248,18 +253,6 @@ struct run {
     int tty;
 };
 
-/* "cpu-n-1000000" for "/cpu?n=1000000", "root" for "/". */
-static void route_file(const char *route, char *buf, size_t len)
-{
-    size_t i;
-
-    snprintf(buf, len, "%s", route[1] ? route + 1 : "root");
-    for (i = 0; buf[i]; i++)
-        if (!((buf[i] >= 'a' && buf[i] <= 'z') || (buf[i] >= 'A' && buf[i] <= 'Z') ||
-              (buf[i] >= '0' && buf[i] <= '9')))
-            buf[i] = '-';
-}
-
 /* Start `pvt load` for one run on the client CPUs and read its JSON. */
 static int load(struct run *r, struct pvt_server *s, long conc, const char *route, int rep, int warm,
                 struct result *x, char *out, size_t outlen)
@@ -293,7 +286,7 @@ static int load(struct run *r, struct pvt_server *s, long conc, const char *rout
     argv[n++] = timeout;
     argv[n++] = "--json";
     if (!warm) {
-        route_file(route, rf, sizeof(rf));
+        pvt_route_slug(route, rf, sizeof(rf));
         snprintf(hgrm, sizeof(hgrm), "%s/latency/%s-%s-w%ld-c%ld-%s-r%d.hgrm", r->dir, s->backend,
                  s->dist, s->workers, conc, rf, rep);
         argv[n++] = "--hgrm";
@@ -512,6 +505,8 @@ static int add_row(struct run *r, const struct pvt_server *s, const struct cell 
     snprintf(v[24], 64, "%s", pvt_place_policy_name(cfg->pin));
     snprintf(v[25], 64, "%s", pvt_place_unit_name(cfg->unit));
     snprintf(v[26], 64, "%d", x->threads);
+    for (i = 0; i < 5; i++)
+        snprintf(v[27 + i], 64, "%llu", (unsigned long long)x->err[i]);
     return pvt_csv_add_row(r->csv, row);
 }
 

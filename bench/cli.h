@@ -45,5 +45,15 @@ int pvt_cmd_topo(int argc, char **argv);
 int pvt_cmd_bench(int argc, char **argv);
 int pvt_cmd_load(int argc, char **argv);
 int pvt_cmd_serve(int argc, char **argv);
+int pvt_cmd_ctl(int argc, char **argv);
+int pvt_cmd_plot(int argc, char **argv);
+/* pvt plot's work, for pvt tour too: the plots of dirs (n of them) into
+ * out (NULL: the first one's plots/). Returns an exit status. */
+int pvt__plot_dirs(int n, char **dirs, const char *out, int quiet);
+int pvt_cmd_report(int argc, char **argv);
+int pvt_cmd_tour(int argc, char **argv);
+/* pvt report's work: dir/report.md, its plots drawn first when plots is 1.
+ * Returns an exit status. */
+int pvt__report_dir(const char *dir, int plots, int quiet);
 
 #endif

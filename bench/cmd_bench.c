@@ -11,6 +11,8 @@
 
 #include "backends.h"
 #include "bench.h"
+#include "bench_cost.h"
+#include "bench_state.h"
 #include "cli.h"
 #include "load.h"
 #include "parse.h"
@@ -21,89 +23,6 @@
 #define CMD "bench"
 
 volatile sig_atomic_t pvt_bench_interrupted;
-
-static void help(void)
-{
-    const struct pvt_pool_ops *const *b;
-    int i;
-
-    printf("usage: pvt bench --mode tasks|http|fault [OPTIONS]\n\n"
-           "Runs every combination of the lists given, --repeat times each after --warmup\n"
-           "unrecorded runs, prints a table and writes DIR/meta.json and DIR/results.csv\n"
-           "(see results/README.md).\n\n"
-           "  --mode MODE          tasks: jobs through each backend's queue, no network\n"
-           "                       http: `pvt serve` driven by `pvt load` over loopback, each\n"
-           "                       a child process on its own CPUs\n"
-           "                       fault: the same at a constant rate, a fault injected into\n"
-           "                       one worker, the loss and the recovery in 10 ms bins\n"
-           "  --backend LIST       backends to compare (default proc,thread):\n");
-    for (b = pvt_backends; *b; b++)
-        printf("                         %-7s %s\n", (*b)->name, (*b)->summary);
-    for (b = pvt_references; *b; b++)
-        printf("                         %-7s %s (tasks only)\n", (*b)->name, (*b)->summary);
-    printf("  --workers LIST       worker counts, e.g. 1,2,4 or 1-8 (default 1, doubling, up to\n"
-           "                       the cores; http: up to the server CPUs)\n"
-           "  --workload LIST      workloads, NAME or NAME:ARG (default noop,cpu:1M; http: noop,\n"
-           "                       served as / /cpu?n= /hash?bytes= /mem?bytes= /sleep?ms=):\n");
-    for (i = 0; i < PVT_WL_COUNT; i++)
-        if (!pvt_workloads[i].fault)
-            printf("                         %-7s %s\n", pvt_workloads[i].name,
-                   pvt_workloads[i].summary);
-    printf(
-        "  --repeat R           recorded repetitions of each configuration (default 5; http 3)\n"
-        "  --warmup W           unrecorded repetitions before them (default 1)\n"
-        "  --pin POLICY         none, compact or scatter (default compact)\n"
-        "  --unit UNIT          core or pu: what one worker is pinned to (default core)\n"
-        "  --out DIR            results directory, new or empty (default results/DATE-TIME-MODE)\n"
-        "  --quiet              no progress line\n"
-        "  -h, --help           this help\n\n"
-        "tasks mode:\n"
-        "  --jobs N             jobs per repetition (default: enough for --target)\n"
-        "  --target DURATION    aim of one repetition when --jobs is not given (default 250ms)\n"
-        "  --queue-depth N      jobs in flight per worker, a power of two (default 4096)\n\n"
-        "http mode (one server per backend x distribution x workers, kept for its runs):\n"
-        "  --distribution LIST  how workers share the port: shared (one socket, all accept),\n"
-        "                       reuseport (a socket each), rr (handed out in turn)\n"
-        "                       (default shared,reuseport,rr)\n"
-        "  --concurrency LIST   connections kept open by the client (default 1,16,64; 1..%d)\n"
-        "  --duration S         seconds per measured run: 3, 0.5, 500ms (default 3); a warm-up\n"
-        "                       run lasts 1 s or S if shorter\n"
-        "  --requests N         instead of --duration: send exactly N requests per run\n"
-        "  --timeout MS         per request, as pvt load --timeout (default 2000)\n"
-        "  --threads N          client threads at most (default: one per client CPU, never\n"
-        "                       more than the concurrency)\n"
-        "  --server-cpus LIST   CPUs of the server, e.g. 0-5 (default: all but the client's)\n"
-        "  --client-cpus LIST   CPUs of the client (default: the top quarter of the allowed\n"
-        "                       CPUs, at least one; with one CPU both share it)\n"
-        "  --preset NAME        defaults for a known experiment (flags given still win):\n"
-        "                         concurrency-table  the seeds' requests/s table: proc,thread,\n"
-        "                           workers 1 and all server CPUs, rr, concurrency 1,2,4,8,16,\n"
-        "                           noop and cpu:1M\n"
-        "                         heavy-burst  the seeds' burst: 1200 requests, 400 at a time,\n"
-        "                           on cpu:50M; workers 1 and all server CPUs, rr and shared,\n"
-        "                           repeat 1, no warm-up, timeout 30000 ms (ab's)\n"
-        "                       With fewer than 4 CPUs and no --server-cpus/--client-cpus, a\n"
-        "                       preset gives the server and the client all of them.\n\n"
-        "fault mode (a fresh server per backend x fault x repetition; --workers, --distribution,\n"
-        "--concurrency and --workload take one value each: default 2, rr, 16, noop; --duration\n"
-        "default 3, --timeout default 1000, --repeat default 3; with fewer than 4 CPUs the server\n"
-        "and the client share all of them):\n"
-        "  --fault LIST         faults, each KIND[@SECONDS][:worker=K] (default crash; SECONDS\n"
-        "                       after the load starts, default a third of --duration; K the\n"
-        "                       worker it is sent to, default 0). KIND:\n"
-        "                         crash    GET /crash (SIGSEGV)     abort  GET /abort\n"
-        "                         exit     GET /exit?code=%d        slow   GET /slow?ms=%d\n"
-        "                         hang     GET /hang, the server under --worker-timeout\n"
-        "                         leak     GET /leak?mb=%d again and again until the worker\n"
-        "                                  is recycled (proc, under --max-rss) or its process\n"
-        "                                  passes --max-rss (thread, which cannot recycle)\n"
-        "                         recycle  no request: the server under --max-jobs, due about\n"
-        "                                  SECONDS in (proc only; thread rows are skipped)\n"
-        "  --rate R             requests/s of the open-loop load (default 5000)\n"
-        "  --worker-timeout MS  pvt serve's hang watchdog for hang (default 500, at least 200)\n"
-        "  --max-rss MB         pvt serve's RSS limit for leak (default 64)\n",
-        PVT_LOAD_MAX_CONNS, PVT_BENCH_EXIT_CODE, PVT_BENCH_SLOW_MS, PVT_BENCH_LEAK_MB);
-}
 
 static void parse_backends(struct pvt_bench_cfg *cfg, const char *s)
 {
@@ -250,7 +169,14 @@ enum {
     OPT_FAULT,
     OPT_RATE,
     OPT_WTIMEOUT,
-    OPT_MAXRSS
+    OPT_MAXRSS,
+    OPT_SECTION,
+    OPT_HEAP,
+    OPT_DATASET,
+    OPT_VARIANT,
+    OPT_UPDATES,
+    OPT_BATCH,
+    OPT_END_ /* after the last: GIVEN() has a bit for each option before it */
 };
 
 static const struct option opts[] = {
@@ -280,6 +206,12 @@ static const struct option opts[] = {
     {"rate", required_argument, NULL, OPT_RATE},
     {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
+    {"section", required_argument, NULL, OPT_SECTION},
+    {"heap", required_argument, NULL, OPT_HEAP},
+    {"dataset", required_argument, NULL, OPT_DATASET},
+    {"variant", required_argument, NULL, OPT_VARIANT},
+    {"updates", required_argument, NULL, OPT_UPDATES},
+    {"batch", required_argument, NULL, OPT_BATCH},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -287,22 +219,26 @@ static const struct option opts[] = {
 /* What the command line said, beyond what parse_args stores in the config. */
 struct args {
     const char *workers, *server_cpus, *client_cpus, *faults;
-    uint32_t given; /* bit (OPT_x - OPT_MODE) for each flag that appeared */
+    const char *sections, *heap, *dataset; /* cost mode */
+    const char *variants, *updates, *batch; /* state mode */
+    uint64_t given; /* bit (OPT_x - OPT_MODE) for each flag that appeared */
 };
+_Static_assert(OPT_END_ - OPT_MODE <= 64, "args.given has a bit for every option");
 
 #define GIVEN(a, opt) (((a)->given >> ((opt)-OPT_MODE)) & 1u)
 
 /* The modes a flag belongs to, where not all; naming it in another mode is
  * a usage error. */
-enum { M_TASKS = 1, M_HTTP = 2, M_FAULT = 4 };
+enum { M_TASKS = 1, M_HTTP = 2, M_FAULT = 4, M_COST = 8, M_STATE = 16 };
 static const struct {
     int opt, modes;
     const char *which;
 } mode_flags[] = {
     {OPT_JOBS, M_TASKS, "tasks mode only"},
-    {OPT_TARGET, M_TASKS, "tasks mode only"},
+    {OPT_TARGET, M_TASKS | M_STATE, "tasks and state modes only"},
     {OPT_DEPTH, M_TASKS, "tasks mode only"},
-    {OPT_WARMUP, M_TASKS | M_HTTP, "tasks and http modes only (a fault run starts a fresh server)"},
+    {OPT_WARMUP, M_TASKS | M_HTTP | M_COST,
+     "tasks, http and cost modes only (a fault run starts a fresh server)"},
     {OPT_DIST, M_HTTP | M_FAULT, "http and fault modes only"},
     {OPT_CONC, M_HTTP | M_FAULT, "http and fault modes only"},
     {OPT_DURATION, M_HTTP | M_FAULT, "http and fault modes only"},
@@ -311,11 +247,19 @@ static const struct {
     {OPT_THREADS, M_HTTP | M_FAULT, "http and fault modes only"},
     {OPT_SERVER_CPUS, M_HTTP | M_FAULT, "http and fault modes only"},
     {OPT_CLIENT_CPUS, M_HTTP | M_FAULT, "http and fault modes only"},
-    {OPT_PRESET, M_HTTP, "http mode only"},
+    {OPT_PRESET, M_HTTP | M_COST, "http and cost modes only"},
     {OPT_FAULT, M_FAULT, "fault mode only"},
     {OPT_RATE, M_FAULT, "fault mode only"},
     {OPT_WTIMEOUT, M_FAULT, "fault mode only"},
     {OPT_MAXRSS, M_FAULT, "fault mode only"},
+    {OPT_SECTION, M_COST, "cost mode only"},
+    {OPT_HEAP, M_COST, "cost mode only"},
+    {OPT_DATASET, M_COST, "cost mode only"},
+    {OPT_WORKLOAD, M_TASKS | M_HTTP | M_FAULT | M_COST,
+     "not in state mode (its workload is the counter)"},
+    {OPT_VARIANT, M_STATE, "state mode only"},
+    {OPT_UPDATES, M_STATE, "state mode only"},
+    {OPT_BATCH, M_STATE, "state mode only"},
 };
 
 static const char *opt_name(int val)
@@ -337,8 +281,8 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct 
     opterr = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (c >= OPT_MODE && c <= OPT_MAXRSS)
-            a->given |= 1u << (c - OPT_MODE);
+        if (c >= OPT_MODE && c < OPT_END_)
+            a->given |= (uint64_t)1 << (c - OPT_MODE);
         switch (c) {
         case OPT_MODE:
             cfg->mode = optarg;
@@ -434,8 +378,26 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct 
         case OPT_MAXRSS:
             cfg->max_rss_mb = pvt_cli_long(CMD, "--max-rss", optarg, 1, 1 << 20);
             break;
+        case OPT_SECTION:
+            a->sections = optarg;
+            break;
+        case OPT_HEAP:
+            a->heap = optarg;
+            break;
+        case OPT_DATASET:
+            a->dataset = optarg;
+            break;
+        case OPT_VARIANT:
+            a->variants = optarg;
+            break;
+        case OPT_UPDATES:
+            a->updates = optarg;
+            break;
+        case OPT_BATCH:
+            a->batch = optarg;
+            break;
         case 'h':
-            help();
+            pvt__bench_help();
             exit(PVT_EXIT_OK);
         default:
             pvt_cli_bad_option(CMD, c, opts, argv);
@@ -681,30 +643,73 @@ static void fault_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
     }
 }
 
+/* Cost mode's defaults (and its preset), and the checks that need them. */
+static void cost_defaults(struct pvt_bench_cfg *cfg, const struct args *a,
+                          struct pvt_cost_cfg *cost)
+{
+    const struct pvt_pool_ops *const *b;
+    int quick = 0, i;
+
+    if (cfg->preset && strcmp(cfg->preset, "quick") != 0)
+        pvt_usage_error(CMD, "--preset: unknown preset '%s' for cost mode (quick)", cfg->preset);
+    quick = cfg->preset != NULL;
+    for (i = 0; i < cfg->nbackends; i++) {
+        for (b = pvt_backends; *b && *b != cfg->backends[i]; b++)
+            ;
+        if (!*b)
+            pvt_usage_error(CMD, "--backend: %s is a reference pool (cost mode: proc, thread; "
+                                 "the bare mechanisms always run)", cfg->backends[i]->name);
+    }
+    if (!a->workers)
+        cfg->nworkers = parse_counts("--workers", quick ? "1,4,16" : "1,2,4,8,16,32,64",
+                                     PVT_MAX_WORKERS, cfg->workers);
+    if (cfg->nworkloads == 0)
+        parse_workloads(cfg, "mem:1M");
+    if (cfg->nworkloads > 1)
+        pvt_usage_error(CMD, "--workload: cost mode takes one workload (the memory and sched "
+                             "sections run it)");
+    if (!GIVEN(a, OPT_REPEAT))
+        cfg->repeat = quick ? 3 : 5;
+    pvt_cost_parse_heap(cost, a->heap ? a->heap : quick ? "10M,100M" : "10M,100M,1G");
+    pvt_cost_parse_dataset(cost, a->dataset ? a->dataset : quick ? "16M" : "64M");
+    pvt_cost_parse_sections(cost, a->sections ? a->sections : "startup,heap,memory,cow,sched,ipc");
+    cost->ipc_ms = quick ? 20 : 40;
+    cost->sched_ms = quick ? 50 : 100;
+}
+
 /* Mode, mode-only flags, presets and defaults; the whole config is checked
  * when this returns (or the process has exited with a usage error). */
-static int check_config(struct pvt_bench_cfg *cfg, struct args *a)
+static int check_config(struct pvt_bench_cfg *cfg, struct args *a, struct pvt_cost_cfg *cost)
 {
     const struct preset *p;
-    int http, fault, mode, i;
+    int http, fault, costm, statem, mode, i;
 
     if (!cfg->mode && cfg->preset)
         cfg->mode = "http";
     if (!cfg->mode)
-        pvt_usage_error(CMD, "--mode: missing (tasks, http, fault)");
+        pvt_usage_error(CMD, "--mode: missing (tasks, http, fault, cost, state)");
     http = strcmp(cfg->mode, "http") == 0;
     fault = strcmp(cfg->mode, "fault") == 0;
-    if (strcmp(cfg->mode, "tasks") != 0 && !http && !fault)
-        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http, fault)", cfg->mode);
-    mode = http ? M_HTTP : fault ? M_FAULT : M_TASKS;
+    costm = strcmp(cfg->mode, "cost") == 0;
+    statem = strcmp(cfg->mode, "state") == 0;
+    if (strcmp(cfg->mode, "tasks") != 0 && !http && !fault && !costm && !statem)
+        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http, fault, cost, state)",
+                        cfg->mode);
+    mode = http ? M_HTTP : fault ? M_FAULT : costm ? M_COST : statem ? M_STATE : M_TASKS;
     for (i = 0; i < (int)(sizeof(mode_flags) / sizeof(mode_flags[0])); i++)
         if (GIVEN(a, mode_flags[i].opt) && !(mode_flags[i].modes & mode))
             pvt_usage_error(CMD, "--%s: %s", opt_name(mode_flags[i].opt), mode_flags[i].which);
-    p = cfg->preset ? find_preset(cfg->preset) : NULL;
     if (cfg->nbackends == 0)
         parse_backends(cfg, "proc,thread");
     if (a->workers)
         cfg->nworkers = parse_counts("--workers", a->workers, PVT_MAX_WORKERS, cfg->workers);
+    if (costm) {
+        cost_defaults(cfg, a, cost);
+        return 0;
+    }
+    if (statem) /* its own flags: pvt_bench_state_args, in pvt_cmd_bench */
+        return 0;
+    p = cfg->preset ? find_preset(cfg->preset) : NULL;
     if (!http && !fault) {
         if (cfg->nworkloads == 0)
             parse_workloads(cfg, "noop,cpu:1M");
@@ -738,23 +743,30 @@ int pvt_cmd_bench(int argc, char **argv)
         .unit = PVT_UNIT_CORE,
     };
     struct args a = {0};
+    struct pvt_cost_cfg cost = {0};
     struct pvt_topo *topo = NULL;
     struct sigaction sa = {.sa_handler = on_signal};
     char dir[4096];
-    int rc, http, fault;
+    struct pvt_state_cfg state = {0};
+    int rc, http, fault, costm, statem;
 
     parse_args(&cfg, argc, argv, &a);
-    if (check_config(&cfg, &a) < 0)
+    if (check_config(&cfg, &a, &cost) < 0)
         return PVT_EXIT_FAIL;
     http = strcmp(cfg.mode, "http") == 0;
     fault = strcmp(cfg.mode, "fault") == 0;
+    costm = strcmp(cfg.mode, "cost") == 0;
+    statem = strcmp(cfg.mode, "state") == 0;
+    if (statem)
+        pvt_bench_state_args(&cfg, GIVEN(&a, OPT_BACKEND), GIVEN(&a, OPT_REPEAT), a.variants,
+                             a.updates, a.batch, &state);
 
     rc = pvt_topo_load(&topo);
     if (rc < 0) {
         pvt_err(CMD, "cannot read the CPU topology: %s", strerror(-rc));
         return PVT_EXIT_FAIL;
     }
-    if (!a.workers && !http && !fault)
+    if (!a.workers && !http && !fault && !costm)
         default_workers(&cfg, pvt_place_default_workers(topo));
 
     /* Everything is checked; only now does a results directory appear. */
@@ -769,6 +781,8 @@ int pvt_cmd_bench(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     rc = http    ? pvt_bench_http(&cfg, topo, dir)
          : fault ? pvt_bench_fault(&cfg, topo, dir)
+         : costm ? pvt_bench_cost(&cfg, &cost, topo, dir)
+         : statem ? pvt_bench_state(&cfg, &state, topo, dir)
                  : pvt_bench_tasks(&cfg, topo, dir);
     pvt_topo_free(topo);
     return rc;

@@ -209,8 +209,9 @@ static void parse_args(struct load_opts *o, int argc, char **argv)
 
 static json_t *lat_json(const struct pvt_load_lat *l)
 {
-    return json_pack("{sIsIsIsIsI}", "p50", (json_int_t)l->p50, "p90", (json_int_t)l->p90, "p99",
-                     (json_int_t)l->p99, "p999", (json_int_t)l->p999, "max", (json_int_t)l->max);
+    return json_pack("{sIsIsIsIsIsf}", "p50", (json_int_t)l->p50, "p90", (json_int_t)l->p90,
+                     "p99", (json_int_t)l->p99, "p999", (json_int_t)l->p999, "max",
+                     (json_int_t)l->max, "mean", l->mean);
 }
 
 static int print_json(const struct pvt_load_result *r)

@@ -7,9 +7,14 @@
  * inside the pool's wait (supervise's waitmask, as epoll_pwait/ppoll do), so
  * a signal ends that wait with -EINTR, its handler only sets a flag, and the
  * loop acts on it: TERM or INT starts a graceful stop (stop taking
- * connections, finish what is in flight, force after --stop-timeout). Worker
- * threads inherit the blocked mask, so a signal never lands in one; worker
- * processes reset their mask after fork and die with the primary.
+ * connections, finish what is in flight, force after --shutdown-timeout),
+ * HUP a rolling restart (pvt.h: restart). Worker threads inherit the blocked
+ * mask, so a signal never lands in one; worker processes reset their mask
+ * after fork and die with the primary.
+ *
+ * The control socket (ctl.h) is one more descriptor the pool's wait watches
+ * (serve.h: watch_fd), so `pvt ctl` is served from this same loop, with no
+ * thread: supervise returns when a client waits, and the loop answers it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "ring.h" /* pvt_now_ns */
 #include "serve_restart.h"
 #include "parse.h"
@@ -31,6 +37,7 @@
 
 #define CMD "serve"
 #define SUPERVISE_MS 1000
+#define EXIT_FORCED 3 /* the graceful stop ran past --shutdown-timeout */
 
 struct serve_opts {
     const struct pvt_pool_ops *ops;
@@ -40,6 +47,8 @@ struct serve_opts {
     enum pvt_place_policy pin;
     enum pvt_place_unit unit;
     int stop_timeout_ms;
+    int max_workers; /* 0: 2 x workers, at least workers + 4 */
+    char ctl[108];   /* the control socket's path */
     int restart; /* run the server in a child process and restart it when it dies */
     int quiet;
 };
@@ -57,16 +66,22 @@ static void help(void)
 
     printf("usage: pvt serve --backend proc|thread [--workers N] [--host ADDR] [--port P]\n"
            "                 [--distribution shared|reuseport|rr] [--pin POLICY] [--unit UNIT]\n"
-           "                 [--idle-timeout MS] [--request-timeout MS] [--stop-timeout MS]\n"
+           "                 [--idle-timeout MS] [--request-timeout MS] [--shutdown-timeout MS]\n"
+           "                 [--max-workers N]\n"
            "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
            "                 [--max-jobs N [--max-jobs-jitter J]] [--restart]\n\n"
            "Serves HTTP/1.1 (keep-alive, pipelining) from N workers sharing one port. Once\n"
            "every worker listens it prints one line on stdout:\n"
-           "    ready port=P pid=PRIMARY_PID\n"
-           "SIGTERM or SIGINT stops it gracefully: no new connections, in-flight requests\n"
-           "finish, then it exits 0 (workers still busy after --stop-timeout are forced).\n\n"
+           "    ready port=P pid=PRIMARY_PID ctl=SOCKET\n"
+           "SIGTERM or SIGINT stops it gracefully: no new connections, what was accepted is\n"
+           "served, then it exits 0; workers still busy after --shutdown-timeout are forced\n"
+           "(processes: SIGTERM, then SIGKILL a second later) and it exits %d.\n"
+           "SIGHUP replaces every worker, one at a time: each replacement accepts before its\n"
+           "predecessor stops accepting, which then drains and exits (a rolling restart).\n"
+           "SOCKET is a unix socket for 'pvt ctl SOCKET status|restart|scale +N|-N|stop'.\n\n"
            "Routes: /  /cpu?n=N  /hash?bytes=B  /mem?bytes=B  /sleep?ms=MS  /stats (JSON)\n\n"
-           "  -b, --backend NAME      ");
+           "  -b, --backend NAME      ",
+           EXIT_FORCED);
     for (b = pvt_backends; *b; b++)
         printf("%s%s", b == pvt_backends ? "" : ", ", (*b)->name);
     printf(" (required)\n");
@@ -89,7 +104,10 @@ static void help(void)
            "      --idle-timeout MS   close a keep-alive connection idle this long (default %d)\n"
            "      --request-timeout MS  a started request must progress within this, and a\n"
            "                          client must take its response as fast (default %d)\n"
-           "      --stop-timeout MS   graceful stop's deadline before force (default 10000)\n\n"
+           "      --shutdown-timeout MS  graceful stop's deadline before force (default\n"
+           "                          10000); --stop-timeout is the same\n"
+           "      --max-workers N     room for this many workers, for 'pvt ctl scale'\n"
+           "                          (default twice --workers, at least --workers + 4)\n\n"
            "Faults and supervision:\n"
            "      --allow-faults      serve the fault routes /crash /abort /exit?code=N /hang\n"
            "                          /slow?ms=N /leak?mb=N (404 without this flag)\n"
@@ -107,10 +125,10 @@ static void help(void)
            "window stops the slot's respawns (the other workers keep serving).\n\n"
            "  -q, --quiet             no summary on stderr at exit\n"
            "  -h, --help              this help\n\n"
-           "Exit status: 0 after a stop, 1 when it could not serve (e.g. the port is in use),\n"
-           "2 for a usage error.\n",
+           "Exit status: 0 after a graceful stop, 1 when it could not serve (e.g. the port is\n"
+           "in use), 2 for a usage error, %d when the stop had to force workers.\n",
            PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_LOOP_WINDOW_MS / 1000,
-           PVT_SUP_BACKOFF_MS, PVT_SUP_BACKOFF_MAX_MS, PVT_SUP_LOOP_DEATHS);
+           PVT_SUP_BACKOFF_MS, PVT_SUP_BACKOFF_MAX_MS, PVT_SUP_LOOP_DEATHS, EXIT_FORCED);
 }
 
 enum {
@@ -126,7 +144,8 @@ enum {
     OPT_MAXRSS,
     OPT_MAXJOBS,
     OPT_JITTER,
-    OPT_RESTART
+    OPT_RESTART,
+    OPT_MAXW
 };
 
 static const struct option opts[] = {
@@ -139,7 +158,9 @@ static const struct option opts[] = {
     {"unit", required_argument, NULL, OPT_UNIT},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"request-timeout", required_argument, NULL, OPT_REQ},
+    {"shutdown-timeout", required_argument, NULL, OPT_STOP},
     {"stop-timeout", required_argument, NULL, OPT_STOP},
+    {"max-workers", required_argument, NULL, OPT_MAXW},
     {"allow-faults", no_argument, NULL, OPT_FAULTS},
     {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
@@ -198,7 +219,10 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
                 (int)pvt_cli_long(CMD, "--request-timeout", optarg, 1, 86400000);
             break;
         case OPT_STOP:
-            o->stop_timeout_ms = (int)pvt_cli_long(CMD, "--stop-timeout", optarg, 0, 3600000);
+            o->stop_timeout_ms = (int)pvt_cli_long(CMD, "--shutdown-timeout", optarg, 0, 3600000);
+            break;
+        case OPT_MAXW:
+            o->max_workers = (int)pvt_cli_long(CMD, "--max-workers", optarg, 1, PVT_MAX_WORKERS);
             break;
         case OPT_FAULTS:
             o->serve.allow_faults = 1;
@@ -242,6 +266,9 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
                         o->sup.max_rss_kb ? "--max-rss" : "--max-jobs");
     if (o->sup.max_jobs_jitter && !o->sup.max_jobs)
         pvt_usage_error(CMD, "--max-jobs-jitter: needs --max-jobs");
+    if (o->max_workers && o->workers && o->max_workers < o->workers)
+        pvt_usage_error(CMD, "--max-workers: %d is fewer than --workers %d", o->max_workers,
+                        o->workers);
 }
 
 /* Signals reach this process only inside supervise's wait. */
@@ -275,7 +302,7 @@ static void summary(const struct pvt_pool_ops *ops, struct pvt_pool *pool, int s
     for (i = 0; i < st.workers; i++)
         total += w[i].requests;
     fprintf(stderr, "pvt serve: stopped%s; %llu requests answered by the workers alive at the end",
-            stop_rc == -ETIMEDOUT ? " (forced past --stop-timeout)" : "",
+            stop_rc == -ETIMEDOUT ? " (forced past --shutdown-timeout)" : "",
             (unsigned long long)total);
     if (st.deaths)
         fprintf(stderr, ", %llu worker deaths", (unsigned long long)st.deaths);
@@ -326,7 +353,7 @@ static void exit_text(const struct pvt_worker_stats *w, char *buf, size_t len)
 /* One line on stderr for each worker that died, was replaced, hung or was
  * parked since the last look (nginx logs "worker process exited on signal"). */
 static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struct seen *seen,
-                        struct pvt_worker_stats *w)
+                        struct pvt_worker_stats *w, int *rolled)
 {
     struct pvt_pool_stats st = {.w = w};
     char why[96];
@@ -335,7 +362,10 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
     o->ops->stats(pool, &st);
     for (i = 0; i < st.workers; i++) {
         struct seen *v = &seen[i];
-        if (w[i].restarts != v->restarts) {
+        if (w[i].restarts != v->restarts && *rolled && v->pid) {
+            pvt_err(CMD, "worker %d: pid %d replaced by pid %d (rolling restart)", i,
+                    (int)v->pid, (int)w[i].pid);
+        } else if (w[i].restarts != v->restarts) {
             exit_text(&w[i], why, sizeof(why));
             pvt_err(CMD, "worker %d (pid %d) %s; replaced by pid %d", i, (int)v->pid, why,
                     (int)w[i].pid);
@@ -351,22 +381,41 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
                         : "a thread cannot be killed; its capacity is lost until a restart");
         *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked};
     }
+    if (*rolled && !st.rolling && !st.draining) {
+        pvt_err(CMD, "rolling restart done: %d workers", st.workers);
+        *rolled = 0;
+    }
 }
 
-/* Supervise until a stop signal, then stop gracefully. An exit code. */
-static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, const sigset_t *waitmask)
+/* SIGHUP or `pvt ctl restart|scale`: log it; *rolled while one runs. */
+static void do_restart(const struct serve_opts *o, struct pvt_pool *pool, int *rolled)
 {
-    struct pvt_worker_stats *w = calloc((size_t)o->workers, sizeof(*w));
-    struct seen *seen = calloc((size_t)o->workers, sizeof(*seen));
+    int rc = o->ops->restart(pool, 1);
+
+    if (rc < 0) {
+        pvt_err(CMD, "rolling restart refused: %s", strerror(-rc));
+        return;
+    }
+    pvt_err(CMD, "rolling restart: replacing the workers one at a time");
+    *rolled = 1;
+}
+
+/* Supervise until a stop signal (or `pvt ctl stop`), then stop gracefully.
+ * An exit code. */
+static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, int ctl_fd,
+                      const sigset_t *waitmask)
+{
+    struct pvt_worker_stats *w = calloc(PVT_MAX_WORKERS, sizeof(*w));
+    struct seen *seen = calloc(PVT_MAX_WORKERS, sizeof(*seen));
     uint64_t last = 0, now;
-    int rc, sig, status = PVT_EXIT_OK;
+    int rc, sig, ctl, rolled = 0, status = PVT_EXIT_OK;
 
     if (!w || !seen) {
         pvt_err(CMD, "out of memory");
         status = PVT_EXIT_FAIL;
         goto out;
     }
-    log_changes(o, pool, seen, w); /* the starting point */
+    log_changes(o, pool, seen, w, &rolled); /* the starting point */
     for (;;) {
         rc = o->ops->supervise(pool, SUPERVISE_MS, waitmask);
         if (rc < 0 && rc != -EINTR) {
@@ -374,19 +423,26 @@ static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, const s
             status = PVT_EXIT_FAIL;
             break;
         }
+        ctl = ctl_fd >= 0 ? pvt_ctl_serve(ctl_fd, o->ops, pool) : 0;
         /* supervise returns for every rr hand-off: look at most every 20 ms. */
         now = pvt_now_ns();
         if (now - last >= 20000000u) {
-            log_changes(o, pool, seen, w);
+            log_changes(o, pool, seen, w, &rolled);
             last = now;
+        }
+        if (ctl & PVT_CTL_DID_RESTART) {
+            pvt_err(CMD, "pvt ctl restart: replacing the workers one at a time");
+            rolled = 1;
         }
         sig = atomic_exchange(&got_signal, 0);
         if (sig == SIGHUP) {
-            pvt_err(CMD, "SIGHUP: rolling restart is not built yet; ignored");
-        } else if (sig) {
+            do_restart(o, pool, &rolled);
+        } else if (sig || (ctl & PVT_CTL_WANT_STOP)) {
             rc = o->ops->stop(pool, o->stop_timeout_ms);
             if (!o->quiet)
                 summary(o->ops, pool, rc);
+            if (rc == -ETIMEDOUT)
+                status = EXIT_FORCED;
             break;
         }
     }
@@ -405,7 +461,7 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
     struct pvt_pool *pool = NULL;
     struct pvt_pool_cfg pcfg;
     char why[160];
-    int rc, status;
+    int rc, status, ctl_fd;
 
     rc = pvt_topo_load(&topo);
     if (rc < 0) {
@@ -420,23 +476,40 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
         pvt_err(CMD, "cannot plan %d workers: %s", o->workers, strerror(-rc));
         return PVT_EXIT_FAIL;
     }
-    pcfg = (struct pvt_pool_cfg){
-        .workers = o->workers, .plan = plan, .serve = &o->serve, .sup = o->sup};
-    rc = o->ops->create(&pcfg, &pool);
-    if (rc < 0) {
-        pvt_err(CMD, "%s", create_error(rc, o, why, sizeof(why)));
+    if (!o->max_workers)
+        o->max_workers = o->workers * 2 > o->workers + 4 ? o->workers * 2 : o->workers + 4;
+    if (o->max_workers > PVT_MAX_WORKERS)
+        o->max_workers = PVT_MAX_WORKERS;
+    ctl_fd = pvt_ctl_listen(o->ctl);
+    if (ctl_fd < 0) {
+        pvt_err(CMD, "cannot listen on the control socket %s: %s", o->ctl, strerror(-ctl_fd));
         pvt_plan_free(plan);
         return PVT_EXIT_FAIL;
     }
+    o->serve.watch_fd = ctl_fd;
+    pcfg = (struct pvt_pool_cfg){.workers = o->workers,
+                                 .max_workers = o->max_workers,
+                                 .plan = plan,
+                                 .serve = &o->serve,
+                                 .sup = o->sup};
+    rc = o->ops->create(&pcfg, &pool);
+    if (rc < 0) {
+        pvt_err(CMD, "%s", create_error(rc, o, why, sizeof(why)));
+        status = PVT_EXIT_FAIL;
+        goto out;
+    }
     o->ops->stats(pool, &st);
-    printf("ready port=%d pid=%d\n", st.port, (int)getpid());
+    printf("ready port=%d pid=%d ctl=%s\n", st.port, (int)getpid(), o->ctl);
     if (fflush(stdout) == EOF) {
         pvt_err(CMD, "cannot write the ready line to stdout");
         status = PVT_EXIT_FAIL;
     } else {
-        status = serve_loop(o, pool, waitmask);
+        status = serve_loop(o, pool, ctl_fd, waitmask);
     }
     o->ops->destroy(pool);
+out:
+    close(ctl_fd);
+    unlink(o->ctl);
     pvt_plan_free(plan);
     return status;
 }
@@ -454,6 +527,11 @@ int pvt_cmd_serve(int argc, char **argv)
     sigset_t waitmask;
 
     parse_args(&o, argc, argv);
+    /* With --restart, every server process binds the same path: this one's. */
+    if (pvt_ctl_path(getpid(), o.ctl, sizeof(o.ctl)) < 0) {
+        pvt_err(CMD, "the control socket's path is too long ($XDG_RUNTIME_DIR)");
+        return PVT_EXIT_FAIL;
+    }
     signals_setup(&waitmask);
     if (o.restart)
         return pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &waitmask, &got_signal,

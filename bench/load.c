@@ -518,6 +518,7 @@ static void fill_lat(struct pvt_load_lat *l, const struct pvt_hist *h)
     l->p90 = pvt_hist_percentile(h, 90);
     l->p99 = pvt_hist_percentile(h, 99);
     l->p999 = pvt_hist_percentile(h, 99.9);
+    l->mean = pvt_hist_mean(h);
     l->max = pvt_hist_max(h);
 }
 

@@ -59,6 +59,7 @@ struct pvt_load_cfg {
 /* Latency percentiles, µs. */
 struct pvt_load_lat {
     uint64_t p50, p90, p99, p999, max;
+    double mean; /* µs */
 };
 
 struct pvt_load_result {

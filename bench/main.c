@@ -19,6 +19,10 @@ static const struct subcmd subcmds[] = {
     {"bench", pvt_cmd_bench, "measure the backends side by side and write a results directory"},
     {"serve", pvt_cmd_serve, "serve HTTP from N workers (processes or threads) on one port"},
     {"load", pvt_cmd_load, "drive an HTTP server on loopback and measure its throughput and latency"},
+    {"ctl", pvt_cmd_ctl, "control a running pvt serve: status, rolling restart, scale, stop"},
+    {"plot", pvt_cmd_plot, "draw a results directory's plots (PNG and SVG) with gnuplot"},
+    {"tour", pvt_cmd_tour, "run every lesson on this machine, then plot and report (the main job)"},
+    {"report", pvt_cmd_report, "write a results directory's report.md: verdicts, tables, plots"},
     {NULL, NULL, NULL},
 };
 

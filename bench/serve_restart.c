@@ -106,8 +106,9 @@ static void child_lines(struct child *c, int *port, int *printed, uint64_t down_
             continue;
         c->ready = 1;
         if (!*printed) {
+            const char *ctl = strstr(c->line, " ctl=");
             *port = p;
-            printf("ready port=%d pid=%d\n", p, (int)getpid());
+            printf("ready port=%d pid=%d%s\n", p, (int)getpid(), ctl ? ctl : "");
             fflush(stdout);
             *printed = 1;
         } else {

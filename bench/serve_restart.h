@@ -10,7 +10,8 @@
 
 /*
  * Run run(arg, waitmask) in a child process and relay its ready line
- * ("ready port=P pid=THIS_PROCESS"). When the child dies without being
+ * ("ready port=P pid=THIS_PROCESS ctl=SOCKET": every child binds the same
+ * control socket, named after this process). When the child dies without being
  * asked, start another on the same port (*port is set from the first ready
  * line, so every later child binds it), with the backoff and crash-loop
  * guard of sup.h. A child that dies before its first ready line (a port in

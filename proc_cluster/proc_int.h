@@ -22,12 +22,27 @@ struct proc_slot {
     uint64_t respawn_at; /* ns: a delayed respawn is due then; 0: none */
     uint64_t term_at;    /* ns: the watchdog sent SIGTERM then; 0: not */
     int recycling;       /* asked to drain and exit, to be replaced at once */
+    /* Serving pools (proc_roll.c): the worker this slot's current one
+     * replaced, or the one scale removed, draining on the slot's other
+     * ring; its pidfd is in the epoll set as TAG_OLD + slot. */
+    pid_t old_pid;       /* 0: none */
+    int old_pidfd;
+    struct pvt_ring *old_ring;
+    int old_told;        /* it was asked to stop accepting */
 };
+
+/* epoll data of the primary's set: 0 the waker, 1 + slot a worker's pidfd. */
+#define PVT__PROC_TAG_OLD 0x40000000u /* + slot: a draining predecessor's pidfd */
+#define PVT__PROC_TAG_WATCH (UINT32_MAX - 1) /* serve cfg's watch_fd */
+#define PVT__PROC_TAG_LISTEN UINT32_MAX      /* the rr listening socket */
 
 struct pvt_pool {
     struct pvt_region g;
     struct pvt_disp d;
-    int n;
+    int n;   /* slots in use */
+    int cap; /* slots there is room for (serving pools: scale) */
+    struct pvt_ring **r;     /* per slot: its current ring */
+    struct pvt_ring **spare; /* per slot: its other ring (serving pools), or NULL */
     int bind;
     int respawn;
     cpu_set_t *sets;
@@ -54,6 +69,20 @@ int pvt__proc_respawn(struct pvt_pool *p, int i);
 void pvt__proc_retire(struct pvt_pool *p, int i);
 /* sig to slot i's worker through its pidfd. 0 or -errno. */
 int pvt__proc_signal(struct pvt_pool *p, int i, int sig);
+
+/* Fork a worker into slot i's current ring. 0 or -errno. */
+int pvt__proc_spawn(struct pvt_pool *p, int i);
+/* Reap slot i's draining predecessor (its pidfd is readable). */
+void pvt__proc_reap_old(struct pvt_pool *p, int i);
+/* Rolling restart and scale (proc_roll.c), as ops->restart and ops->scale. */
+int pvt__proc_restart(struct pvt_pool *p, int batch);
+int pvt__proc_scale(struct pvt_pool *p, int delta);
+/* Advance a rolling restart: tell each predecessor whose replacement
+ * accepts to drain, start the next slots. The ms until it wants to look
+ * again (-1: nothing to do). */
+int pvt__proc_roll_tick(struct pvt_pool *p);
+/* Slot i's predecessor: stop accepting, drain, exit. */
+void pvt__proc_tell_old(struct pvt_pool *p, int i);
 
 /* Policy actions due at now_ns: delayed respawns, the watchdog, RSS
  * checks. Returns the ms until the next is due (-1: none). */

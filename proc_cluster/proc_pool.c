@@ -18,6 +18,11 @@
  * worker that could not bind, or a pool made with no_respawn) has its queue
  * reported as dropped.
  *
+ * Serving pools have two rings per slot, for a rolling restart or a scale
+ * down: the worker being replaced drains on one while its replacement
+ * serves on the other (proc_roll.c); its pidfd stays in the epoll set,
+ * tagged as a predecessor, until it is reaped.
+ *
  * Ownership. The primary writes tail and stop and, only while no worker
  * serves the ring, done and running; a worker writes done, running and info.
  * Signals to workers go through pidfd_send_signal, so a recycled pid can never
@@ -36,7 +41,6 @@
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
-#define TAG_LISTEN UINT32_MAX /* epoll data: the rr listening socket */
 
 static int sys_pidfd_open(pid_t pid)
 {
@@ -62,17 +66,20 @@ static void close_primary_fds(struct pvt_pool *p, int slot)
     int i;
 
     close(p->epfd);
-    for (i = 0; i < p->n; i++)
+    for (i = 0; i < p->cap; i++) {
         if (p->s[i].pidfd >= 0)
             close(p->s[i].pidfd);
+        if (p->s[i].old_pidfd >= 0)
+            close(p->s[i].old_pidfd);
+    }
     if (p->serving)
-        pvt_serve_net_child(&p->net, slot);
+        pvt_serve_net_child(&p->net, slot, p->r[slot]);
 }
 
 /* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
-static int spawn(struct pvt_pool *p, int i)
+int pvt__proc_spawn(struct pvt_pool *p, int i)
 {
-    struct pvt_ring *r = p->g.rings[i];
+    struct pvt_ring *r = p->r[i];
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i + 1};
     pid_t primary = getpid(), pid;
     int fd, rc;
@@ -89,6 +96,14 @@ static int spawn(struct pvt_pool *p, int i)
     p->s[i].recycling = 0;
     /* A replacement resumes at the first job that has no result. */
     atomic_store(&r->running, atomic_load(&r->done));
+    if (p->serving) {
+        rc = pvt_serve_net_prepare(&p->net, i, r);
+        if (rc < 0) {
+            atomic_store(&r->info.state, PVT_W_EMPTY);
+            return rc;
+        }
+        atomic_store(&pvt_serve_net_gen(&p->net, r)->current, 1);
+    }
 
     pid = fork();
     if (pid < 0) {
@@ -100,7 +115,7 @@ static int spawn(struct pvt_pool *p, int i)
         struct pvt_serve_worker w;
         close_primary_fds(p, i);
         if (p->serving)
-            pvt_serve_net_worker(&p->net, i, "proc", primary, &w);
+            pvt_serve_net_worker(&p->net, i, r, "proc", primary, &w);
         pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
                               p->serving ? &w : NULL);
     }
@@ -127,7 +142,7 @@ static int spawn(struct pvt_pool *p, int i)
 static void reap(struct pvt_pool *p, int i)
 {
     struct proc_slot *sl = &p->s[i];
-    struct pvt_ring *r = p->g.rings[i];
+    struct pvt_ring *r = p->r[i];
     int status = 0, intended, recycled, delay;
     uint64_t done, running;
 
@@ -183,10 +198,10 @@ retire:
 int pvt__proc_respawn(struct pvt_pool *p, int i)
 {
     struct proc_slot *sl = &p->s[i];
-    struct pvt_ring *r = p->g.rings[i];
+    struct pvt_ring *r = p->r[i];
 
     atomic_store(&r->info.restarts, sl->restarts + 1);
-    if (spawn(p, i) == 0) {
+    if (pvt__proc_spawn(p, i) == 0) {
         sl->restarts++;
         return 0;
     }
@@ -196,6 +211,12 @@ int pvt__proc_respawn(struct pvt_pool *p, int i)
 
 void pvt__proc_retire(struct pvt_pool *p, int i)
 {
+    /* A predecessor kept serving while its replacement came up: with no
+     * replacement coming, it drains now. */
+    if (p->s[i].old_pid && !p->s[i].old_told)
+        pvt__proc_tell_old(p, i);
+    if (p->serving)
+        p->net.roll[i] = 0;
     p->s[i].respawn_at = 0;
     p->d.live[i] = 0;
     pvt_disp_drop_queued(&p->d, i);
@@ -208,17 +229,25 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
 static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
     struct epoll_event ev[16];
-    int n, k, due;
+    int n, k, due, roll;
 
     due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
+    roll = pvt__proc_roll_tick(p);
+    if (roll >= 0 && (due < 0 || roll < due))
+        due = roll;
     if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
         timeout_ms = due;
     n = epoll_pwait(p->epfd, ev, 16, timeout_ms, mask);
     if (n < 0)
         return -errno;
     for (k = 0; k < n; k++) {
-        if (ev[k].data.u32 == TAG_LISTEN)
+        uint32_t tag = ev[k].data.u32;
+        if (tag == PVT__PROC_TAG_LISTEN)
             pvt_serve_net_hand_out(&p->net);
+        else if (tag == PVT__PROC_TAG_WATCH)
+            ; /* the caller's: supervise returns, the caller reads it */
+        else if (tag >= PVT__PROC_TAG_OLD)
+            pvt__proc_reap_old(p, (int)(tag - PVT__PROC_TAG_OLD));
         else if (ev[k].data.u32 == 0 && p->serving)
             pvt_waker_drain(p->g.waker); /* a respawned worker is ready */
         else if (ev[k].data.u32 > 0)
@@ -237,7 +266,7 @@ static int proc_wait(void *arg, int timeout_ms)
 /* rr: take the listening socket in or out of the primary's epoll set. */
 static void rr_enable(struct pvt_pool *p, int on)
 {
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_LISTEN};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PVT__PROC_TAG_LISTEN};
 
     if (!p->serving || p->net.cfg.distribution != PVT_DIST_RR || p->rr_on == on)
         return;
@@ -258,13 +287,13 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
     int i, rc;
 
-    if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS ||
-        (cfg->plan && cfg->plan->workers < cfg->workers))
+    if (pvt_serve_cap(cfg) < 0)
         return -EINVAL;
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
     p->n = cfg->workers;
+    p->cap = pvt_serve_cap(cfg);
     p->respawn = !cfg->no_respawn;
     rc = pvt_sup_resolve(&cfg->sup, &p->sup);
     if (rc < 0) {
@@ -275,40 +304,52 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     p->epfd = -1;
     if (cfg->serve)
         depth = 2; /* the rings carry only info and stop */
-    rc = pvt_region_map(&p->g, p->n, depth, 1);
+    rc = pvt_region_map(&p->g, cfg->serve ? 2 * p->cap : p->n, depth, 1);
     if (rc < 0) {
         free(p);
         return rc;
     }
     rc = -ENOMEM;
-    p->s = calloc((size_t)p->n, sizeof(*p->s));
-    p->sets = calloc((size_t)p->n, sizeof(*p->sets));
-    if (!p->s || !p->sets || pvt_disp_init(&p->d, p->n, depth, p->g.rings, p->g.waker) < 0)
+    p->s = calloc((size_t)p->cap, sizeof(*p->s));
+    p->sets = calloc((size_t)p->cap, sizeof(*p->sets));
+    p->r = calloc((size_t)p->cap, sizeof(*p->r));
+    p->spare = cfg->serve ? calloc((size_t)p->cap, sizeof(*p->spare)) : NULL;
+    if (!p->s || !p->sets || !p->r || (cfg->serve && !p->spare))
         goto fail;
-    for (i = 0; i < p->n; i++) {
+    for (i = 0; i < p->cap; i++) {
+        p->r[i] = p->g.rings[i];
+        if (p->spare)
+            p->spare[i] = p->g.rings[p->cap + i];
         p->s[i].pidfd = -1;
+        p->s[i].old_pidfd = -1;
         p->s[i].last_code = -1;
     }
-    if (cfg->plan && cfg->plan->bind) {
-        p->bind = 1;
-        memcpy(p->sets, cfg->plan->sets, (size_t)p->n * sizeof(*p->sets));
-    }
+    if (pvt_disp_init(&p->d, p->cap, depth, p->r, p->g.waker) < 0)
+        goto fail;
+    p->d.n = p->n; /* the slots in use; scale moves it within cap */
+    p->bind = pvt_serve_plan_sets(cfg->plan, p->cap, p->sets);
     p->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->g.waker->efd, &ev) < 0) {
         rc = -errno;
         goto fail;
     }
     if (cfg->serve) {
-        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->g.rings, 1);
+        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->cap, p->r, p->g.rings, 1);
         if (rc < 0)
             goto fail;
         p->serving = 1;
+        ev.data.u32 = PVT__PROC_TAG_WATCH;
+        if (cfg->serve->watch_fd > 0 &&
+            epoll_ctl(p->epfd, EPOLL_CTL_ADD, cfg->serve->watch_fd, &ev) < 0) {
+            rc = -errno;
+            goto fail;
+        }
     }
     /* Slots are live from the start: a worker that dies while starting is
      * replaced like any other. */
     for (i = 0; i < p->n; i++) {
         p->d.live[i] = 1;
-        rc = spawn(p, i);
+        rc = pvt__proc_spawn(p, i);
         if (rc < 0)
             goto fail;
     }
@@ -357,8 +398,13 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     st->port = p->net.port;
     st->handed_out = p->net.handed;
     st->refused = p->net.refused;
+    for (i = 0; p->serving && i < p->cap; i++) {
+        st->rolling += p->net.roll[i] || (p->s[i].old_pid && !p->s[i].old_told);
+        st->draining += p->s[i].old_pid != 0;
+    }
     for (i = 0; st->w && i < p->n; i++) {
         struct proc_slot *sl = &p->s[i];
+        st->w[i].ready_ns = atomic_load(&p->r[i]->info.ready_ns);
         if (sl->pid)
             st->w[i].pid = sl->pid;
         st->w[i].restarts = sl->restarts;
@@ -370,6 +416,32 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     }
     for (i = 0; i < p->n; i++)
         st->parked += p->s[i].sup.parked;
+    return 0;
+}
+
+/* sig to every worker, current and draining. */
+static void signal_all(struct pvt_pool *p, int sig)
+{
+    int i;
+
+    for (i = 0; i < p->cap; i++) {
+        pvt__proc_signal(p, i, sig);
+        if (p->s[i].old_pidfd >= 0)
+            syscall(SYS_pidfd_send_signal, p->s[i].old_pidfd, sig, NULL, 0);
+    }
+}
+
+/* Wait until every worker is reaped or deadline (ns) passes: 0 or -ETIMEDOUT. */
+static int wait_gone(struct pvt_pool *p, uint64_t deadline)
+{
+    uint64_t now;
+
+    while (p->alive > 0) {
+        now = pvt_now_ns();
+        if (now >= deadline)
+            return -ETIMEDOUT;
+        proc_wait(p, (int)((deadline - now + 999999) / 1000000));
+    }
     return 0;
 }
 
@@ -389,23 +461,24 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
             pvt__proc_retire(p, i); /* in backoff: no worker will run its queue */
     pvt_disp_flush(&p->d); /* queued work runs before the workers exit */
     for (i = 0; i < p->n; i++) {
-        if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
-            atomic_store(&p->g.rings[i]->info.state, PVT_W_STOPPING);
-        pvt_ring_request_stop(p->g.rings[i], 1);
+        if (atomic_load(&p->r[i]->info.state) == PVT_W_READY)
+            atomic_store(&p->r[i]->info.state, PVT_W_STOPPING);
+        pvt_ring_request_stop(p->r[i], 1);
     }
+    for (i = 0; i < p->cap; i++)
+        if (p->s[i].old_pid && !p->s[i].old_told)
+            pvt__proc_tell_old(p, i);
     deadline = pvt_now_ns() + (uint64_t)(deadline_ms < 0 ? 0 : deadline_ms) * 1000000u;
-    while (p->alive > 0) {
-        uint64_t now = pvt_now_ns();
-        if (now >= deadline)
-            break;
-        proc_wait(p, (int)((deadline - now + 999999) / 1000000));
-    }
-    if (p->alive > 0) {
+    if (wait_gone(p, deadline) < 0) {
+        /* Past the deadline: SIGTERM, and SIGKILL for whoever outlives the
+         * grace (nginx's worker_shutdown_timeout, PM2's kill_timeout). */
         forced = 1;
-        for (i = 0; i < p->n; i++)
-            pvt__proc_signal(p, i, SIGKILL);
-        while (p->alive > 0)
-            proc_wait(p, -1);
+        signal_all(p, SIGTERM);
+        if (wait_gone(p, pvt_now_ns() + (uint64_t)p->sup.kill_grace_ms * 1000000u) < 0) {
+            signal_all(p, SIGKILL);
+            while (p->alive > 0)
+                proc_wait(p, -1);
+        }
     }
     pvt_waker_drain(p->g.waker);
     return forced ? -ETIMEDOUT : 0;
@@ -421,7 +494,7 @@ static void proc_destroy(struct pvt_pool *p)
         proc_stop(p, 0);
     } else if (p->s) {
         /* epoll never came up, so no worker was forked. */
-        for (i = 0; i < p->n; i++)
+        for (i = 0; i < p->cap; i++)
             if (p->s[i].pidfd >= 0)
                 close(p->s[i].pidfd);
     }
@@ -433,6 +506,8 @@ static void proc_destroy(struct pvt_pool *p)
     pvt_region_unmap(&p->g);
     free(p->s);
     free(p->sets);
+    free(p->r);
+    free(p->spare);
     free(p);
 }
 
@@ -445,5 +520,7 @@ const struct pvt_pool_ops pvt_proc_ops = {
     .stats = proc_stats,
     .stop = proc_stop,
     .supervise = proc_supervise,
+    .restart = pvt__proc_restart,
+    .scale = pvt__proc_scale,
     .destroy = proc_destroy,
 };

@@ -16,7 +16,7 @@ extern const struct pvt_pool_ops pvt_proc_ops;
  */
 #define PVT_WEXIT_OK 0      /* stopped because the primary asked */
 #define PVT_WEXIT_ORPHAN 70 /* the primary was already gone */
-#define PVT_WEXIT_OSERR 71  /* a serving worker could not set up its event loop */
+#define PVT_WEXIT_OSERR 71  /* a serving worker's event loop, or a state worker's report, failed */
 #define PVT_WEXIT_RECYCLE 75 /* reached max_jobs: replace me (EX_TEMPFAIL); not a death */
 #define PVT_WEXIT_CONFIG 78 /* could not bind to its CPUs (EX_CONFIG) */
 
@@ -30,5 +30,15 @@ struct pvt_serve_worker;
  */
 void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t primary,
                            struct pvt_serve_worker *serve) __attribute__((noreturn));
+
+/*
+ * The signal state a forked worker starts from, whoever forked it (the pool,
+ * or bench/bench_state_proc.c's bare workers): the crash signals, SIGTERM,
+ * SIGCHLD and SIGPIPE back to their defaults (dropping whatever handlers the
+ * primary, or a test framework, installed), SIGINT and SIGHUP ignored (a
+ * terminal's ^C reaches the whole process group, and the primary decides
+ * what happens to its workers), and no signal blocked.
+ */
+void pvt__proc_child_signals(void);
 
 #endif

@@ -58,7 +58,7 @@ static void watchdog(struct pvt_pool *p, uint64_t now, uint64_t *next)
         return;
     for (i = 0; i < p->n; i++) {
         struct proc_slot *sl = &p->s[i];
-        struct pvt_ring *r = p->g.rings[i];
+        struct pvt_ring *r = p->r[i];
         int busy;
 
         if (!sl->pid)
@@ -96,7 +96,7 @@ static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
         p->next_rss_check = now + RSS_CHECK_MS * 1000000ull;
         for (i = 0; i < p->n; i++) {
             struct proc_slot *sl = &p->s[i];
-            struct pvt_ring *r = p->g.rings[i];
+            struct pvt_ring *r = p->r[i];
             if (!sl->pid || sl->recycling || atomic_load(&r->info.state) != PVT_W_READY)
                 continue;
             kb = pvt_sup_rss_kb(sl->pid);

@@ -21,7 +21,7 @@
 #include "proc_pool.h"
 #include "serve.h"
 
-static void reset_signals(void)
+void pvt__proc_child_signals(void)
 {
     static const int dfl[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, SIGCHLD, SIGPIPE};
     struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -44,7 +44,7 @@ void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t prima
 {
     int rc;
 
-    reset_signals();
+    pvt__proc_child_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != primary)
         _exit(PVT_WEXIT_ORPHAN);

@@ -1,9 +1,27 @@
 #!/bin/sh
-# Install what pvt needs to build, test and plot, from Debian's archive.
-# Does nothing when everything is there already.
+# Install what pvt needs from Debian's archive. Does nothing when everything
+# is there already.
+#
+#   scripts/deps.sh              build, test and plot (what `make` runs)
+#   scripts/deps.sh fuzz         and clang with libFuzzer (make fuzz)
+#   scripts/deps.sh valgrind     and valgrind (make test-valgrind)
+#
+# The sanitizer suites (make test-asan, test-tsan) need nothing more: gcc's
+# libasan, libubsan and libtsan come with gcc.
 set -eu
 
-PKGS="gcc make cmake pkg-config libhwloc-dev libcmocka-dev libjansson-dev libglib2.0-dev libhttp-parser-dev python3"
+PKGS="gcc make cmake pkg-config libhwloc-dev libcmocka-dev libjansson-dev libglib2.0-dev libhttp-parser-dev python3 gnuplot-nox"
+for group in "$@"; do
+    case $group in
+    # clang-14 only recommends the compiler-rt package that holds libFuzzer.
+    fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+    valgrind) PKGS="$PKGS valgrind" ;;
+    *)
+        echo "scripts/deps.sh: unknown group '$group' (fuzz, valgrind)" >&2
+        exit 2
+        ;;
+    esac
+done
 
 missing=""
 for p in $PKGS; do

@@ -437,7 +437,8 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
             .pid = atomic_load(&info->pid),
             .jobs_done = d->jobs_done[i],
             .last_exit_code = -1,
-            .bound = info->bound,
+            /* Written by a starting worker: read only once it said ready. */
+            .bound = state >= PVT_W_READY ? info->bound : (cpu_set_t){0},
             .requests = atomic_load(&info->requests),
             .conns = atomic_load(&info->conns),
             .hung = atomic_load(&info->hung),

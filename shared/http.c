@@ -47,6 +47,7 @@ struct pvt_http_conn {
     size_t body_bytes;
     size_t url_len;
     int in_head;  /* the current message's headers have not ended */
+    int url_over; /* the URI is longer than url[]: 414 once the headers end */
     int status;   /* an error a callback found (413, 414), else 0 */
     int msg_done; /* a message is complete and waits for its answer */
     int keep;     /* the complete message allows keep-alive */
@@ -63,18 +64,26 @@ static int on_message_begin_cb(http_parser *p)
     struct pvt_http_conn *c = p->data;
 
     c->url_len = 0;
+    c->url_over = 0;
     c->body_bytes = 0;
     c->status = 0;
     return 0;
 }
 
+/*
+ * A URI too long is not refused here: http-parser calls this at the end of
+ * each input buffer as well as at the end of the URI, so a refusal here
+ * would come sooner or later, before or after a malformed byte further on,
+ * depending on how the input was split. It is refused once the headers end,
+ * when the whole request line has been checked.
+ */
 static int on_url_cb(http_parser *p, const char *at, size_t len)
 {
     struct pvt_http_conn *c = p->data;
 
-    if (len > sizeof(c->url) - c->url_len) {
-        c->status = 414;
-        return -1;
+    if (c->url_over || len > sizeof(c->url) - c->url_len) {
+        c->url_over = 1;
+        return 0;
     }
     memcpy(c->url + c->url_len, at, len);
     c->url_len += len;
@@ -86,6 +95,10 @@ static int on_headers_complete_cb(http_parser *p)
     struct pvt_http_conn *c = p->data;
 
     c->in_head = 0;
+    if (c->url_over) {
+        c->status = 414;
+        return -1;
+    }
     http_parser_pause(p, 1);
     return 0;
 }
@@ -436,9 +449,10 @@ static int run(struct pvt_http_conn *c, const char *buf, size_t len, size_t *use
         over = counting && c->head_bytes > PVT_HTTP_MAX_HEADERS;
         if (e != HPE_OK && e != HPE_PAUSED) {
             c->head = 0; /* the message may not be known to be HEAD */
-            /* A callback's verdict first: the bytes that made it are over
-             * the header limit too when a URI is very long. */
-            rc = reply_error(c, c->status ? c->status : over ? 431 : 400, 1);
+            /* The header limit first: whatever the split of the input, a
+             * head over it is seen to be before the parser gets to its end,
+             * where a long URI is refused. */
+            rc = reply_error(c, over ? 431 : c->status ? c->status : 400, 1);
         } else if (over) {
             c->head = 0;
             rc = reply_error(c, 431, 1);

@@ -81,6 +81,13 @@ struct pvt_pool_cfg {
      */
     const struct pvt_serve_cfg *serve;
     /*
+     * Serving pools: room for this many slots, which scale may fill
+     * (workers .. max_workers); 0: workers. Each slot has two rings, so a
+     * rolling restart can start a slot's replacement before its current
+     * worker stops accepting.
+     */
+    int max_workers;
+    /*
      * Supervision (sup.h): respawn backoff and the crash-loop guard, the hang
      * watchdog, recycling. Zeros are the defaults (no watchdog, no recycling).
      * The thread backend uses only the watchdog, to report a hung thread;
@@ -115,6 +122,7 @@ struct pvt_worker_stats {
     unsigned recycles;  /* proc: workers replaced by max_jobs or max_rss */
     uint64_t replace_us; /* proc: the last replacement's time from the reap of its
                           * predecessor to ready; 0 if none yet or not ready */
+    uint64_t ready_ns;  /* when the current worker turned ready (pvt_now_ns); 0: not yet */
 };
 
 struct pvt_pool_stats {
@@ -132,7 +140,12 @@ struct pvt_pool_stats {
     int port;            /* serving pools: the port bound (0 for a job pool) */
     uint64_t handed_out; /* serving pools with rr: connections passed to workers */
     uint64_t refused;    /* ... and closed because no worker could take them */
-    struct pvt_worker_stats *w; /* caller's array of `workers` entries, or NULL */
+    int rolling;         /* serving pools: slots a rolling restart has yet to replace,
+                          * or whose replacement is not ready yet */
+    int draining;        /* serving pools: replaced or removed workers still draining */
+    /* caller's array, or NULL: `workers` entries, and for a serving pool
+     * that may scale, room for cfg->max_workers */
+    struct pvt_worker_stats *w;
 };
 
 struct pvt_pool;
@@ -140,7 +153,7 @@ struct pvt_pool;
 /*
  * A backend. Slots are filled with designated initializers; none is NULL in
  * a backend (a reference pool, bench/backends.h, serves no HTTP: its
- * supervise is NULL and it refuses cfg->serve).
+ * supervise, restart and scale are NULL and it refuses cfg->serve).
  */
 struct pvt_pool_ops {
     /* "proc" or "thread": recorded with every result. */
@@ -179,19 +192,44 @@ struct pvt_pool_ops {
      * thread: each thread exits after its current job, waited for up to a
      * further second, and a thread stuck past that has its job reported
      * PVT_JOB_FAILED). Every queued job that never ran comes back
-     * PVT_JOB_DROPPED in later collect calls: nothing is lost. Returns 0 if
-     * all exited in time, -ETIMEDOUT if force was needed.
+     * PVT_JOB_DROPPED in later collect calls: nothing is lost. Serving
+     * pools: a worker stops accepting, finishes what it accepted, and exits;
+     * past the deadline a process is sent SIGTERM, then SIGKILL after
+     * sup.kill_grace_ms. Returns 0 if all exited in time, -ETIMEDOUT if
+     * force was needed.
      */
     int (*stop)(struct pvt_pool *pool, int deadline_ms);
     /*
      * Serving pools: supervise the workers for up to timeout_ms (reap and
      * respawn the dead; with rr, accept connections and hand each to the
-     * next worker). The driving thread's signal mask is replaced by
+     * next worker; carry a rolling restart on). It also returns as soon as
+     * the serve cfg's watch_fd is readable. The driving thread's signal mask is replaced by
      * waitmask while it waits (NULL: kept), as in epoll_pwait, so a signal
      * blocked elsewhere can end the wait. Returns 0 (time is up or
      * something was done), -EINTR when a signal arrived, or -errno.
      */
     int (*supervise)(struct pvt_pool *pool, int timeout_ms, const sigset_t *waitmask);
+    /*
+     * Serving pools: a rolling restart. Every slot's worker is replaced,
+     * batch slots at a time (the lowest first): the replacement starts on
+     * the slot's second ring, and only once it accepts is its predecessor
+     * told to stop accepting; that one drains (stop 1) and exits. It runs
+     * inside supervise: this call only starts it (stats: rolling and
+     * draining say how far it is), and a second call while one runs marks
+     * every slot again. 0, -EINVAL (batch < 1), -ESHUTDOWN once stop has
+     * begun, -EOPNOTSUPP for a job pool.
+     */
+    int (*restart)(struct pvt_pool *pool, int batch);
+    /*
+     * Serving pools: add delta workers (delta > 0, in new slots, started at
+     * once) or remove -delta (the highest slots: each drains as in a stop
+     * and exits; never below one worker). Returns the new number of
+     * workers; -ENOSPC past max_workers, -EINVAL for 0 or a removal that
+     * would leave no worker (nothing changes then), -EBUSY when the slot to
+     * remove still has a replaced worker draining (the slots before it
+     * were removed), -ESHUTDOWN, -EOPNOTSUPP for a job pool.
+     */
+    int (*scale)(struct pvt_pool *pool, int delta);
     /* Stop by force if still running, reap everything, free the pool. */
     void (*destroy)(struct pvt_pool *pool);
 };

@@ -42,6 +42,7 @@
 #define DRAIN_GRACE_MS 1000 /* draining: an idle keep-alive connection gets this long */
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE: stop accepting this long */
 #define MAX_EVENTS 64
+#define DRAIN_ROUNDS 64 /* stopping: batches taken from the queue, at most */
 
 const char *const pvt_dist_names[] = {"shared", "reuseport", "rr"};
 
@@ -332,8 +333,8 @@ fail:
     close(fd);
 }
 
-/* Take new connections from the listening socket or the channel. */
-static void take_conns(struct server *s, uint64_t now)
+/* Take new connections from the listening socket or the channel; how many. */
+static int take_conns(struct server *s, uint64_t now)
 {
     struct pvt_serve_worker *w = s->w;
     int k, fd;
@@ -349,20 +350,21 @@ static void take_conns(struct server *s, uint64_t now)
                     s->src_on = 0;
                     s->accept_again = now + ACCEPT_PAUSE_MS * 1000000ull;
                 }
-                return;
+                return k;
             }
         } else {
             fd = pvt__serve_chan_recv(w->chan_fd, w->chan_scm);
             if (fd == -EPIPE) {
                 /* The primary is gone: serve what is open, then leave. */
                 s->stopping = 1;
-                return;
+                return k;
             }
             if (fd < 0)
-                return;
+                return k;
         }
         conn_add(s, fd, now);
     }
+    return k;
 }
 
 static void src_enable(struct server *s, int on)
@@ -398,9 +400,24 @@ static void on_stop(struct server *s, uint64_t now)
         return;
     s->stopping = 1;
     if (s->src_fd >= 0) {
+        /*
+         * Out of the epoll set first, then take what is already queued: a
+         * connection that arrives after the first step wakes another worker
+         * (shared), goes to another's channel (rr), or waits on a socket a
+         * replacement already accepts on (reuseport, shared), so none is
+         * left behind. A bounded number of rounds: under load the queue may
+         * never be empty.
+         */
         src_enable(s, 0);
-        if (s->w->chan_fd >= 0)
-            take_conns(s, now); /* handed over already: they are ours to serve */
+        for (i = 0; i < DRAIN_ROUNDS && take_conns(s, now) == PVT_SERVE_ACCEPT_BATCH; i++)
+            ;
+        if (s->w->listen_fd >= 0 && atomic_load(&s->w->gen->close_listen)) {
+            /* With reuseport, the kernel stops hashing connections to this
+             * socket once its last descriptor closes: do it now, not after
+             * the drain. */
+            close(s->w->listen_fd);
+            s->w->listen_fd = -1;
+        }
         s->src_fd = -1;
     }
     if (how >= 2) {
@@ -479,69 +496,12 @@ static int wait_ms(const struct server *s, uint64_t now, uint64_t next_sweep)
 
 /* ---- /stats ---- */
 
-static const char *state_name(int st)
-{
-    static const char *const names[] = {"empty", "starting", "ready", "stopping", "exited"};
-
-    return st >= 0 && st <= PVT_W_EXITED ? names[st] : "unknown";
-}
-
-struct jbuf {
-    char *p;
-    size_t len, off;
-    int over;
-};
-
-static void jput(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void jput(struct jbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    if (b->over)
-        return;
-    va_start(ap, fmt);
-    n = vsnprintf(b->p + b->off, b->len - b->off, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (size_t)n >= b->len - b->off)
-        b->over = 1;
-    else
-        b->off += (size_t)n;
-}
-
-static int stats_json(void *arg, char *buf, size_t len)
+static int stats_cb(void *arg, char *buf, size_t len)
 {
     struct server *s = arg;
-    struct pvt_serve_worker *w = s->w;
-    struct jbuf b = {.p = buf, .len = len};
-    uint64_t total = 0, req;
-    long proc_rss = w->one_process ? pvt_sup_rss_kb(getpid()) : -1;
-    char cpus[256];
-    int i, pid;
 
     publish(s);
-    for (i = 0; i < w->nrings; i++)
-        total += atomic_load(&w->rings[i]->info.requests);
-    jput(&b, "{\"backend\":\"%s\",\"distribution\":\"%s\",\"pid\":%d,\"requests\":%llu,"
-             "\"workers\":[", w->backend, pvt_dist_names[w->cfg->distribution],
-         (int)w->primary, (unsigned long long)total);
-    for (i = 0; i < w->nrings; i++) {
-        const struct pvt_ring_info *in = &w->rings[i]->info;
-        pid = atomic_load(&in->pid);
-        req = atomic_load(&in->requests);
-        if (pvt_cpuset_format(&in->bound, cpus, sizeof(cpus)) < 0)
-            strcpy(cpus, "?");
-        jput(&b, "%s{\"slot\":%d,\"pid\":%d,\"state\":\"%s\",\"requests\":%llu,\"conns\":%d,"
-                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s,\"replace_us\":%llu}",
-             i ? "," : "", i, pid, state_name(atomic_load(&in->state)),
-             (unsigned long long)req, atomic_load(&in->conns), cpus,
-             w->one_process ? proc_rss : pid > 0 ? pvt_sup_rss_kb(pid) : -1,
-             atomic_load(&in->restarts), atomic_load(&in->hung) ? "true" : "false",
-             (unsigned long long)pvt_ring_replace_us(in));
-    }
-    jput(&b, "]}\n");
-    return b.over ? -ENOSPC : (int)b.off;
+    return pvt__serve_stats_json(s->w, buf, len);
 }
 
 /* ---- the loop ---- */
@@ -562,7 +522,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
         .worker = w->slot,
         .pid = atomic_load(&w->ring->info.pid),
         .work = &s->work,
-        .stats_cb = stats_json,
+        .stats_cb = stats_cb,
         .stats_arg = s,
         .responses = &s->responses,
         .allow_faults = cfg->allow_faults,
@@ -583,6 +543,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
         rc = -errno;
         goto out;
     }
+    atomic_store(&w->gen->accepting, 1);
     now = pvt_now_ns();
     next_sweep = now + SWEEP_MS * 1000000ull;
     on_stop(s, now); /* asked to stop before it started */

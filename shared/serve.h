@@ -60,6 +60,12 @@ struct pvt_serve_cfg {
     int idle_timeout_ms;    /* 0: PVT_SERVE_IDLE_TIMEOUT_MS */
     int request_timeout_ms; /* 0: PVT_SERVE_REQUEST_TIMEOUT_MS */
     int allow_faults;       /* serve the fault routes (http.h) */
+    /*
+     * > 0: one more descriptor the driver waits on (pvt serve's control
+     * socket): supervise returns as soon as it is readable, and a worker
+     * process closes its copy at start.
+     */
+    int watch_fd;
 };
 
 /*
@@ -81,15 +87,19 @@ struct pvt_serve_worker {
     int chan_fd;               /* rr: where connections arrive; else -1 */
     int chan_scm;              /* rr: 1 fds come by SCM_RIGHTS, 0 as fd numbers */
     struct pvt_ring *ring;     /* this worker's: stop, ctl_efd, info */
-    struct pvt_ring *const *rings; /* every worker's, for /stats */
-    int nrings;
+    struct pvt_serve_gen *gen; /* this ring's serving state */
+    struct pvt_ring *const *rings; /* every ring of the region (2 x nslots), for /stats */
+    struct pvt_serve_gen *gens;    /* theirs, by slot_index */
+    int nslots;
     pid_t primary;             /* the primary process, named in /stats */
     int one_process;           /* thread: every worker's RSS is the process's */
 };
 
 /*
- * Serve until the ring's stop says so. stop 1: stop taking connections,
- * finish every request in flight (rr: and every connection already handed
+ * Serve until the ring's stop says so. stop 1: stop taking connections
+ * (and take, first, what is already queued for this worker: what waits on
+ * its reuseport socket or in its rr channel, and on the shared socket what
+ * it was woken for), finish every request in flight (rr: and every connection already handed
  * over), close idle keep-alive connections, return once none is left.
  * stop 2: close everything now. With ring->max_jobs, a worker that answered
  * that many requests drains the same way by itself. With ring->beat_ms, it
@@ -107,49 +117,109 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w);
  */
 int pvt_serve_pass(int chan, int fd, int scm);
 
-/* rr, in the driver: accept what is waiting on lfd (up to a batch) and
- * pass each to the next live worker in turn, skipping one that is not
- * ready or whose channel is full. *next: the turn, kept by the caller.
- * Counts go to *handed and *refused (closed: no worker could take it). */
-void pvt_serve_hand_out(int lfd, struct pvt_ring *const *rings, const int *chans, int n,
-                        int scm, int *next, uint64_t *handed, uint64_t *refused);
+/*
+ * What serving needs of one ring beyond ring.h, kept beside the rings (in
+ * shared memory for processes, so every worker's /stats sees it). Indexed by
+ * the ring's slot_index, its place in the region: a serving pool with room
+ * for cap slots maps 2 x cap rings, and slot i has rings i and cap + i, one
+ * for its current worker and one for the worker that replaces it (or the
+ * one that drains after being replaced). That second ring is what lets a
+ * replacement be ready before its predecessor stops accepting.
+ */
+struct pvt_serve_gen {
+    atomic_int current;      /* driver: the slot's current generation (listed by /stats) */
+    atomic_int accepting;    /* worker: its loop waits on its source of connections */
+    atomic_int close_listen; /* driver: the worker owns its copy of listen_fd; it closes
+                              * it as soon as it stops accepting */
+    int chan[2];             /* rr: [0] the driver's end, [1] the worker's; -1: none */
+};
 
 /*
- * The sockets of one serving pool of n workers, opened by the driver before
- * any worker starts (serve_net.c): the listening sockets, an eventfd per ring
- * (rings[i]->ctl_efd, how a worker is told to stop) and, for rr, a channel
- * per worker. scm: 1 when the workers are processes (rr passes descriptors
- * by SCM_RIGHTS), 0 for threads (rr passes descriptor numbers).
+ * The sockets of one serving pool, opened by the driver: the listening
+ * sockets (before any worker starts, so a forked worker inherits them and a
+ * worker thread shares them), and per ring, before its first worker starts
+ * (pvt_serve_net_prepare), its eventfd (ring->ctl_efd: how a worker is told
+ * to stop) and, for rr, its channel. scm: 1 when the workers are processes
+ * (rr passes descriptors by SCM_RIGHTS), 0 for threads (descriptor numbers).
  */
 struct pvt_serve_net {
     struct pvt_serve_cfg cfg;
-    int n;
+    int n;                         /* slots in use (scale changes it) */
+    int cap;                       /* slots there is room for */
     int scm;
     int port;                      /* the port bound */
-    int *lfds;                     /* [0] (shared, rr) or one per worker (reuseport) */
-    int *chans;                    /* rr: the driver's end of each channel */
-    int *wchans;                   /* rr: the worker's end, kept for a replacement */
-    struct pvt_ring *const *rings; /* NULL once closed */
+    int *lfds;                     /* [0] (shared, rr) or one per slot (reuseport), cap */
+    struct pvt_ring **rings;       /* per slot: its current ring (the driver's array) */
+    struct pvt_ring *const *all;   /* every ring of the region, 2 x cap, NULL once closed */
+    struct pvt_serve_gen *gens;    /* 2 x cap, by ring slot_index */
+    size_t gens_len;
     int rr_next;                   /* rr: whose turn is next */
     uint64_t handed, refused;      /* rr: connections passed, and closed unserved */
+    unsigned char *roll;           /* per slot: a rolling restart is still to replace it */
+    int roll_batch;                /* ... this many slots at a time */
 };
 
-/* 0, or the error of pvt_listen_open, -ENOMEM, or the failing eventfd or
- * socketpair's -errno; nothing stays open on failure. */
+/* 0, or the error of pvt_listen_open, -ENOMEM; nothing stays open on
+ * failure. all: the region's 2 x cap rings; rings: the per-slot array the
+ * driver keeps current (its first n entries set). */
 int pvt_serve_net_open(struct pvt_serve_net *net, const struct pvt_serve_cfg *cfg, int n,
-                       struct pvt_ring *const *rings, int scm);
+                       int cap, struct pvt_ring **rings, struct pvt_ring *const *all, int scm);
 /* Close everything (threads: and every connection still in a channel). */
 void pvt_serve_net_close(struct pvt_serve_net *net);
-/* What worker slot's server needs, into *w. */
-void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, const char *backend,
-                          pid_t primary, struct pvt_serve_worker *w);
+/* Before a worker starts on ring r in slot: open what it needs (r's eventfd,
+ * its rr channel, the slot's reuseport socket) and clear its flags. 0 or
+ * -errno. */
+int pvt_serve_net_prepare(struct pvt_serve_net *net, int slot, struct pvt_ring *r);
+/* The serving state of ring r. */
+struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, const struct pvt_ring *r);
+/* What slot's server on ring r needs, into *w. */
+void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_ring *r,
+                          const char *backend, pid_t primary, struct pvt_serve_worker *w);
 /* In a worker process right after fork: close what belongs to the others. */
-void pvt_serve_net_child(const struct pvt_serve_net *net, int slot);
+void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r);
 /* rr, in the driver, when the listening socket is readable. */
 void pvt_serve_net_hand_out(struct pvt_serve_net *net);
-/* reuseport: slot will never serve again; close its socket, so the kernel
- * stops queueing connections where nobody accepts. */
+/* reuseport: the driver gives up slot's socket (a worker may still hold its
+ * copy), so the kernel stops queueing connections there once that worker
+ * closes it. */
 void pvt_serve_net_retire(struct pvt_serve_net *net, int slot);
+/* reuseport, threads: the same, but the driver's descriptor is the one
+ * worker thread of ring r uses, so it becomes that worker's to close once it
+ * stops accepting. */
+void pvt_serve_net_hand_over(struct pvt_serve_net *net, int slot, struct pvt_ring *r);
+
+/*
+ * What restart and scale share in both backends. pvt_serve_restart: mark
+ * every slot in use for a rolling restart, batch at a time (the backend
+ * carries it out and clears each mark); 0, or the error ops->restart
+ * returns for these arguments (pvt.h).
+ * pvt_serve_scale: the same checks for scale, then one(arg, up) for each
+ * slot to add (up 1) or remove (up 0), stopping at the first error; one
+ * calls pvt_serve_net_set_slots. Returns net->n after, or that first error
+ * when nothing changed.
+ */
+int pvt_serve_restart(struct pvt_serve_net *net, int stopping, int batch);
+int pvt_serve_scale(struct pvt_serve_net *net, int stopping, int delta,
+                    int (*one)(void *arg, int up), void *arg);
+/* The slots in use are now n (rr: the turn starts again at slot 0). */
+void pvt_serve_net_set_slots(struct pvt_serve_net *net, int n);
+
+/* Slots a pool made with cfg has room for: cfg->workers, or for a serving
+ * pool cfg->max_workers when larger. -EINVAL for a bad worker count or a
+ * plan with fewer sets than workers. */
+int pvt_serve_cap(const struct pvt_pool_cfg *cfg);
+/* The CPU set of each of cap slots into sets: the plan's, and past its
+ * last, the plan's again in turn. 1 when workers are to bind, 0 (sets left
+ * alone) without a plan or with an unbound one. */
+int pvt_serve_plan_sets(const struct pvt_plan *plan, int cap, cpu_set_t *sets);
+
+/* "empty", "starting", "ready", "stopping" or "exited" (enum
+ * pvt_worker_state), "unknown" for anything else. */
+const char *pvt_worker_state_name(int state);
+
+/* GET /stats as w's worker sees the pool, into buf: its length, or -ENOSPC
+ * when it does not fit (serve_stats.c). */
+int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t len);
 
 /* One connection from an rr channel: its fd, -EAGAIN when none waits,
  * -EPIPE when the other end is gone, or -errno. */

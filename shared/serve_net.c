@@ -3,8 +3,13 @@
  * channels and the hand-off over them (see serve.h).
  *
  * DESIGN
- * Everything here is opened by the driver before any worker starts, so a
- * forked worker inherits it and a worker thread shares it. What each worker
+ * Everything here is opened by the driver before the worker that uses it
+ * starts (the listening sockets at open, a ring's eventfd and rr channel,
+ * and a new slot's reuseport socket, in pvt_serve_net_prepare), so a forked
+ * worker inherits it and a worker thread shares it. A slot's reuseport
+ * socket belongs to the slot, not to a worker: the driver keeps it open
+ * while workers come and go, which is why replacing a worker never closes
+ * a listener (and never resets what is queued on one). What each worker
  * may use is named in its struct pvt_serve_worker (pvt_serve_net_worker):
  * the shared socket, its own reuseport socket, or its own end of an rr
  * channel. A worker process closes every other descriptor of the set right
@@ -19,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -180,32 +186,34 @@ int pvt__serve_chan_recv(int chan, int scm)
     return fd >= 0 ? fd : -EPROTO;
 }
 
-void pvt_serve_hand_out(int lfd, struct pvt_ring *const *rings, const int *chans, int n,
-                        int scm, int *next, uint64_t *handed, uint64_t *refused)
+/* rr: accept what waits on the listening socket (up to a batch) and pass
+ * each to the next ready slot in turn, skipping one that is stopping, hung
+ * or whose channel is full; a connection no worker can take is closed. */
+void pvt_serve_net_hand_out(struct pvt_serve_net *net)
 {
-    int k, tries, fd, rc;
+    int k, tries, fd, rc, n = net->n;
 
     for (k = 0; k < PVT_SERVE_ACCEPT_BATCH; k++) {
-        fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        fd = accept4(net->lfds[0], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or an error the next readiness will repeat */
         rc = -EHOSTDOWN;
         for (tries = 0; tries < n; tries++) {
-            int i = *next;
-            *next = (*next + 1) % n;
-            if (atomic_load(&rings[i]->info.state) != PVT_W_READY ||
-                atomic_load(&rings[i]->stop) != 0 || atomic_load(&rings[i]->info.hung))
+            struct pvt_ring *r = net->rings[net->rr_next];
+            net->rr_next = (net->rr_next + 1) % n;
+            if (atomic_load(&r->info.state) != PVT_W_READY || atomic_load(&r->stop) != 0 ||
+                atomic_load(&r->info.hung))
                 continue;
-            rc = pvt_serve_pass(chans[i], fd, scm);
+            rc = pvt_serve_pass(pvt_serve_net_gen(net, r)->chan[0], fd, net->scm);
             if (rc == 0)
                 break;
         }
         if (rc == 0) {
-            (*handed)++;
-            if (scm)
+            net->handed++;
+            if (net->scm)
                 close(fd);
         } else {
-            (*refused)++;
+            net->refused++;
             close(fd);
         }
     }
@@ -213,98 +221,120 @@ void pvt_serve_hand_out(int lfd, struct pvt_ring *const *rings, const int *chans
 
 /* ---- a pool's set of sockets ---- */
 
-static int *fd_array(int n)
+struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, const struct pvt_ring *r)
 {
-    int *a = malloc((size_t)n * sizeof(int)), i;
-
-    for (i = 0; a && i < n; i++)
-        a[i] = -1;
-    return a;
-}
-
-static void fd_array_free(int *a, int n)
-{
-    int i;
-
-    for (i = 0; a && i < n; i++)
-        if (a[i] >= 0)
-            close(a[i]);
-    free(a);
+    return &net->gens[r->slot_index];
 }
 
 int pvt_serve_net_open(struct pvt_serve_net *net, const struct pvt_serve_cfg *cfg, int n,
-                       struct pvt_ring *const *rings, int scm)
+                       int cap, struct pvt_ring **rings, struct pvt_ring *const *all, int scm)
 {
-    int i, rc, sv[2];
+    int i, rc;
 
     memset(net, 0, sizeof(*net));
+    if (n < 1 || cap < n)
+        return -EINVAL;
     net->cfg = *cfg;
     net->scm = scm;
     net->n = n;
+    net->cap = cap;
     net->rings = rings;
-    for (i = 0; i < n; i++)
-        rings[i]->ctl_efd = -1;
-    net->lfds = fd_array(n);
-    if (!net->lfds)
+    net->gens_len = (size_t)(2 * cap) * sizeof(*net->gens);
+    net->gens = mmap(NULL, net->gens_len, PROT_READ | PROT_WRITE,
+                     (scm ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
+    if (net->gens == MAP_FAILED) {
+        net->gens = NULL;
         return -ENOMEM;
-    for (i = 0; i < n; i++) {
-        rings[i]->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (rings[i]->ctl_efd < 0)
-            goto fail_errno;
     }
+    for (i = 0; i < 2 * cap; i++) {
+        all[i]->ctl_efd = -1;
+        net->gens[i].chan[0] = net->gens[i].chan[1] = -1;
+    }
+    net->all = all;
+    net->lfds = malloc((size_t)cap * sizeof(int));
+    net->roll = calloc((size_t)cap, 1);
+    if (!net->lfds || !net->roll) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (i = 0; i < cap; i++)
+        net->lfds[i] = -1;
     rc = pvt_listen_open(cfg, n, net->lfds, &net->port);
     if (rc < 0)
         goto fail;
-    if (cfg->distribution != PVT_DIST_RR)
-        return 0;
-    net->chans = fd_array(n);
-    net->wchans = fd_array(n);
-    rc = -ENOMEM;
-    if (!net->chans || !net->wchans)
-        goto fail;
-    for (i = 0; i < n; i++) {
-        /* SEQPACKET: one message, one connection, never split or merged. */
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-            goto fail_errno;
-        net->chans[i] = sv[0];
-        net->wchans[i] = sv[1];
-    }
+    net->cfg.port = net->port; /* a reuseport socket added later binds the same */
     return 0;
-
-fail_errno:
-    rc = -errno;
 fail:
     pvt_serve_net_close(net);
     return rc;
+}
+
+int pvt_serve_net_prepare(struct pvt_serve_net *net, int slot, struct pvt_ring *r)
+{
+    struct pvt_serve_gen *g = pvt_serve_net_gen(net, r);
+    uint64_t v;
+    int sv[2], fd;
+
+    if (r->ctl_efd < 0) {
+        r->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (r->ctl_efd < 0)
+            return -errno;
+    }
+    while (read(r->ctl_efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+        ; /* a stop meant for the ring's previous worker */
+    if (net->cfg.distribution == PVT_DIST_RR && g->chan[0] < 0) {
+        /* SEQPACKET: one message, one connection, never split or merged. */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+            return -errno;
+        g->chan[0] = sv[0];
+        g->chan[1] = sv[1];
+    }
+    if (net->cfg.distribution == PVT_DIST_REUSEPORT && net->lfds[slot] < 0) {
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)net->port)};
+        int backlog = net->cfg.backlog > 0 ? net->cfg.backlog : PVT_SERVE_BACKLOG;
+        inet_pton(AF_INET, net->cfg.host ? net->cfg.host : "127.0.0.1", &sa.sin_addr);
+        fd = listen_one(&sa, 1, backlog);
+        if (fd < 0)
+            return fd;
+        net->lfds[slot] = fd;
+    }
+    atomic_store(&g->accepting, 0);
+    atomic_store(&g->close_listen, net->scm);
+    return 0;
 }
 
 void pvt_serve_net_close(struct pvt_serve_net *net)
 {
     int i, fd;
 
-    if (!net->rings)
+    if (!net->all)
         return;
-    /* Fd numbers still in a channel are connections no thread took. */
-    for (i = 0; !net->scm && net->wchans && i < net->n; i++)
-        while (net->wchans[i] >= 0 && (fd = pvt__serve_chan_recv(net->wchans[i], 0)) >= 0)
+    for (i = 0; i < 2 * net->cap; i++) {
+        struct pvt_serve_gen *g = &net->gens[i];
+        /* Fd numbers still in a channel are connections no thread took. */
+        while (!net->scm && g->chan[1] >= 0 && (fd = pvt__serve_chan_recv(g->chan[1], 0)) >= 0)
             close(fd);
-    if (net->lfds)
-        pvt_listen_close(net->lfds, net->n);
-    free(net->lfds);
-    fd_array_free(net->chans, net->n);
-    fd_array_free(net->wchans, net->n);
-    for (i = 0; i < net->n; i++) {
-        if (net->rings[i]->ctl_efd >= 0)
-            close(net->rings[i]->ctl_efd);
-        net->rings[i]->ctl_efd = -1;
+        if (g->chan[0] >= 0)
+            close(g->chan[0]);
+        if (g->chan[1] >= 0)
+            close(g->chan[1]);
+        if (net->all[i]->ctl_efd >= 0)
+            close(net->all[i]->ctl_efd);
+        net->all[i]->ctl_efd = -1;
     }
+    if (net->lfds)
+        pvt_listen_close(net->lfds, net->cap);
+    free(net->lfds);
+    free(net->roll);
+    munmap(net->gens, net->gens_len);
     memset(net, 0, sizeof(*net));
 }
 
-void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, const char *backend,
-                          pid_t primary, struct pvt_serve_worker *w)
+void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_ring *r,
+                          const char *backend, pid_t primary, struct pvt_serve_worker *w)
 {
     enum pvt_dist dist = net->cfg.distribution;
+    struct pvt_serve_gen *g = pvt_serve_net_gen(net, r);
 
     *w = (struct pvt_serve_worker){
         .cfg = &net->cfg,
@@ -313,38 +343,38 @@ void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, const char 
         .listen_fd = dist == PVT_DIST_SHARED      ? net->lfds[0]
                      : dist == PVT_DIST_REUSEPORT ? net->lfds[slot]
                                                   : -1,
-        .chan_fd = dist == PVT_DIST_RR ? net->wchans[slot] : -1,
+        .chan_fd = dist == PVT_DIST_RR ? g->chan[1] : -1,
         .chan_scm = net->scm,
-        .ring = net->rings[slot],
-        .rings = net->rings,
-        .nrings = net->n,
+        .ring = r,
+        .gen = g,
+        .rings = net->all,
+        .gens = net->gens,
+        .nslots = net->cap,
         .primary = primary,
         .one_process = !net->scm,
     };
 }
 
-void pvt_serve_net_child(const struct pvt_serve_net *net, int slot)
+void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r)
 {
     enum pvt_dist dist = net->cfg.distribution;
     int i;
 
-    for (i = 0; i < net->n; i++) {
-        if (net->chans && net->chans[i] >= 0)
-            close(net->chans[i]);
-        if (net->wchans && i != slot && net->wchans[i] >= 0)
-            close(net->wchans[i]);
+    if (net->cfg.watch_fd > 0)
+        close(net->cfg.watch_fd);
+    for (i = 0; i < 2 * net->cap; i++) {
+        const struct pvt_serve_gen *g = &net->gens[i];
+        if (g->chan[0] >= 0)
+            close(g->chan[0]);
+        if (i != r->slot_index && g->chan[1] >= 0)
+            close(g->chan[1]);
+        if (i != r->slot_index && net->all[i]->ctl_efd >= 0)
+            close(net->all[i]->ctl_efd);
+    }
+    for (i = 0; i < net->cap; i++)
         if (net->lfds[i] >= 0 &&
             (dist == PVT_DIST_RR || (dist == PVT_DIST_REUSEPORT && i != slot)))
             close(net->lfds[i]);
-        if (i != slot && net->rings[i]->ctl_efd >= 0)
-            close(net->rings[i]->ctl_efd);
-    }
-}
-
-void pvt_serve_net_hand_out(struct pvt_serve_net *net)
-{
-    pvt_serve_hand_out(net->lfds[0], net->rings, net->chans, net->n, net->scm, &net->rr_next,
-                       &net->handed, &net->refused);
 }
 
 void pvt_serve_net_retire(struct pvt_serve_net *net, int slot)
@@ -353,4 +383,74 @@ void pvt_serve_net_retire(struct pvt_serve_net *net, int slot)
         close(net->lfds[slot]);
         net->lfds[slot] = -1;
     }
+}
+
+void pvt_serve_net_hand_over(struct pvt_serve_net *net, int slot, struct pvt_ring *r)
+{
+    if (net->cfg.distribution == PVT_DIST_REUSEPORT && net->lfds[slot] >= 0) {
+        atomic_store(&pvt_serve_net_gen(net, r)->close_listen, 1);
+        net->lfds[slot] = -1;
+    }
+}
+
+/* ---- slots ---- */
+
+int pvt_serve_restart(struct pvt_serve_net *net, int stopping, int batch)
+{
+    if (!net->all)
+        return -EOPNOTSUPP; /* a job pool */
+    if (stopping)
+        return -ESHUTDOWN;
+    if (batch < 1)
+        return -EINVAL;
+    net->roll_batch = batch;
+    memset(net->roll, 1, (size_t)net->n);
+    return 0;
+}
+
+int pvt_serve_scale(struct pvt_serve_net *net, int stopping, int delta,
+                    int (*one)(void *arg, int up), void *arg)
+{
+    int k, rc = 0;
+
+    if (!net->all)
+        return -EOPNOTSUPP;
+    if (stopping)
+        return -ESHUTDOWN;
+    if (delta == 0 || net->n + delta < 1)
+        return -EINVAL;
+    if (net->n + delta > net->cap)
+        return -ENOSPC;
+    for (k = 0; k < (delta > 0 ? delta : -delta) && rc == 0; k++)
+        rc = one(arg, delta > 0);
+    return k > 1 || rc == 0 ? net->n : rc;
+}
+
+void pvt_serve_net_set_slots(struct pvt_serve_net *net, int n)
+{
+    net->n = n;
+    net->rr_next = 0;
+}
+
+int pvt_serve_cap(const struct pvt_pool_cfg *cfg)
+{
+    int cap = cfg->workers;
+
+    if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS ||
+        (cfg->plan && cfg->plan->workers < cfg->workers) || cfg->max_workers > PVT_MAX_WORKERS)
+        return -EINVAL;
+    if (cfg->serve && cfg->max_workers > cap)
+        cap = cfg->max_workers;
+    return cap;
+}
+
+int pvt_serve_plan_sets(const struct pvt_plan *plan, int cap, cpu_set_t *sets)
+{
+    int i;
+
+    if (!plan || !plan->bind || plan->workers < 1)
+        return 0;
+    for (i = 0; i < cap; i++)
+        sets[i] = plan->sets[i % plan->workers];
+    return 1;
 }

@@ -24,45 +24,8 @@
 # exits 1 if any check failed.
 set -u
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 PATH_TO_PVT" >&2
-    exit 2
-fi
-PVT=$1
-case $PVT in
-/*) ;;
-*) PVT=$PWD/$PVT ;;
-esac
-[ -x "$PVT" ] || { echo "cli_fault_serve_test.sh: $PVT is not an executable" >&2; exit 2; }
+. "$(dirname "$0")/cli_lib.sh" "$@"
 ulimit -c 0
-
-TOP=$(mktemp -d /tmp/pvt-cli-fault-test.XXXXXX) || exit 2
-RUN=$TOP/run
-LOG=$TOP/log
-mkdir "$RUN" "$LOG" || exit 2
-BG_PIDS=()   # servers this script started and has not yet seen exit
-LEFT_PIDS=() # processes a failed check found left behind
-
-cleanup() {
-    local p
-    for p in "${BG_PIDS[@]}" "${LEFT_PIDS[@]}"; do
-        kill -KILL "$p" 2>/dev/null
-    done
-    for p in "${BG_PIDS[@]}"; do
-        wait "$p" 2>/dev/null
-    done
-    rm -rf "$TOP"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-check() { # check DESC WHY: ok if WHY is empty
-    if [ -z "$2" ]; then ok "$1"; else not_ok "$1:$2"; fi
-}
-lines() { if [ -e "$1" ]; then awk 'END { print NR }' "$1"; else echo 0; fi; }
 flat() { head -c 400 "$1" | tr '\n' '|'; }
 
 # --- HTTP ----------------------------------------------------------------------
@@ -216,7 +179,7 @@ start_server() {
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.1
     done
-    SRV_PORT=$(sed -n 's/^ready port=\([0-9]*\) pid=[0-9]*$/\1/p' "$LOG/$name.out")
+    SRV_PORT=$(sed -n 's/^ready port=\([0-9]*\) pid=[0-9]* ctl=[^ ]*$/\1/p' "$LOG/$name.out")
 }
 
 # wait_exit PID TRIES: wait (0.1 s steps) for it to exit; KILL past that.
@@ -306,7 +269,7 @@ note_kids "$pid"
 inner=$(children "$pid" | tr '\n' ' ')
 why=""
 [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/restart.err"));"
-grep -qx "ready port=[0-9]* pid=$pid" "$LOG/restart.out" || why="$why ready line does not name pid $pid;"
+grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid.ctl" "$LOG/restart.out" || why="$why ready line does not name pid $pid;"
 [ "$(echo $inner | wc -w)" -eq 1 ] || why="$why server processes '$inner', want one;"
 if [ -n "$port" ]; then
     [ "$(http status "$port" / 5)" = 200 ] || why="$why GET / before: not 200;"
@@ -424,5 +387,4 @@ for dist in shared reuseport; do
         not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

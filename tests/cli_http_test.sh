@@ -14,36 +14,7 @@
 # any check failed.
 set -u
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 PATH_TO_PVT" >&2
-    exit 2
-fi
-PVT=$1
-case $PVT in
-/*) ;;
-*) PVT=$PWD/$PVT ;;
-esac
-[ -x "$PVT" ] || { echo "cli_http_test.sh: $PVT is not an executable" >&2; exit 2; }
-
-TOP=$(mktemp -d /tmp/pvt-cli-http-test.XXXXXX) || exit 2
-RUN=$TOP/run
-LOG=$TOP/log
-mkdir "$RUN" "$LOG" || exit 2
-BG_PID=
-cleanup() {
-    if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-        kill -KILL "$BG_PID" 2>/dev/null
-        wait "$BG_PID" 2>/dev/null
-    fi
-    rm -rf "$TOP"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-ok() { echo "ok - $*"; passed=$((passed + 1)); }
-not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
-lines() { awk 'END { print NR }' "$1"; }
+. "$(dirname "$0")/cli_lib.sh" "$@"
 
 # http_error DESC FLAG ARGS...: `pvt bench --out DIR ARGS...` must be a usage
 # error whose one stderr line names FLAG, and must create nothing.
@@ -233,5 +204,4 @@ else
     for c in $left; do kill -KILL "$c" 2>/dev/null; done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

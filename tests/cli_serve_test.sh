@@ -4,7 +4,7 @@
 #
 # Usage errors: exit 2, exactly one line on stderr naming the flag, nothing
 # on stdout. Then, for both backends and every distribution: --port 0 prints
-# exactly one line "ready port=P pid=PID" (P > 0, PID the process's own), the
+# exactly one line "ready port=P pid=PID ctl=SOCKET" (P > 0, PID the process's own), the
 # server answers / and /stats over a real socket, and SIGTERM makes it exit 0
 # with every worker process gone. A port already in use: exit 1, one stderr
 # line saying "in use" and naming the port, and nothing left running.
@@ -144,7 +144,7 @@ start_server() {
         kill -0 "$SRV_PID" 2>/dev/null || break
         sleep 0.1
     done
-    SRV_PORT=$(sed -n 's/^ready port=\([0-9]*\) pid=[0-9]*$/\1/p' "$LOG/$name.out")
+    SRV_PORT=$(sed -n 's/^ready port=\([0-9]*\) pid=[0-9]* ctl=[^ ]*$/\1/p' "$LOG/$name.out")
 }
 
 # stop_server PID: SIGTERM, wait up to 15 s; its exit status in SRV_RC (KILL
@@ -202,7 +202,7 @@ for backend in proc thread; do
         pid=$SRV_PID
         why=""
         [ "$(lines "$LOG/srv.out")" -eq 1 ] || why="$why $(lines "$LOG/srv.out") lines on stdout;"
-        grep -qx "ready port=[0-9]* pid=$pid" "$LOG/srv.out" || why="$why ready line not 'ready port=P pid=$pid';"
+        grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid.ctl" "$LOG/srv.out" || why="$why ready line not 'ready port=P pid=$pid ctl=SOCKET';"
         [ -n "$SRV_PORT" ] && [ "$SRV_PORT" -gt 0 ] || why="$why no port > 0;"
         if [ -z "$why" ]; then
             ok "$what --port 0: one line, ready port=$SRV_PORT pid=$pid"

@@ -15,48 +15,7 @@
 # any check failed.
 set -u
 
-if [ $# -ne 1 ]; then
-    echo "usage: $0 PATH_TO_PVT" >&2
-    exit 2
-fi
-PVT=$1
-case $PVT in
-/*) ;;
-*) PVT=$PWD/$PVT ;;
-esac
-if [ ! -x "$PVT" ]; then
-    echo "cli_test.sh: $PVT is not an executable" >&2
-    exit 2
-fi
-
-TOP=$(mktemp -d /tmp/pvt-cli-test.XXXXXX) || exit 2
-RUN=$TOP/run   # the working directory pvt runs in
-LOG=$TOP/log   # its stdout and stderr
-mkdir "$RUN" "$LOG" || exit 2
-BG_PID=
-
-cleanup() {
-    if [ -n "$BG_PID" ] && kill -0 "$BG_PID" 2>/dev/null; then
-        kill -KILL "$BG_PID" 2>/dev/null
-        wait "$BG_PID" 2>/dev/null
-    fi
-    rm -rf "$TOP"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-ok() {
-    echo "ok - $*"
-    passed=$((passed + 1))
-}
-not_ok() {
-    echo "not ok - $*"
-    failed=$((failed + 1))
-}
-
-# Lines in a file, counting a last line without a newline.
-lines() { awk 'END { print NR }' "$1"; }
+. "$(dirname "$0")/cli_lib.sh" "$@"
 
 # usage_error DESC PATTERN ARGS...: pvt ARGS must fail as a usage error whose
 # one stderr line contains PATTERN (a fixed string).
@@ -341,5 +300,4 @@ else
     for c in $left; do kill -KILL "$c" 2>/dev/null; done
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_finish

@@ -28,7 +28,10 @@
  * channel; with rr the driving thread is the acceptor and passes descriptor
  * numbers, since every thread shares the descriptor table. A serving thread
  * is told to stop through its ring's eventfd, so its stop is never stuck in
- * a job: stop 2 closes its connections and it returns.
+ * a job: stop 2 closes its connections and it returns. A serving pool has
+ * two rings per slot, and one thr_worker per ring: a rolling restart or a
+ * scale down starts a slot's new thread on its other ring before the old
+ * one stops accepting (thr_roll_tick), as the process backend does.
  */
 #include <errno.h>
 #include <poll.h>
@@ -46,20 +49,38 @@
 
 #define START_TIMEOUT_MS 10000
 #define STOP_GRACE_MS 1000
+#define ROLL_POLL_MS 5 /* how often a restart in progress looks at its replacements */
 
+/* One per ring (by its slot_index): the thread that serves it. */
 struct thr_worker {
     struct pvt_pool *pool;
+    struct pvt_ring *ring;
     int slot;
     int started; /* pthread_create succeeded */
     int joined;
     int stuck; /* never returned from its job: detached, memory kept */
     pthread_t tid;
+    /* Serving pools: what its server needs, filled in by the driver before
+     * the thread starts (the driver may change the pool's sockets while
+     * the thread runs, so the thread never reads them itself). */
+    struct pvt_serve_worker sw;
+};
+
+/* Serving pools: a slot's predecessor, draining on its other ring (see
+ * thr_roll_tick). */
+struct thr_slot {
+    struct pvt_ring *old; /* NULL: none */
+    int old_told;         /* it was asked to stop accepting */
 };
 
 struct pvt_pool {
     struct pvt_region g;
     struct pvt_disp d;
-    int n;
+    int n;   /* slots in use */
+    int cap; /* slots there is room for (serving pools: scale) */
+    struct pvt_ring **r;     /* per slot: its current ring */
+    struct pvt_ring **spare; /* per slot: its other ring (serving pools) */
+    struct thr_slot *s;      /* per slot (serving pools) */
     int bind;
     cpu_set_t *sets;
     struct thr_worker *w;
@@ -75,8 +96,14 @@ static void *thr_main(void *arg)
 {
     struct thr_worker *tw = arg;
     struct pvt_pool *p = tw->pool;
-    struct pvt_ring *r = p->g.rings[tw->slot];
-    int rc;
+    struct pvt_ring *r = tw->ring;
+    /*
+     * Everything it needs from the pool is read before the READY store: a
+     * thread stuck in a job is detached and never joined, and the pool
+     * (tw with it) may be freed once the driver saw READY.
+     */
+    int serving = p->serving, rc;
+    struct pvt_serve_worker w = tw->sw;
 
     atomic_store(&r->info.pid, (int)gettid());
     if (p->bind) {
@@ -95,9 +122,7 @@ static void *thr_main(void *arg)
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);
 
-    if (p->serving) {
-        struct pvt_serve_worker w;
-        pvt_serve_net_worker(&p->net, tw->slot, "thread", getpid(), &w);
+    if (serving) {
         pvt_serve_worker_run(&w);
     } else {
         pvt_ring_worker_loop(r);
@@ -121,7 +146,7 @@ static int watchdog(struct pvt_pool *p)
     if (!p->sup.worker_timeout_ms || p->stopped)
         return -1;
     for (i = 0; i < p->n; i++) {
-        struct pvt_ring *r = p->g.rings[i];
+        struct pvt_ring *r = p->r[i];
         int busy = p->serving || atomic_load(&r->running) == atomic_load(&r->done) + 1;
         if (atomic_load(&r->info.hung) || atomic_load(&r->info.state) != PVT_W_READY)
             continue;
@@ -134,16 +159,174 @@ static int watchdog(struct pvt_pool *p)
     return (int)pvt_sup_beat_ms(&p->sup);
 }
 
+/* Start a thread for slot on ring r. 0 or -errno. */
+static int thr_start(struct pvt_pool *p, int slot, struct pvt_ring *r)
+{
+    struct thr_worker *tw = &p->w[r->slot_index];
+    int rc;
+
+    if (p->serving) {
+        rc = pvt_serve_net_prepare(&p->net, slot, r);
+        if (rc < 0)
+            return rc;
+        atomic_store(&pvt_serve_net_gen(&p->net, r)->current, 1);
+    }
+    r->beat_ms = pvt_sup_beat_ms(&p->sup);
+    atomic_store(&r->stop, 0);
+    atomic_store(&r->info.beat_ns, 0);
+    atomic_store(&r->info.hung, 0);
+    atomic_store(&r->info.state, PVT_W_STARTING);
+    *tw = (struct thr_worker){.pool = p, .ring = r, .slot = slot};
+    if (p->serving)
+        pvt_serve_net_worker(&p->net, slot, r, "thread", getpid(), &tw->sw);
+    rc = pthread_create(&tw->tid, NULL, thr_main, tw);
+    if (rc) {
+        atomic_store(&r->info.state, PVT_W_EMPTY);
+        return -rc;
+    }
+    tw->started = 1;
+    return 0;
+}
+
+/*
+ * Rolling restart and scale, thread by thread: the same steps as the
+ * process backend's (proc_roll.c says why nothing accepted is lost). A
+ * slot's replacement starts on its other ring; once it accepts, the
+ * predecessor is told to stop (it drains and its thread returns), and it is
+ * joined once its ring says it exited.
+ */
+static void tell_old(struct pvt_pool *p, int i)
+{
+    struct pvt_ring *o = p->s[i].old;
+
+    atomic_store(&pvt_serve_net_gen(&p->net, o)->current, 0);
+    atomic_store(&o->info.state, PVT_W_STOPPING); /* out of the rr turn */
+    pvt_ring_request_stop(o, 1);
+    p->s[i].old_told = 1;
+}
+
+/* Slot i's current worker becomes its predecessor; the rings swap. */
+static void demote(struct pvt_pool *p, int i)
+{
+    struct pvt_ring *t = p->r[i];
+
+    p->s[i].old = t;
+    p->s[i].old_told = 0;
+    atomic_store(&pvt_serve_net_gen(&p->net, t)->current, 0);
+    p->r[i] = p->spare[i];
+    p->spare[i] = t;
+}
+
+static int thr_roll_tick(struct pvt_pool *p)
+{
+    int i, inflight = 0, pending = 0;
+
+    if (!p->serving || p->stopped)
+        return -1;
+    for (i = 0; i < p->cap; i++) {
+        struct thr_slot *sl = &p->s[i];
+        struct thr_worker *tw;
+        if (!sl->old)
+            continue;
+        if (!sl->old_told) {
+            if (atomic_load(&p->r[i]->info.state) == PVT_W_READY &&
+                atomic_load(&pvt_serve_net_gen(&p->net, p->r[i])->accepting))
+                tell_old(p, i);
+            else
+                inflight++;
+            continue;
+        }
+        if (atomic_load(&sl->old->info.state) != PVT_W_EXITED)
+            continue;
+        tw = &p->w[sl->old->slot_index];
+        pthread_join(tw->tid, NULL); /* it has returned, or is about to */
+        tw->joined = 1;
+        sl->old = NULL;
+    }
+    for (i = 0; i < p->n; i++) {
+        struct thr_slot *sl = &p->s[i];
+        if (!p->net.roll[i])
+            continue;
+        if (inflight >= p->net.roll_batch || sl->old ||
+            atomic_load(&p->r[i]->info.state) != PVT_W_READY) {
+            pending++;
+            continue;
+        }
+        demote(p, i);
+        atomic_store(&p->r[i]->info.restarts, atomic_load(&p->spare[i]->info.restarts) + 1);
+        if (thr_start(p, i, p->r[i]) < 0) {
+            demote(p, i); /* swap back: the predecessor stays current */
+            atomic_store(&pvt_serve_net_gen(&p->net, p->r[i])->current, 1);
+            sl->old = NULL;
+            pending++;
+            continue;
+        }
+        p->net.roll[i] = 0;
+        inflight++;
+    }
+    for (i = 0; i < p->cap; i++)
+        pending += p->s[i].old != NULL;
+    return inflight || pending ? ROLL_POLL_MS : -1;
+}
+
+static int thr_restart(struct pvt_pool *p, int batch)
+{
+    return pvt_serve_restart(&p->net, p->stopped, batch);
+}
+
+static void set_slots(struct pvt_pool *p, int n)
+{
+    p->n = n;
+    p->d.n = n;
+    pvt_serve_net_set_slots(&p->net, n);
+}
+
+/* One more slot, or one fewer (the highest drains and goes). 0 or -errno. */
+static int scale_one_cb(void *arg, int up)
+{
+    struct pvt_pool *p = arg;
+    int i = up ? p->n : p->n - 1, rc;
+
+    if (!up && p->s[i].old)
+        return -EBUSY;
+    p->net.roll[i] = 0;
+    if (up) {
+        set_slots(p, i + 1);
+        rc = thr_start(p, i, p->r[i]);
+        if (rc < 0) {
+            set_slots(p, i);
+            return rc;
+        }
+        p->d.live[i] = 1;
+        return 0;
+    }
+    p->d.live[i] = 0;
+    set_slots(p, i);
+    demote(p, i);
+    pvt_serve_net_hand_over(&p->net, i, p->s[i].old);
+    tell_old(p, i);
+    return 0;
+}
+
+static int thr_scale(struct pvt_pool *p, int delta)
+{
+    return pvt_serve_scale(&p->net, p->stopped, delta, scale_one_cb, p);
+}
+
 /* Wait for the waker or (rr) a connection; hand connections out. -EINTR
  * when a signal ended the wait. */
 static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
-    struct pollfd pfd[2] = {{.fd = p->g.waker->efd, .events = POLLIN}, {.fd = -1}};
+    struct pollfd pfd[3] = {{.fd = p->g.waker->efd, .events = POLLIN}, {.fd = -1}, {.fd = -1}};
     struct timespec ts, *tsp = NULL;
-    int due = watchdog(p);
+    int due = watchdog(p), roll = thr_roll_tick(p);
 
+    if (roll >= 0 && (due < 0 || roll < due))
+        due = roll;
     if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
         timeout_ms = due;
+    if (p->serving && p->net.cfg.watch_fd > 0)
+        pfd[2] = (struct pollfd){.fd = p->net.cfg.watch_fd, .events = POLLIN};
 
     if (p->serving && p->net.cfg.distribution == PVT_DIST_RR && !p->stopped)
         pfd[1] = (struct pollfd){.fd = p->net.lfds[0], .events = POLLIN};
@@ -152,7 +335,7 @@ static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mas
         ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
         tsp = &ts;
     }
-    if (ppoll(pfd, 2, tsp, mask) < 0)
+    if (ppoll(pfd, 3, tsp, mask) < 0)
         return -errno;
     if (pfd[0].revents && p->serving)
         pvt_waker_drain(p->g.waker); /* the dispatcher drains its own */
@@ -175,53 +358,53 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 {
     struct pvt_pool *p;
     uint32_t depth = cfg->queue_depth ? cfg->queue_depth : PVT_RING_DEFAULT_DEPTH;
-    int i, rc;
+    int i, rc, nrings;
 
-    if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS ||
-        (cfg->plan && cfg->plan->workers < cfg->workers))
+    if (pvt_serve_cap(cfg) < 0)
         return -EINVAL;
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
     p->n = cfg->workers;
+    p->cap = pvt_serve_cap(cfg);
     if (cfg->sup.max_rss_kb || cfg->sup.max_jobs || pvt_sup_resolve(&cfg->sup, &p->sup) < 0) {
         free(p);
         return cfg->sup.max_rss_kb || cfg->sup.max_jobs ? -EOPNOTSUPP : -EINVAL;
     }
     if (cfg->serve)
         depth = 2; /* the rings carry only info and stop */
-    rc = pvt_region_map(&p->g, p->n, depth, 0);
+    nrings = cfg->serve ? 2 * p->cap : p->n;
+    rc = pvt_region_map(&p->g, nrings, depth, 0);
     if (rc < 0) {
         free(p);
         return rc;
     }
     rc = -ENOMEM;
-    p->w = calloc((size_t)p->n, sizeof(*p->w));
-    p->sets = calloc((size_t)p->n, sizeof(*p->sets));
-    if (!p->w || !p->sets || pvt_disp_init(&p->d, p->n, depth, p->g.rings, p->g.waker) < 0)
+    p->w = calloc((size_t)nrings, sizeof(*p->w));
+    p->sets = calloc((size_t)p->cap, sizeof(*p->sets));
+    p->r = calloc((size_t)p->cap, sizeof(*p->r));
+    p->spare = calloc((size_t)p->cap, sizeof(*p->spare));
+    p->s = calloc((size_t)p->cap, sizeof(*p->s));
+    if (!p->w || !p->sets || !p->r || !p->spare || !p->s)
         goto fail;
-    if (cfg->plan && cfg->plan->bind) {
-        p->bind = 1;
-        memcpy(p->sets, cfg->plan->sets, (size_t)p->n * sizeof(*p->sets));
+    for (i = 0; i < p->cap; i++) {
+        p->r[i] = p->g.rings[i];
+        p->spare[i] = cfg->serve ? p->g.rings[p->cap + i] : NULL;
     }
+    if (pvt_disp_init(&p->d, p->cap, depth, p->r, p->g.waker) < 0)
+        goto fail;
+    p->d.n = p->n; /* the slots in use; scale moves it within cap */
+    p->bind = pvt_serve_plan_sets(cfg->plan, p->cap, p->sets);
     if (cfg->serve) {
-        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->g.rings, 0);
+        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->cap, p->r, p->g.rings, 0);
         if (rc < 0)
             goto fail;
         p->serving = 1;
     }
     for (i = 0; i < p->n; i++) {
-        p->g.rings[i]->beat_ms = pvt_sup_beat_ms(&p->sup);
-        p->w[i].pool = p;
-        p->w[i].slot = i;
-        atomic_store(&p->g.rings[i]->info.state, PVT_W_STARTING);
-        rc = pthread_create(&p->w[i].tid, NULL, thr_main, &p->w[i]);
-        if (rc) {
-            rc = -rc;
-            atomic_store(&p->g.rings[i]->info.state, PVT_W_EMPTY);
+        rc = thr_start(p, i, p->r[i]);
+        if (rc < 0)
             goto fail;
-        }
-        p->w[i].started = 1;
     }
     rc = pvt_disp_wait_ready(&p->d, START_TIMEOUT_MS, thr_wait, p);
     if (rc < 0)
@@ -257,9 +440,19 @@ static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int 
 
 static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 {
+    int i;
+
     watchdog(p);
     pvt_disp_stats(&p->d, "thread", st);
     st->hangs = p->hangs;
+    for (i = 0; p->serving && i < p->cap; i++) {
+        st->rolling += p->net.roll[i] || (p->s[i].old && !p->s[i].old_told);
+        st->draining += p->s[i].old != NULL;
+    }
+    for (i = 0; st->w && i < p->n; i++) {
+        st->w[i].ready_ns = atomic_load(&p->r[i]->info.ready_ns);
+        st->w[i].restarts = atomic_load(&p->r[i]->info.restarts);
+    }
     st->port = p->net.port;
     st->handed_out = p->net.handed;
     st->refused = p->net.refused;
@@ -271,7 +464,7 @@ static int join_all(struct pvt_pool *p, const struct timespec *deadline)
 {
     int i, left = 0;
 
-    for (i = 0; i < p->n; i++) {
+    for (i = 0; i < p->g.n; i++) {
         struct thr_worker *tw = &p->w[i];
         if (!tw->started || tw->joined)
             continue;
@@ -291,22 +484,27 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     if (p->stopped)
         return 0;
     p->stopped = 1;
+    if (!p->r || !p->w || !p->s)
+        return 0; /* create failed before any thread started */
     p->d.stopping = 1;
     pvt_disp_flush(&p->d); /* queued work runs before the workers exit */
     for (i = 0; i < p->n; i++) {
-        if (atomic_load(&p->g.rings[i]->info.state) == PVT_W_READY)
-            atomic_store(&p->g.rings[i]->info.state, PVT_W_STOPPING);
-        pvt_ring_request_stop(p->g.rings[i], 1);
+        if (atomic_load(&p->r[i]->info.state) == PVT_W_READY)
+            atomic_store(&p->r[i]->info.state, PVT_W_STOPPING);
+        pvt_ring_request_stop(p->r[i], 1);
     }
+    for (i = 0; p->serving && i < p->cap; i++)
+        if (p->s[i].old && !p->s[i].old_told)
+            tell_old(p, i);
     pvt_realtime_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
     if (join_all(p, &ts) > 0) {
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
-        for (i = 0; i < p->n; i++)
+        for (i = 0; i < p->g.n; i++)
             pvt_ring_request_stop(p->g.rings[i], 2);
         pvt_realtime_after(&ts, STOP_GRACE_MS);
         if (join_all(p, &ts) > 0) {
-            for (i = 0; i < p->n; i++) {
+            for (i = 0; i < p->g.n; i++) {
                 if (p->w[i].started && !p->w[i].joined) {
                     pthread_detach(p->w[i].tid);
                     p->w[i].joined = 1;
@@ -341,6 +539,9 @@ static void thr_destroy(struct pvt_pool *p)
         free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
     free(p->w);
     free(p->sets);
+    free(p->r);
+    free(p->spare);
+    free(p->s);
     free(p);
 }
 
@@ -353,5 +554,7 @@ const struct pvt_pool_ops pvt_thread_ops = {
     .stats = thr_stats,
     .stop = thr_stop,
     .supervise = thr_supervise,
+    .restart = thr_restart,
+    .scale = thr_scale,
     .destroy = thr_destroy,
 };

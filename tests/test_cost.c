@@ -1,0 +1,217 @@
+/*
+ * test_cost: the bare mechanisms cost mode measures pvt against
+ * (bench/bench_cost_bare.c, bench/bench_cost_pp.c), and the direction of its
+ * copy-on-write experiment.
+ *
+ * No figure is checked against a time: only that every worker starts,
+ * answers and is reaped, and that memory moves the way the kernel says it
+ * must (a dataset forked into N workers is shared until they write it; then
+ * each holds a copy). The workers are the code under test; they never call
+ * cmocka, and everything a test asserts is read after they are reaped.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_cost_bare.h"
+#include "mem.h"
+
+#define COW_MB 32
+#define COW_N  4
+
+/* 1 if no child of this process is left, reaped or not. */
+static int no_children(void)
+{
+    return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+static void bare_start_stop(void **state)
+{
+    int kinds[] = {PVT_BARE_FORK, PVT_BARE_PTHREAD}, k, i, alive, rc, stop;
+    struct pvt_bare b;
+
+    (void)state;
+    for (k = 0; k < 2; k++) {
+        rc = pvt_bare_start(&b, kinds[k], 8, NULL, 0);
+        alive = 0;
+        for (i = 0; rc == 0 && i < 8; i++)
+            alive += b.ids[i] > 0 && (kinds[k] == PVT_BARE_PTHREAD || kill(b.ids[i], 0) == 0);
+        stop = rc == 0 ? pvt_bare_stop(&b) : 0;
+        assert_int_equal(rc, 0);
+        assert_int_equal(alive, 8);
+        assert_int_equal(stop, 0);
+        assert_true(no_children());
+    }
+    assert_int_equal(pvt_bare_start(&b, PVT_BARE_FORK, 0, NULL, 0), -EINVAL);
+}
+
+static void spawn_kinds(void **state)
+{
+    int k;
+
+    (void)state;
+    for (k = 0; k < PVT_SPAWN_COUNT; k++) {
+        if ((k == PVT_SPAWN_POSIX || k == PVT_SPAWN_FORK_EXEC) && access(PVT_BARE_TRUE, X_OK) != 0)
+            continue;
+        assert_int_equal(pvt_spawn_run(k, 3), 0);
+        assert_true(no_children());
+    }
+    assert_int_equal(pvt_spawn_run(PVT_SPAWN_COUNT, 1), -EINVAL);
+}
+
+/* A touched dataset of len bytes for a copy-on-write test. Under TSan the
+ * test is skipped: its shadow bytes would count in RSS, PSS and USS. */
+static unsigned char *dataset(size_t len)
+{
+    unsigned char *data;
+
+#ifdef __SANITIZE_THREAD__
+    skip();
+#endif
+    data = pvt_bare_touch(len);
+    assert_non_null(data);
+    return data;
+}
+
+/* The figures of each of b's worker processes. 0 or the reader's error. */
+static int read_workers(const struct pvt_bare *b, struct pvt_mem *m)
+{
+    int i, rc;
+
+    for (i = 0; i < b->n; i++)
+        if ((rc = pvt_mem_read(b->ids[i], &m[i])) < 0)
+            return rc;
+    return 0;
+}
+
+static void cow_processes(void **state)
+{
+    const size_t len = (size_t)COW_MB << 20;
+    const double d = COW_MB * 1024.0, share = d / (COW_N + 1);
+    struct pvt_mem started[COW_N], read_m[COW_N], written[COW_N];
+    double pss_started = 0, pss_read = 0, pss_written = 0;
+    unsigned char *data;
+    struct pvt_bare b;
+    int rc, r1 = -1, r2 = -1, r3 = -1, c1 = -1, c2 = -1, stop = -1, i;
+
+    (void)state;
+    data = dataset(len);
+    rc = pvt_bare_start(&b, PVT_BARE_FORK, COW_N, data, len);
+    if (rc == 0) {
+        r1 = read_workers(&b, started);
+        c1 = pvt_bare_cmd(&b, 'r');
+        r2 = read_workers(&b, read_m);
+        c2 = pvt_bare_cmd(&b, 'w');
+        r3 = read_workers(&b, written);
+        stop = pvt_bare_stop(&b);
+    }
+    pvt_bare_untouch(data, len);
+    assert_int_equal(rc, 0);
+    assert_int_equal(r1, 0);
+    assert_int_equal(c1, 0);
+    assert_int_equal(r2, 0);
+    assert_int_equal(c2, 0);
+    assert_int_equal(r3, 0);
+    assert_int_equal(stop, 0);
+    assert_true(no_children());
+    for (i = 0; i < COW_N; i++) {
+        pss_started += (double)started[i].pss_kb;
+        pss_read += (double)read_m[i].pss_kb;
+        pss_written += (double)written[i].pss_kb;
+        /* Before writing: the dataset in RSS, a 1/(N+1) share of it in PSS. */
+        assert_true((double)read_m[i].rss_kb >= d);
+        assert_true((double)read_m[i].pss_kb >= 0.8 * share);
+        assert_true((double)read_m[i].pss_kb <= share + 8 * 1024);
+        assert_true((double)read_m[i].uss_kb < 0.2 * d);
+        /* After: a private copy each. */
+        assert_true((double)written[i].uss_kb >= d);
+    }
+    /* Reading copies nothing; writing makes N copies where 1 was shared by N + 1. */
+    assert_true(pss_read <= pss_started + 0.1 * d);
+    assert_true(pss_written - pss_read >= 0.9 * (COW_N * d - COW_N * share));
+}
+
+static void cow_threads(void **state)
+{
+    const size_t len = (size_t)COW_MB << 20;
+    struct pvt_mem before = {0}, after = {0};
+    unsigned char *data;
+    struct pvt_bare b;
+    int rc, c1 = -1, c2 = -1, stop = -1, r0, r1 = -1;
+
+    (void)state;
+    data = dataset(len);
+    r0 = pvt_mem_read(0, &before);
+    rc = pvt_bare_start(&b, PVT_BARE_PTHREAD, COW_N, data, len);
+    if (rc == 0) {
+        c1 = pvt_bare_cmd(&b, 'r');
+        c2 = pvt_bare_cmd(&b, 'w');
+        r1 = pvt_mem_read(0, &after);
+        stop = pvt_bare_stop(&b);
+    }
+    pvt_bare_untouch(data, len);
+    assert_int_equal(r0, 0);
+    assert_int_equal(rc, 0);
+    assert_int_equal(c1, 0);
+    assert_int_equal(c2, 0);
+    assert_int_equal(r1, 0);
+    assert_int_equal(stop, 0);
+    /* Threads write the one copy there is: the process does not grow by a dataset. */
+    assert_true((double)after.pss_kb < (double)before.pss_kb + COW_MB * 1024.0 / 4);
+    assert_int_equal(pvt_bare_cmd(&b, 'r'), -EINVAL); /* stopped */
+}
+
+static void pingpong_every_mechanism(void **state)
+{
+    cpu_set_t saved, one;
+    int m, proc, rc, cpus[2] = {-1, -1}, n = 0, i;
+    double rtt;
+    uint64_t rounds;
+
+    (void)state;
+    assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+    for (i = 0; i < CPU_SETSIZE && n < 2; i++)
+        if (CPU_ISSET(i, &saved))
+            cpus[n++] = i;
+    /* Spinning needs the peer on another CPU than this thread. */
+    CPU_ZERO(&one);
+    CPU_SET(cpus[0], &one);
+    assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+    for (m = 0; m < PVT_PP_COUNT; m++) {
+        for (proc = 0; proc <= 1; proc++) {
+            if (m == PVT_PP_SPIN && n < 2)
+                continue;
+            rtt = 0;
+            rounds = 0;
+            rc = pvt_pp_run(m, proc, n > 1 ? cpus[1] : -1, 1000000, 300, &rtt, &rounds);
+            assert_int_equal(rc, 0);
+            assert_true(rounds >= 300);
+            assert_true(rtt > 0);
+            assert_true(no_children());
+        }
+    }
+    sched_setaffinity(0, sizeof(saved), &saved);
+    assert_int_equal(pvt_pp_run(PVT_PP_COUNT, 0, -1, 1, 1, &rtt, &rounds), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bare_start_stop),
+        cmocka_unit_test(spawn_kinds),
+        cmocka_unit_test(cow_processes),
+        cmocka_unit_test(cow_threads),
+        cmocka_unit_test(pingpong_every_mechanism),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,350 @@
+/*
+ * test_lifecycle.c: the pool ops of a server's life, restart and scale, and
+ * a graceful stop with a slow request in flight: a contract suite, run for
+ * every backend that serves, through its ops table, for every distribution.
+ *
+ * DESIGN
+ * As in test_serve.c, the test thread only drives the pool (supervise, and
+ * the ops under test) and the clients run on a helper thread that never
+ * calls cmocka: it writes the first thing that went wrong into a struct
+ * sc_note, and the test thread asserts after pthread_join. The client keeps
+ * two keep-alive connections busy with GET / for the whole case; a
+ * "Connection: close" answer (a draining worker's) makes it reconnect, and
+ * anything else that is not a whole 200 answer is a failure. So a restart
+ * or a scale that drops or resets one accepted connection fails the case.
+ * Nothing is timed: every wait is bounded only to turn a hang into a
+ * failure, and no case comes near the bounds.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pvt.h"
+#include "serve.h"
+#include "serve_client.h"
+
+#define WORKERS  2
+#define MAXW     4
+#define NCONNS   2
+#define IO_MS    5000
+#define GUARD_MS 20000 /* one phase of a case */
+
+struct load {
+    int port;
+    atomic_int stop;
+    atomic_ulong ok;
+    struct sc_note err;
+    struct sc_conn c[NCONNS];
+    struct sc_resp r;
+};
+
+/* GET / on every connection in turn until told to stop. */
+static void *load_cb(void *arg)
+{
+    struct load *l = arg;
+    int i, rc;
+
+    for (i = 0; i < NCONNS; i++)
+        l->c[i].fd = -1;
+    while (!atomic_load(&l->stop) && !l->err.msg[0]) {
+        for (i = 0; i < NCONNS; i++) {
+            struct sc_conn *c = &l->c[i];
+            if (c->fd < 0 && (rc = sc_connect(c, l->port, IO_MS)) < 0) {
+                sc_note(&l->err, "connect: %s", strerror(-rc));
+                break;
+            }
+            if ((rc = sc_get(c, "/")) < 0 || (rc = sc_read_response(c, &l->r)) < 0) {
+                sc_note(&l->err, "GET / after %lu answers: %s", atomic_load(&l->ok),
+                        strerror(-rc));
+                break;
+            }
+            if (l->r.status != 200) {
+                sc_note(&l->err, "GET /: status %d", l->r.status);
+                break;
+            }
+            atomic_fetch_add(&l->ok, 1);
+            if (l->r.close)
+                sc_close(c); /* a draining worker's last answer: reconnect */
+        }
+    }
+    for (i = 0; i < NCONNS; i++)
+        sc_close(&l->c[i]);
+    return NULL;
+}
+
+struct ctx {
+    const struct pvt_pool_ops *ops;
+    struct pvt_pool *pool;
+    const char *dist;
+    struct pvt_worker_stats w[MAXW];
+    struct pvt_pool_stats st;
+};
+
+static void look(struct ctx *x)
+{
+    x->st = (struct pvt_pool_stats){.w = x->w};
+    x->ops->stats(x->pool, &x->st);
+}
+
+/* Supervise until the load made `more` answers beyond now. */
+static void run_for(struct ctx *x, struct load *l, unsigned long more)
+{
+    unsigned long want = atomic_load(&l->ok) + more;
+    uint64_t end = sc_now_ms() + GUARD_MS;
+
+    while (atomic_load(&l->ok) < want && !l->err.msg[0] && sc_now_ms() < end)
+        x->ops->supervise(x->pool, 10, NULL);
+    if (atomic_load(&l->ok) < want && !l->err.msg[0])
+        sc_note(&l->err, "no progress: %lu answers", atomic_load(&l->ok));
+}
+
+/* Supervise until the pool has workers ready slots and nothing rolling or
+ * draining. 0, or -1 past the guard. */
+static int settle(struct ctx *x, int workers)
+{
+    uint64_t end = sc_now_ms() + GUARD_MS;
+
+    for (;;) {
+        look(x);
+        if (x->st.workers == workers && x->st.live == workers && !x->st.rolling &&
+            !x->st.draining)
+            return 0;
+        if (sc_now_ms() > end)
+            return -1;
+        x->ops->supervise(x->pool, 10, NULL);
+    }
+}
+
+static void phase_fail(struct ctx *x, struct load *l, pthread_t t, const char *what)
+{
+    atomic_store(&l->stop, 1);
+    pthread_join(t, NULL);
+    x->ops->destroy(x->pool);
+    fail_msg("[%s/%s] %s: %s (workers %d live %d rolling %d draining %d)", x->ops->name, x->dist,
+             what, l->err.msg, x->st.workers, x->st.live, x->st.rolling, x->st.draining);
+}
+
+static void no_child_left(const char *who)
+{
+    pid_t pid = waitpid(-1, NULL, WNOHANG);
+
+    if (pid != -1 || errno != ECHILD)
+        fail_msg("[%s] a child process is left after destroy (waitpid: %d)", who, (int)pid);
+}
+
+/* Under load: restart every worker, then scale up and down; 0 failures,
+ * new pids, the ops' counts right. */
+static void one_case(const struct pvt_pool_ops *ops, enum pvt_dist d)
+{
+    static struct load l;
+    struct pvt_serve_cfg sc = {.distribution = d};
+    struct pvt_pool_cfg cfg = {.workers = WORKERS, .max_workers = MAXW, .serve = &sc};
+    struct ctx x = {.ops = ops, .dist = pvt_dist_names[d]};
+    pid_t before[WORKERS];
+    pthread_t t;
+    int i, rc;
+
+    rc = ops->create(&cfg, &x.pool);
+    if (rc < 0)
+        fail_msg("[%s/%s] create: %d", ops->name, x.dist, rc);
+    look(&x);
+    memset(&l, 0, sizeof(l));
+    l.port = x.st.port;
+    for (i = 0; i < WORKERS; i++)
+        before[i] = x.w[i].pid;
+    if (pthread_create(&t, NULL, load_cb, &l) != 0) {
+        ops->destroy(x.pool);
+        fail_msg("pthread_create failed");
+    }
+    run_for(&x, &l, 50);
+
+    /* Bad arguments change nothing. */
+    if (ops->restart(x.pool, 0) != -EINVAL || ops->scale(x.pool, 0) != -EINVAL ||
+        ops->scale(x.pool, -WORKERS) != -EINVAL || ops->scale(x.pool, MAXW) != -ENOSPC)
+        sc_note(&l.err, "a bad restart or scale argument was not refused as documented");
+
+    rc = ops->restart(x.pool, 1);
+    if (rc != 0)
+        sc_note(&l.err, "restart(1) returned %d", rc);
+    if (settle(&x, WORKERS) < 0)
+        sc_note(&l.err, "the rolling restart did not finish");
+    run_for(&x, &l, 50);
+    look(&x);
+    for (i = 0; i < WORKERS && !l.err.msg[0]; i++)
+        if (x.w[i].pid == before[i] || x.w[i].pid <= 0 || x.w[i].restarts != 1)
+            sc_note(&l.err, "slot %d after restart: pid %d (was %d), restarts %u", i,
+                    (int)x.w[i].pid, (int)before[i], x.w[i].restarts);
+    if (l.err.msg[0])
+        phase_fail(&x, &l, t, "rolling restart under load");
+
+    rc = ops->scale(x.pool, +1);
+    if (rc != WORKERS + 1 || settle(&x, WORKERS + 1) < 0)
+        sc_note(&l.err, "scale(+1) returned %d, want %d, or the new worker never got ready", rc,
+                WORKERS + 1);
+    run_for(&x, &l, 50);
+    if (l.err.msg[0])
+        phase_fail(&x, &l, t, "scale +1 under load");
+    rc = ops->scale(x.pool, -1);
+    if (rc != WORKERS || settle(&x, WORKERS) < 0)
+        sc_note(&l.err, "scale(-1) returned %d, want %d, or it did not drain", rc, WORKERS);
+    run_for(&x, &l, 50);
+    if (l.err.msg[0])
+        phase_fail(&x, &l, t, "scale -1 under load");
+
+    atomic_store(&l.stop, 1);
+    pthread_join(t, NULL);
+    rc = ops->stop(x.pool, 5000);
+    if (rc != 0 || ops->restart(x.pool, 1) != -ESHUTDOWN || ops->scale(x.pool, 1) != -ESHUTDOWN)
+        sc_note(&l.err, "stop returned %d, or restart/scale after it not -ESHUTDOWN", rc);
+    ops->destroy(x.pool);
+    if (l.err.msg[0])
+        fail_msg("[%s/%s] %s", ops->name, x.dist, l.err.msg);
+    no_child_left(ops->name);
+}
+
+/* fn for every backend that serves, for every distribution. */
+static void each_server(void (*fn)(const struct pvt_pool_ops *ops, enum pvt_dist d))
+{
+    const struct pvt_pool_ops *const *bp;
+    int d;
+
+    for (bp = pvt_backends; *bp; bp++) {
+        if (!(*bp)->supervise)
+            continue;
+        if (!(*bp)->restart || !(*bp)->scale)
+            fail_msg("[%s] serves but has no restart or scale", (*bp)->name);
+        for (d = 0; d <= PVT_DIST_RR; d++)
+            fn(*bp, (enum pvt_dist)d);
+    }
+}
+
+static void test_restart_scale(void **state)
+{
+    (void)state;
+    each_server(one_case);
+}
+
+/* A job pool refuses both ops. */
+static void test_job_pool_refuses(void **state)
+{
+    const struct pvt_pool_ops *const *bp;
+    struct pvt_pool_cfg cfg = {.workers = 1};
+    struct pvt_pool *p;
+
+    (void)state;
+    for (bp = pvt_backends; *bp; bp++) {
+        if (!(*bp)->restart)
+            continue;
+        assert_int_equal((*bp)->create(&cfg, &p), 0);
+        assert_int_equal((*bp)->restart(p, 1), -EOPNOTSUPP);
+        assert_int_equal((*bp)->scale(p, 1), -EOPNOTSUPP);
+        (*bp)->destroy(p);
+    }
+    no_child_left("job pool");
+}
+
+struct slow {
+    int port, ms;
+    atomic_int sent, done;
+    int rc, status;
+    struct sc_conn c;
+    struct sc_resp r;
+};
+
+static void *slow_cb(void *arg)
+{
+    struct slow *s = arg;
+    char path[64];
+
+    snprintf(path, sizeof(path), "/sleep?ms=%d", s->ms);
+    s->rc = sc_connect(&s->c, s->port, IO_MS);
+    if (s->rc == 0)
+        s->rc = sc_get(&s->c, path);
+    atomic_store(&s->sent, 1);
+    if (s->rc == 0)
+        s->rc = sc_read_response(&s->c, &s->r);
+    s->status = s->rc == 0 ? s->r.status : 0;
+    sc_close(&s->c);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/*
+ * stop with a slow request in flight: in time, it is answered 200 and stop
+ * returns 0; past a short deadline, stop forces the worker and returns
+ * -ETIMEDOUT. Either way nothing is left behind.
+ */
+static void slow_stop(const struct pvt_pool_ops *ops, enum pvt_dist d, int ms, int deadline,
+                      int want_rc)
+{
+    static struct slow s;
+    struct pvt_serve_cfg sc = {.distribution = d};
+    struct pvt_pool_cfg cfg = {.workers = WORKERS, .serve = &sc};
+    struct ctx x = {.ops = ops, .dist = pvt_dist_names[d]};
+    uint64_t end = sc_now_ms() + GUARD_MS;
+    int i, conns = 0, rc;
+    pthread_t t;
+
+    assert_int_equal(ops->create(&cfg, &x.pool), 0);
+    look(&x);
+    memset(&s, 0, sizeof(s));
+    s.port = x.st.port;
+    s.ms = ms;
+    assert_int_equal(pthread_create(&t, NULL, slow_cb, &s), 0);
+    /* Until a worker holds the connection (rr: handed over) and it sleeps. */
+    while (conns == 0 && sc_now_ms() < end) {
+        ops->supervise(x.pool, 10, NULL);
+        look(&x);
+        for (i = 0, conns = 0; i < x.st.workers; i++)
+            conns += x.w[i].conns;
+        conns = conns && atomic_load(&s.sent);
+    }
+    sc_sleep_ms(20); /* the request itself reaches the worker */
+    rc = ops->stop(x.pool, deadline);
+    pthread_join(t, NULL);
+    ops->destroy(x.pool);
+    if (rc != want_rc)
+        fail_msg("[%s/%s] stop(%d) with a %d ms request in flight returned %d, want %d",
+                 ops->name, x.dist, deadline, ms, rc, want_rc);
+    if (want_rc == 0 && (s.rc != 0 || s.status != 200))
+        fail_msg("[%s/%s] the request in flight during stop: rc %d, status %d", ops->name,
+                 x.dist, s.rc, s.status);
+    if (want_rc != 0 && s.rc == 0)
+        fail_msg("[%s/%s] a forced stop still answered the request (status %d)", ops->name,
+                 x.dist, s.status);
+    no_child_left(ops->name);
+}
+
+static void stop_cases(const struct pvt_pool_ops *ops, enum pvt_dist d)
+{
+    slow_stop(ops, d, 400, 10000, 0);
+    if (d == PVT_DIST_SHARED)
+        slow_stop(ops, d, 8000, 100, -ETIMEDOUT);
+}
+
+static void test_stop_slow_request(void **state)
+{
+    (void)state;
+    each_server(stop_cases);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_job_pool_refuses),
+        cmocka_unit_test(test_restart_scale),
+        cmocka_unit_test(test_stop_slow_request),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
