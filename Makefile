@@ -6,7 +6,9 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_ARGS ?=
 OUT        ?=
 
-.PHONY: all deps build test bench clean test-asan test-tsan test-valgrind fuzz soak
+QUICK      ?=
+
+.PHONY: all deps build test tour bench clean test-asan test-tsan test-valgrind fuzz soak
 
 all: build
 
@@ -23,7 +25,12 @@ build: deps $(BUILD)/CMakeCache.txt
 test: build
 	cd $(BUILD) && ctest --output-on-failure
 
-# The main job for now: processes against threads (and GLib's GThreadPool as a
+# The main job: every lesson on this machine, then the plots and the report.
+# QUICK=1 for smaller sweeps, OUT=DIR for where it goes.
+tour: build
+	./$(BUILD)/bench/pvt tour $(if $(QUICK),--quick) $(if $(OUT),--out $(OUT))
+
+# Task mode alone: processes against threads (and GLib's GThreadPool as a
 # reference) on no-op jobs and CPU-bound jobs, 1 worker to every core.
 bench: build
 	./$(BUILD)/bench/pvt bench --mode tasks --backend proc,thread,glib \

@@ -195,7 +195,7 @@ static int http_verdicts(const struct pvt_rundir *r, FILE *f)
     const char *value = burst ? "seconds" : "requests_per_s";
     int n = 0, i, b, d, shared_cpus = json_is_true(json_object_get(
                                         json_object_get(r->meta, "params"), "cpus_shared"));
-    char ws[16], cs[32], what[256];
+    char ws[16], cs[32], what[256], w1[16], wn[24];
 
     snprintf(ws, sizeof(ws), "%d", W);
     for (i = 0; i < nr; i++) {
@@ -213,6 +213,20 @@ static int http_verdicts(const struct pvt_rundir *r, FILE *f)
                 snprintf(what, sizeof(what), "**Scaling**, %s %s, %s connections, %s", bes[b],
                          dis[d], cs, routes[i]);
                 n += scaling(f, what, &s1, &sn, W, "requests/s");
+                if (!burst)
+                    continue;
+                /* The seeds' burst figure: the mean latency, one worker against N. */
+                pvt__rep_stat(t, "mean_us", &s1, 5, kw_http,
+                              (const char *[]){bes[b], dis[d], "1", cs, routes[i]});
+                pvt__rep_stat(t, "mean_us", &sn, 5, kw_http,
+                              (const char *[]){bes[b], dis[d], ws, cs, routes[i]});
+                s1.med /= 1000, s1.lo /= 1000, s1.hi /= 1000;
+                sn.med /= 1000, sn.lo /= 1000, sn.hi /= 1000;
+                snprintf(what, sizeof(what), "**Mean latency** of the burst, %s %s", bes[b],
+                         dis[d]);
+                snprintf(w1, sizeof(w1), "1 worker");
+                snprintf(wn, sizeof(wn), "%d workers", W);
+                n += verdict(f, what, w1, &s1, wn, &sn, 0, -1, " ms");
             }
             pvt__rep_stat(t, value, &p, 5, kw_http,
                           (const char *[]){"proc", dis[d], ws, cs, routes[i]});

@@ -47,15 +47,16 @@ const struct pvt_lesson pvt__tour_lessons[] = {
      "or the OS, by round robin or least connections.",
      "docs/lessons/fairness.md",
      "--mode http --distribution shared,reuseport,rr --workers {W} --concurrency 64 "
-     "--duration 1 --repeat 3",
+     "--duration 500ms --repeat 3",
      "--mode http --distribution shared,reuseport,rr --workers {W} --concurrency 64 "
-     "--duration 500ms --repeat 2",
-     25, 10, {"share-", "latency-"}},
+     "--duration 300ms --repeat 2",
+     15, 8, {"share-", "latency-"}},
     {"faults", "Crash isolation, hangs and leaks under load",
      "A crashed worker process is replaced and the service stays up; threads have no crash "
      "isolation.",
-     "docs/lessons/faults.md", "--mode fault --fault crash,hang,leak,recycle --repeat 2",
-     "--mode fault --fault crash,hang --repeat 1 --duration 2", 50, 12,
+     "docs/lessons/faults.md",
+     "--mode fault --fault crash,hang,leak,recycle --repeat 2 --duration 2",
+     "--mode fault --fault crash,hang --repeat 1 --duration 2", 35, 12,
      {"timeline-crash-zoom", "timeline-hang", "fault-failed"}},
     {"rolling-restart", "A rolling restart under load: every worker replaced, one at a time",
      "Restart workers one at a time for (almost) zero downtime.",

@@ -104,12 +104,13 @@ for w in d["workers"]:
 PY
 }
 
-# settled SOCKET: wait up to 10 s for nothing rolling or draining.
+# settled SOCKET: wait up to 10 s for every worker ready, nothing rolling or
+# draining.
 settled() {
     local _
     for _ in $(seq 100); do
         "$PVT" ctl "$1" status --json 2>/dev/null |
-            python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d["rolling"] or d["draining"])' &&
+            python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(d["rolling"] or d["draining"] or d["live"] != len(d["workers"]))' &&
             return 0
         sleep 0.1
     done
@@ -188,10 +189,12 @@ for backend in proc thread; do
     if [ "$backend" = proc ]; then
         for w in $ids; do started[$w]=$(start_time "$w"); done
     fi
-    python3 - "$port" >"$LOG/slow" 2>&1 <<'PY' &
+    rm -f "$LOG/sent"
+    python3 - "$port" "$LOG/sent" >"$LOG/slow" 2>&1 <<'PY' &
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 s.sendall(b"GET /sleep?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n")
+open(sys.argv[2], "w").close()
 data = b""
 while b"\r\n\r\n" not in data:
     b = s.recv(4096)
@@ -201,7 +204,11 @@ while b"\r\n\r\n" not in data:
 print(data.split(b"\r\n")[0].decode() if data else "nothing")
 PY
     sp=$!
-    sleep 0.5
+    for _ in $(seq 100); do
+        [ -e "$LOG/sent" ] && break
+        sleep 0.1
+    done
+    sleep 0.2 # the request reaches a worker, which parks it
     kill -TERM "$pid"
     wait "$sp"
     wait_exit "$pid"
