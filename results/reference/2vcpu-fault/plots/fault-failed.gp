@@ -34,14 +34,15 @@ set style line 8 lc rgb "#7f7f7f" lw 2 pt 6 ps 0.9
 set style increment user
 # Each template ends by calling render(): once for PNG, once for SVG.
 render(fmt) = fmt eq "png" ? \
-    sprintf("set terminal pngcairo size 1000,620 font 'DejaVu Sans,11'; set output '%s.png'", outbase) : \
-    sprintf("set terminal svg size 1000,620 dynamic font 'DejaVu Sans,11'; set output '%s.svg'", outbase)
+    sprintf("set terminal pngcairo noenhanced size 1000,620 font 'DejaVu Sans,11'; set output '%s.png'", outbase) : \
+    sprintf("set terminal svg noenhanced size 1000,620 dynamic font 'DejaVu Sans,11'; set output '%s.svg'", outbase)
 
 # bars.gp: one figure per category as bars with min-max error bars, one
 # colour per series (categories on x, series clustered).
 #
 # Variables: datafile (one row per category: "label" then, per series,
-# median min max), N, T[N] (series titles), yl, logy.
+# median min max), N, T[N] (series titles), yl, logy; ymax (optional) fixes
+# the top of the y axis.
 set ylabel yl
 set style data histogram
 set style histogram errorbars gap 1 lw 1
@@ -49,6 +50,7 @@ set style fill solid 0.8 border -1
 set boxwidth 0.9
 set xtics rotate by -20
 if (logy) { set logscale y 10 } else { set yrange [0:*] }
+if (exists("ymax")) { set yrange [0:ymax] }
 set key top left
 do for [fmt in "png svg"] {
     eval render(fmt)

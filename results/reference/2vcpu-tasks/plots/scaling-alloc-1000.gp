@@ -35,8 +35,8 @@ set style line 8 lc rgb "#7f7f7f" lw 2 pt 6 ps 0.9
 set style increment user
 # Each template ends by calling render(): once for PNG, once for SVG.
 render(fmt) = fmt eq "png" ? \
-    sprintf("set terminal pngcairo size 1000,620 font 'DejaVu Sans,11'; set output '%s.png'", outbase) : \
-    sprintf("set terminal svg size 1000,620 dynamic font 'DejaVu Sans,11'; set output '%s.svg'", outbase)
+    sprintf("set terminal pngcairo noenhanced size 1000,620 font 'DejaVu Sans,11'; set output '%s.png'", outbase) : \
+    sprintf("set terminal svg noenhanced size 1000,620 dynamic font 'DejaVu Sans,11'; set output '%s.svg'", outbase)
 
 # lines.gp: a figure against a count (workers, concurrency, heap size), one
 # line per series, with its min-max over the repetitions as error bars and,
