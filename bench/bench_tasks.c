@@ -56,6 +56,7 @@ struct run {
     int nsum;
     int total, index; /* workloads, for the progress line */
     int tty;
+    long warned_workers; /* the most workers warned about sharing a core */
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -258,6 +259,10 @@ static int open_cell(struct run *r, struct cell *c)
     if (rc < 0) {
         pvt_err(CMD, "cannot plan %ld workers: %s", c->workers, strerror(-rc));
         return rc;
+    }
+    if (c->workers > r->warned_workers) { /* once per worker count */
+        pvt_cli_warn_shared_cpus(CMD, c->plan, r->topo, cfg->unit);
+        r->warned_workers = c->workers;
     }
     pc.plan = c->plan;
     t0 = pvt_now_ns();

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "parse.h"
+#include "place.h"
 
 static void vreport(const char *cmd, const char *fmt, va_list ap)
 {
@@ -68,4 +69,15 @@ long pvt_cli_long(const char *cmd, const char *flag, const char *s, long min, lo
 int pvt_cli_tty(void)
 {
     return isatty(STDERR_FILENO);
+}
+
+void pvt_cli_warn_shared_cpus(const char *cmd, const struct pvt_plan *plan,
+                              const struct pvt_topo *topo, enum pvt_place_unit unit)
+{
+    if (!plan->oversubscribed || !plan->bind)
+        return;
+    pvt_err(cmd, "warning: %d workers on %d %ss: some workers share a %s (pinned as planned; "
+                 "see pvt topo --workers %d)",
+            plan->workers, unit == PVT_UNIT_CORE ? pvt_topo_cores(topo) : pvt_topo_pus(topo),
+            pvt_place_unit_name(unit), pvt_place_unit_name(unit), plan->workers);
 }

@@ -34,6 +34,14 @@ void pvt_cli_bad_option(const char *cmd, int c, const struct option *opts, char 
 /* The integer s in [min, max], or a usage error naming flag. */
 long pvt_cli_long(const char *cmd, const char *flag, const char *s, long min, long max);
 
+struct pvt_plan;
+struct pvt_topo;
+enum pvt_place_unit;
+/* One line on stderr when plan puts more workers than units (cores or PUs)
+ * under pinning: the figures then include the sharing, never silently. */
+void pvt_cli_warn_shared_cpus(const char *cmd, const struct pvt_plan *plan,
+                              const struct pvt_topo *topo, enum pvt_place_unit unit);
+
 /* 1 if stderr is a terminal (progress lines go there only then). */
 int pvt_cli_tty(void);
 

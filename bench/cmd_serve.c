@@ -471,6 +471,8 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
     if (!o->workers)
         o->workers = pvt_place_default_workers(topo);
     rc = pvt_place_plan(topo, o->pin, o->unit, o->workers, &plan);
+    if (rc == 0)
+        pvt_cli_warn_shared_cpus(CMD, plan, topo, o->unit);
     pvt_topo_free(topo);
     if (rc < 0) {
         pvt_err(CMD, "cannot plan %d workers: %s", o->workers, strerror(-rc));
