@@ -276,14 +276,20 @@ check "malformed, unknown, oversized and refused requests get an error reply; th
     "$([ "$(cat "$LOG/bad")" = fine ] || echo " $(flat "$LOG/bad")")"
 
 # A forced stop: a request longer than --shutdown-timeout.
-python3 - "$port" >/dev/null 2>&1 <<'PY' &
+rm -f "$LOG/sent8"
+python3 - "$port" "$LOG/sent8" >/dev/null 2>&1 <<'PY' &
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
 s.sendall(b"GET /sleep?ms=8000 HTTP/1.1\r\nHost: t\r\n\r\n")
+open(sys.argv[2], "w").close()
 s.recv(100)
 PY
 sp=$!
-sleep 0.5
+for _ in $(seq 100); do
+    [ -e "$LOG/sent8" ] && break
+    sleep 0.1
+done
+sleep 0.2 # the request reaches a worker, which parks it
 "$PVT" ctl "$sock" stop >"$LOG/out" 2>&1
 wait_exit "$pid"
 wait "$sp"
