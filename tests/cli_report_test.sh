@@ -83,6 +83,17 @@ for run in tasks-run fault-run; do
     fi
 done
 
+# Two runs of one mode overlay into the first one's plots/overlay/, each
+# series named after its run.
+cp -r "$DATA/tasks-run" "$RUN/other-run"
+"$PVT" plot "$RUN/tasks-run" "$RUN/other-run" >"$LOG/out" 2>"$LOG/err"
+rc=$?
+why=""
+[ $rc -eq 0 ] || why=" exit $rc: $(head -c 300 "$LOG/err")"
+ls "$RUN/tasks-run/plots/overlay/"*.png >/dev/null 2>&1 || why="$why no overlay plot;"
+grep -q "other-run" "$RUN/tasks-run/plots/overlay/"*.gp 2>/dev/null || why="$why no series named after the second run;"
+check "plot: two runs of one mode overlay" "$why"
+
 # An interrupted run: the last line cut short, then no results.csv at all.
 cp -r "$DATA/tasks-run" "$RUN/cut"
 head -c -20 "$DATA/tasks-run/results.csv" >"$RUN/cut/results.csv"
