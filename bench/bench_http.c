@@ -228,15 +228,6 @@ static int parse_load(const char *text, struct result *x)
     return rc;
 }
 
-/* One line of the table: a configuration's repetitions summed up. */
-struct summary {
-    const char *backend, *dist;
-    long workers, conc;
-    const char *route;
-    double rps, rps_min, rps_max, jain, jain_min, jain_max;
-    double secs, p99, mean, srv;
-    uint64_t errors;
-};
 
 struct run {
     const struct pvt_bench_cfg *cfg;
@@ -549,129 +540,6 @@ static void summarize(struct run *r, const struct pvt_server *s, const struct ce
     m->srv = spread(c->v + V_SRV * n, n, &lo, &hi);
 }
 
-static void print_header(const struct pvt_bench_cfg *cfg)
-{
-    printf("%-7s %-9s %7s %6s  %-20s %9s  %-15s %8s %7s %6s %10s", "backend", "distrib", "workers",
-           "conc", "route", "req/s", "min-max", "p99_ms", "errors", "jain", "srv_us/req");
-    if (cfg->requests)
-        printf(" %8s %8s", "time_s", "mean_ms");
-    printf("\n");
-}
-
-static void print_summary(const struct pvt_bench_cfg *cfg, const struct summary *m)
-{
-    char a[32], b[32], c[32], range[64], jain[16] = "-", srv[16] = "-", mean[16] = "-";
-
-    snprintf(range, sizeof(range), "%s-%s", pvt_bench_human(m->rps_min, a, sizeof(a)),
-             pvt_bench_human(m->rps_max, b, sizeof(b)));
-    if (!isnan(m->jain))
-        snprintf(jain, sizeof(jain), "%.3f", m->jain);
-    if (!isnan(m->srv))
-        snprintf(srv, sizeof(srv), "%.1f", m->srv);
-    printf("%-7s %-9s %7ld %6ld  %-20s %9s  %-15s %8.2f %7llu %6s %10s", m->backend, m->dist,
-           m->workers, m->conc, m->route, pvt_bench_human(m->rps, c, sizeof(c)), range,
-           m->p99 / 1e3, (unsigned long long)m->errors, jain, srv);
-    if (cfg->requests) {
-        if (!isnan(m->mean))
-            snprintf(mean, sizeof(mean), "%.1f", m->mean / 1e3);
-        printf(" %8.2f %8s", m->secs, mean);
-    }
-    printf("\n");
-    fflush(stdout);
-}
-
-/* Two min-max ranges that overlap cannot be told apart by this run; with
- * one repetition, the noise was not measured at all. */
-static const char *noise(int reps, double lo1, double hi1, double lo2, double hi2)
-{
-    if (reps < 2)
-        return "one repetition: noise not measured";
-    return lo1 <= hi2 && lo2 <= hi1 ? "within noise" : NULL;
-}
-
-static int same_point(const struct summary *a, const struct summary *b)
-{
-    return a->conc == b->conc && strcmp(a->route, b->route) == 0;
-}
-
-/* Per backend, workers > 1, concurrency and route: every distribution's
- * Jain's index against rr's (or the first one's where rr did not run). */
-static void fairness(const struct run *r, const struct summary *base)
-{
-    const char *verdict;
-    int j;
-
-    if (base->workers < 2 || isnan(base->jain))
-        return;
-    printf("fairness, %s, %ld workers, c%ld, %s: %s %.3f [%.3f-%.3f]", base->backend, base->workers,
-           base->conc, base->route, base->dist, base->jain, base->jain_min, base->jain_max);
-    for (j = 0; j < r->nsum; j++) {
-        const struct summary *o = &r->sum[j];
-        if (o == base || o->workers != base->workers || !same_point(o, base) ||
-            strcmp(o->backend, base->backend) != 0 || isnan(o->jain))
-            continue;
-        verdict = noise(r->cfg->repeat, o->jain_min, o->jain_max, base->jain_min, base->jain_max);
-        printf("; %s %.3f [%.3f-%.3f], %s", o->dist, o->jain, o->jain_min, o->jain_max,
-               verdict                ? verdict
-               : o->jain > base->jain ? "fairer"
-                                      : "less fair");
-    }
-    printf("\n");
-}
-
-/* a against b in requests/s, "within noise" when their ranges overlap. */
-static void compare(int reps, const char *what, const struct summary *a, const struct summary *b)
-{
-    const char *verdict = noise(reps, a->rps_min, a->rps_max, b->rps_min, b->rps_max);
-    char x[4][32];
-
-    printf("%s: %.2fx the requests/s [%s-%s vs %s-%s]%s%s\n", what, a->rps / b->rps,
-           pvt_bench_human(a->rps_min, x[0], 32), pvt_bench_human(a->rps_max, x[1], 32),
-           pvt_bench_human(b->rps_min, x[2], 32), pvt_bench_human(b->rps_max, x[3], 32),
-           verdict ? ", " : "", verdict ? verdict : "");
-}
-
-/* What the table implies: fairness of the distributions, scaling from one
- * worker, and threads against processes, each said only from the data. */
-static void print_verdicts(const struct run *r)
-{
-    const char *first = r->cfg->dists[0];
-    char what[256];
-    int i, j, k;
-
-    printf("\n");
-    for (k = 0; k < r->cfg->ndists; k++)
-        if (strcmp(r->cfg->dists[k], "rr") == 0)
-            first = "rr";
-    for (i = 0; i < r->nsum; i++)
-        if (strcmp(r->sum[i].dist, first) == 0)
-            fairness(r, &r->sum[i]);
-    for (k = 0; k < 2; k++) {
-        for (i = 0; i < r->nsum; i++) {
-            const struct summary *s = &r->sum[i];
-            for (j = 0; j < r->nsum; j++) {
-                const struct summary *o = &r->sum[j];
-                if (!same_point(o, s) || strcmp(o->dist, s->dist) != 0)
-                    continue;
-                if (k == 0 && o->workers == 1 && s->workers > 1 &&
-                    strcmp(o->backend, s->backend) == 0) {
-                    snprintf(what, sizeof(what), "scaling, %s %s, c%ld, %s: %ld workers against 1",
-                             s->backend, s->dist, s->conc, s->route, s->workers);
-                    compare(r->cfg->repeat, what, s, o);
-                }
-                if (k == 1 && o->workers == s->workers && strcmp(s->backend, "thread") == 0 &&
-                    strcmp(o->backend, "proc") == 0) {
-                    snprintf(what, sizeof(what), "threads vs processes, %s, %ld worker%s, c%ld, %s",
-                             s->dist, s->workers, s->workers == 1 ? "" : "s", s->conc, s->route);
-                    compare(r->cfg->repeat, what, s, o);
-                }
-            }
-        }
-    }
-}
-
-/* ---- the sweep ------------------------------------------------------------------------------ */
-
 static int record(struct run *r, struct pvt_server *s, struct cell *c, int rep, struct result *x)
 {
     int n = r->cfg->repeat;
@@ -728,7 +596,7 @@ static int run_server(struct run *r, struct pvt_server *s)
     pvt__bench_progress_clear();
     for (i = 0; i < ncells && rc == 0; i++) {
         summarize(r, s, &cells[i], &r->sum[r->nsum]);
-        print_summary(cfg, &r->sum[r->nsum++]);
+        pvt__http_print_summary(cfg, &r->sum[r->nsum++]);
     }
 out:
     server_stop(s);
@@ -843,7 +711,7 @@ int pvt_bench_http(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const
     r.after = &snaps[1];
     printf("pvt bench --mode http: server on CPUs %s, client on CPUs %s%s; results in %s\n\n",
            r.server_cpus, r.client_cpus, cfg->cpus_shared ? " (shared)" : "", dir);
-    print_header(cfg);
+    pvt__http_print_header(cfg);
     /* Backends innermost: proc and thread of one configuration run close in time. */
     for (w = 0; w < cfg->nworkers && rc == 0; w++)
         for (d = 0; d < cfg->ndists && rc == 0; d++)
@@ -862,7 +730,7 @@ int pvt_bench_http(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, const
     if (wrc < 0)
         ERR("cannot write %s/results.csv: %s", dir, strerror(-wrc));
     if (rc == 0 && wrc == 0)
-        print_verdicts(&r);
+        pvt__http_print_verdicts(r.cfg, r.sum, r.nsum);
     if (rc == -EINTR)
         fprintf(stderr, "pvt bench: interrupted; %d finished runs are in %s\n", pvt_csv_rows(r.csv),
                 dir);

@@ -117,4 +117,22 @@ double pvt_probe_cpu_us(long pid);
  */
 int pvt_probe_server_pids(const struct pvt_server *s, const struct pvt_snap *sn, long *pids);
 
+/* One line of the table: a configuration's repetitions summed up. */
+struct summary {
+    const char *backend, *dist;
+    long workers, conc;
+    const char *route;
+    double rps, rps_min, rps_max, jain, jain_min, jain_max;
+    double secs, p99, mean, srv;
+    uint64_t errors;
+};
+
+struct pvt_bench_cfg;
+
+/* http mode's table header, one line of it, and its verdicts (bench_http_sum.c). */
+void pvt__http_print_header(const struct pvt_bench_cfg *cfg);
+void pvt__http_print_summary(const struct pvt_bench_cfg *cfg, const struct summary *m);
+void pvt__http_print_verdicts(const struct pvt_bench_cfg *cfg, const struct summary *sum,
+                              int nsum);
+
 #endif
