@@ -7,6 +7,7 @@
 #define PVT_PROC_INT_H
 
 #include "disp.h"
+#include "msg.h"
 #include "proc_pool.h"
 #include "serve.h"
 #include "sup.h"
@@ -29,10 +30,14 @@ struct proc_slot {
     int old_pidfd;
     struct pvt_ring *old_ring;
     int old_told;        /* it was asked to stop accepting */
+    /* Job pools (proc_msg.c): the current worker's channel, -1: none. */
+    int mfd; /* the primary's end, in the epoll set as TAG_MSG + slot */
+    int wfd; /* the worker's end (its copy in the worker is the one used) */
 };
 
 /* epoll data of the primary's set: 0 the waker, 1 + slot a worker's pidfd. */
 #define PVT__PROC_TAG_OLD 0x40000000u /* + slot: a draining predecessor's pidfd */
+#define PVT__PROC_TAG_MSG 0x20000000u /* + slot: a worker's message channel */
 #define PVT__PROC_TAG_WATCH (UINT32_MAX - 1) /* serve cfg's watch_fd */
 #define PVT__PROC_TAG_LISTEN UINT32_MAX      /* the rr listening socket */
 
@@ -61,6 +66,9 @@ struct pvt_pool {
     int serving;
     struct pvt_serve_net net;
     int rr_on; /* the rr socket is in the epoll set */
+    /* Messages (proc_msg.c). */
+    uint64_t msgs_sent, msgs_received, msgs_rejected;
+    int msg_next; /* the slot recv looks at first */
 };
 
 /* Fork a worker into slot i, counting a restart. 0 or -errno. */
@@ -83,6 +91,23 @@ int pvt__proc_scale(struct pvt_pool *p, int delta);
 int pvt__proc_roll_tick(struct pvt_pool *p);
 /* Slot i's predecessor: stop accepting, drain, exit. */
 void pvt__proc_tell_old(struct pvt_pool *p, int i);
+
+/* Supervise for up to timeout_ms, as collect's waits do: reap the dead,
+ * respawn. 0 or -errno. */
+int pvt__proc_wait(struct pvt_pool *p, int timeout_ms);
+
+/* Messages (proc_msg.c). Make slot i's channel before its worker is
+ * forked (job pools; nothing for a serving pool): 0 or -errno. */
+int pvt__proc_msg_open(struct pvt_pool *p, int i);
+/* Close slot i's channel (its worker is gone, or never started). */
+void pvt__proc_msg_close(struct pvt_pool *p, int i);
+/* In a new worker of slot: close every channel end but its own, and fill c
+ * with its own. 1 when it has a channel, 0 when not (a serving pool). */
+int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c);
+/* As ops->send and ops->recv. */
+int pvt__proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m);
+int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms);
+void pvt__proc_msg_stats(const struct pvt_pool *p, struct pvt_pool_stats *st);
 
 /* Policy actions due at now_ns: delayed respawns, the watchdog, RSS
  * checks. Returns the ms until the next is due (-1: none). */

@@ -23,6 +23,9 @@
  * serves on the other (proc_roll.c); its pidfd stays in the epoll set,
  * tagged as a predecessor, until it is reaped.
  *
+ * Messages (job pools) travel on a socketpair per worker, made before each
+ * fork and closed at its reap (proc_msg.c).
+ *
  * Ownership. The primary writes tail and stop and, only while no worker
  * serves the ring, done and running; a worker writes done, running and info.
  * Signals to workers go through pidfd_send_signal, so a recycled pid can never
@@ -104,20 +107,29 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         }
         atomic_store(&pvt_serve_net_gen(&p->net, r)->current, 1);
     }
+    rc = pvt__proc_msg_open(p, i);
+    if (rc < 0) {
+        atomic_store(&r->info.state, PVT_W_EMPTY);
+        return rc;
+    }
 
     pid = fork();
     if (pid < 0) {
         rc = -errno;
+        pvt__proc_msg_close(p, i);
         atomic_store(&r->info.state, PVT_W_EMPTY);
         return rc;
     }
     if (pid == 0) {
         struct pvt_serve_worker w;
+        struct pvt_msg_chan c;
+        int chan;
         close_primary_fds(p, i);
+        chan = pvt__proc_msg_child(p, i, &c);
         if (p->serving)
             pvt_serve_net_worker(&p->net, i, r, "proc", primary, &w);
         pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
-                              p->serving ? &w : NULL);
+                              p->serving ? &w : NULL, chan ? &c : NULL);
     }
 
     fd = sys_pidfd_open(pid);
@@ -129,6 +141,7 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
             ;
         if (fd >= 0)
             close(fd);
+        pvt__proc_msg_close(p, i);
         atomic_store(&r->info.state, PVT_W_EMPTY);
         return rc;
     }
@@ -155,6 +168,7 @@ static void reap(struct pvt_pool *p, int i)
     sl->pidfd = -1;
     sl->pid = 0;
     p->alive--;
+    pvt__proc_msg_close(p, i); /* what it left unread goes with it */
     atomic_store(&r->info.died_ns, pvt_now_ns());
 
     recycled = pvt__proc_recycled(p, i, status);
@@ -248,6 +262,8 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
             ; /* the caller's: supervise returns, the caller reads it */
         else if (tag >= PVT__PROC_TAG_OLD)
             pvt__proc_reap_old(p, (int)(tag - PVT__PROC_TAG_OLD));
+        else if (tag >= PVT__PROC_TAG_MSG)
+            ; /* a message: recv reads it */
         else if (ev[k].data.u32 == 0 && p->serving)
             pvt_waker_drain(p->g.waker); /* a respawned worker is ready */
         else if (ev[k].data.u32 > 0)
@@ -261,6 +277,11 @@ static int proc_wait(void *arg, int timeout_ms)
     int rc = proc_wait_mask(arg, timeout_ms, NULL);
 
     return rc == -EINTR ? 0 : rc;
+}
+
+int pvt__proc_wait(struct pvt_pool *p, int timeout_ms)
+{
+    return proc_wait(p, timeout_ms);
 }
 
 /* rr: take the listening socket in or out of the primary's epoll set. */
@@ -322,6 +343,8 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
             p->spare[i] = p->g.rings[p->cap + i];
         p->s[i].pidfd = -1;
         p->s[i].old_pidfd = -1;
+        p->s[i].mfd = -1;
+        p->s[i].wfd = -1;
         p->s[i].last_code = -1;
     }
     if (pvt_disp_init(&p->d, p->cap, depth, p->r, p->g.waker) < 0)
@@ -398,6 +421,7 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     st->port = p->net.port;
     st->handed_out = p->net.handed;
     st->refused = p->net.refused;
+    pvt__proc_msg_stats(p, st);
     for (i = 0; p->serving && i < p->cap; i++) {
         st->rolling += p->net.roll[i] || (p->s[i].old_pid && !p->s[i].old_told);
         st->draining += p->s[i].old_pid != 0;
@@ -455,6 +479,8 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->stopped = 1;
     p->stopping = 1;
     p->d.stopping = 1;
+    if (p->serving)
+        pvt_serve_net_hand_out_all(&p->net); /* what the kernel accepted is served */
     rr_enable(p, 0); /* what is handed over is served; nothing new is */
     for (i = 0; i < p->n; i++)
         if (p->s[i].respawn_at)
@@ -498,6 +524,8 @@ static void proc_destroy(struct pvt_pool *p)
             if (p->s[i].pidfd >= 0)
                 close(p->s[i].pidfd);
     }
+    for (i = 0; p->epfd >= 0 && i < p->cap; i++)
+        pvt__proc_msg_close(p, i); /* the slots were set up before epoll */
     if (p->epfd >= 0)
         close(p->epfd);
     if (p->serving)
@@ -522,5 +550,7 @@ const struct pvt_pool_ops pvt_proc_ops = {
     .supervise = proc_supervise,
     .restart = pvt__proc_restart,
     .scale = pvt__proc_scale,
+    .send = pvt__proc_send,
+    .recv = pvt__proc_recv,
     .destroy = proc_destroy,
 };

@@ -21,15 +21,25 @@ extern const struct pvt_pool_ops pvt_proc_ops;
 #define PVT_WEXIT_CONFIG 78 /* could not bind to its CPUs (EX_CONFIG) */
 
 struct pvt_serve_worker;
+struct pvt_msg_chan;
 
 /*
  * The body of a worker process, run in the child right after fork: make the
  * child die with the primary, bind to set (NULL: stay unbound), report ready,
- * run jobs from r (or, with serve, serve HTTP) until asked to stop, then
+ * say HELLO on chan (NULL: no channel), run jobs from r and answer messages
+ * between them (or, with serve, serve HTTP) until asked to stop, then
  * _exit. Never returns.
  */
 void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t primary,
-                           struct pvt_serve_worker *serve) __attribute__((noreturn));
+                           struct pvt_serve_worker *serve, struct pvt_msg_chan *chan)
+    __attribute__((noreturn));
+
+/*
+ * Tests: write n raw bytes into slot's message channel from the worker's
+ * end, as that worker could, so the primary's recv has to judge them.
+ * 0, -EINVAL (no such slot, or a serving pool: no channel), or send's -errno.
+ */
+int pvt_proc_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n);
 
 /*
  * The signal state a forked worker starts from, whoever forked it (the pool,

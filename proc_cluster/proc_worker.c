@@ -3,7 +3,9 @@
  *
  * DESIGN
  * The child shares exactly one thing with the primary: the MAP_SHARED region
- * holding its ring and the waker (ring.h). Everything else is its own copy.
+ * holding its ring and the waker (ring.h), and in a job pool it has one
+ * channel to the primary, its end of a socketpair (proc_msg.c). Everything
+ * else is its own copy.
  * It never returns into the code that forked it: every way out is _exit with
  * a code from proc_pool.h, so no atexit handler or stdio buffer of the
  * primary runs twice.
@@ -17,6 +19,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "msg.h"
 #include "place.h"
 #include "proc_pool.h"
 #include "serve.h"
@@ -40,7 +43,7 @@ void pvt__proc_child_signals(void)
 }
 
 void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t primary,
-                           struct pvt_serve_worker *serve)
+                           struct pvt_serve_worker *serve, struct pvt_msg_chan *chan)
 {
     int rc;
 
@@ -58,11 +61,16 @@ void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t prima
         }
     }
     pvt_place_get_self(&r->info.bound);
+    if (chan)
+        pvt_msg_worker_hello(chan, (int)getpid()); /* waiting once create returns */
     atomic_store(&r->info.ready_ns, pvt_now_ns());
     atomic_store(&r->info.state, PVT_W_READY);
     atomic_thread_fence(memory_order_seq_cst);
     pvt_waker_kick(r->waker);
 
-    rc = serve ? pvt_serve_worker_run(serve) : pvt_ring_worker_loop(r);
+    if (serve)
+        rc = pvt_serve_worker_run(serve);
+    else
+        rc = pvt_ring_worker_run(r, chan ? pvt_msg_worker_drain_cb : NULL, chan);
     _exit(rc < 0 ? PVT_WEXIT_OSERR : rc == PVT_RING_RECYCLE ? PVT_WEXIT_RECYCLE : PVT_WEXIT_OK);
 }

@@ -66,6 +66,40 @@ struct pvt_plan {
     cpu_set_t *sets;
 };
 
+/*
+ * Messages between the primary and its workers (msg.h has the wire format).
+ * A message has a type, an id and a payload of up to PVT_MSG_MAX bytes,
+ * copied on send, so the caller's buffer is free again when send returns.
+ * A message with id != 0 is a request: the worker's reply carries the same
+ * id. Workers answer the built-in types themselves:
+ */
+#define PVT_MSG_MAX 4096
+enum pvt_msg_type {
+    PVT_MSG_HELLO = 1, /* worker -> primary, once when it starts: struct pvt_msg_hello (msg.h) */
+    PVT_MSG_PING = 2,  /* primary -> worker: answered by a PONG with the same id and payload */
+    PVT_MSG_PONG = 3,  /* worker -> primary */
+    PVT_MSG_STATS = 4, /* primary -> worker: answered by a STATS carrying a uint64_t,
+                        * the jobs its slot has done */
+    PVT_MSG_USER = 16, /* 16 .. PVT_MSG_TYPE_LAST: the application's; workers ignore them */
+    PVT_MSG_TYPE_LAST = 255
+};
+
+struct pvt_msg {
+    uint32_t type;    /* enum pvt_msg_type */
+    uint32_t id;      /* 0: not a request */
+    uint32_t len;     /* payload bytes, <= PVT_MSG_MAX */
+    const void *data; /* the payload (may be NULL when len is 0) */
+};
+
+/* A message the primary received: who sent it, and a copy of its payload. */
+struct pvt_msg_in {
+    int worker; /* the sender's slot, as its channel (not its header) says */
+    uint32_t type;
+    uint32_t id;
+    uint32_t len;
+    unsigned char data[PVT_MSG_MAX];
+};
+
 struct pvt_serve_cfg; /* serve.h */
 
 struct pvt_pool_cfg {
@@ -143,6 +177,10 @@ struct pvt_pool_stats {
     int rolling;         /* serving pools: slots a rolling restart has yet to replace,
                           * or whose replacement is not ready yet */
     int draining;        /* serving pools: replaced or removed workers still draining */
+    uint64_t msgs_sent;     /* messages send delivered to a worker's channel */
+    uint64_t msgs_received; /* messages recv handed out */
+    uint64_t msgs_rejected; /* datagrams from workers that failed to decode, or that
+                             * claimed to come from another worker: dropped */
     /* caller's array, or NULL: `workers` entries, and for a serving pool
      * that may scale, room for cfg->max_workers */
     struct pvt_worker_stats *w;
@@ -152,8 +190,9 @@ struct pvt_pool;
 
 /*
  * A backend. Slots are filled with designated initializers; none is NULL in
- * a backend (a reference pool, bench/backends.h, serves no HTTP: its
- * supervise, restart and scale are NULL and it refuses cfg->serve).
+ * a backend (a reference pool, bench/backends.h, serves no HTTP and carries
+ * no messages: its supervise, restart, scale, send and recv are NULL and it
+ * refuses cfg->serve).
  */
 struct pvt_pool_ops {
     /* "proc" or "thread": recorded with every result. */
@@ -230,6 +269,27 @@ struct pvt_pool_ops {
      * were removed), -ESHUTDOWN, -EOPNOTSUPP for a job pool.
      */
     int (*scale)(struct pvt_pool *pool, int delta);
+    /*
+     * Job pools: send m to worker's channel (worker -1: to every live
+     * worker), without blocking. Returns how many workers it reached
+     * (>= 1); -EMSGSIZE (m->len > PVT_MSG_MAX) or -EINVAL (a type outside
+     * the known range, a worker out of range) before anything is sent;
+     * -EHOSTDOWN when no live worker is there; -EAGAIN when the one
+     * worker's channel is full; -ESHUTDOWN once stop has begun;
+     * -EOPNOTSUPP for a serving pool. A proc worker that dies loses what
+     * was waiting in its channel; its replacement starts with an empty one.
+     */
+    int (*send)(struct pvt_pool *pool, int worker, const struct pvt_msg *m);
+    /*
+     * Job pools: take the next message any worker sent to the primary,
+     * waiting up to timeout_ms (-1: forever, 0: not at all); the proc
+     * backend reaps and respawns workers meanwhile, as collect does, and a
+     * respawned worker says HELLO again. Returns 1 with out filled, 0
+     * on timeout, -EOPNOTSUPP for a serving pool. Datagrams that fail to
+     * decode are dropped and counted (stats: msgs_rejected), never
+     * returned.
+     */
+    int (*recv)(struct pvt_pool *pool, struct pvt_msg_in *out, int timeout_ms);
     /* Stop by force if still running, reap everything, free the pool. */
     void (*destroy)(struct pvt_pool *pool);
 };

@@ -86,6 +86,7 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->wake_at, 0);
     atomic_init(&r->done, 0);
     atomic_init(&r->running, 0);
+    atomic_init(&r->msgs, 0);
     atomic_init(&r->sleeping, 0);
     atomic_init(&r->wake, 0);
     atomic_init(&r->info.state, PVT_W_EMPTY);
@@ -152,6 +153,12 @@ void pvt_ring_notify(struct pvt_ring *r)
     }
 }
 
+void pvt_ring_post_msg(struct pvt_ring *r)
+{
+    atomic_fetch_add(&r->msgs, 1);
+    pvt_ring_notify(r);
+}
+
 void pvt_ring_request_stop(struct pvt_ring *r, unsigned how)
 {
     uint64_t one = 1;
@@ -169,7 +176,7 @@ void pvt_ring_request_stop(struct pvt_ring *r, unsigned how)
  * waiting for this worker's last results), spin a little, then sleep. Returns
  * 0 when the worker should exit, 1 to look at the queue again.
  */
-static int wait_for_work(struct pvt_ring *r, uint64_t seq)
+static int wait_for_work(struct pvt_ring *r, uint64_t seq, uint64_t msgs)
 {
     uint64_t t0 = 0;
     unsigned i, w;
@@ -183,6 +190,8 @@ static int wait_for_work(struct pvt_ring *r, uint64_t seq)
             return 1;
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             return 0;
+        if (atomic_load_explicit(&r->msgs, memory_order_relaxed) != msgs)
+            return 1;
         cpu_relax();
         if ((i & 63) == 0) {
             uint64_t now = pvt_now_ns();
@@ -195,7 +204,7 @@ static int wait_for_work(struct pvt_ring *r, uint64_t seq)
 
     w = atomic_load(&r->wake);
     atomic_store(&r->sleeping, 1);
-    if (atomic_load(&r->tail) != seq || atomic_load(&r->stop)) {
+    if (atomic_load(&r->tail) != seq || atomic_load(&r->stop) || atomic_load(&r->msgs) != msgs) {
         atomic_store(&r->sleeping, 0);
         return 1;
     }
@@ -206,18 +215,31 @@ static int wait_for_work(struct pvt_ring *r, uint64_t seq)
 
 int pvt_ring_worker_loop(struct pvt_ring *r)
 {
+    return pvt_ring_worker_run(r, NULL, NULL);
+}
+
+int pvt_ring_worker_run(struct pvt_ring *r, void (*msg_cb)(void *arg), void *arg)
+{
     struct pvt_work_ctx ctx;
+    uint64_t msgs = atomic_load_explicit(&r->msgs, memory_order_acquire);
     uint64_t seq = atomic_load_explicit(&r->done, memory_order_acquire);
     uint64_t tail = seq, limit = r->max_jobs ? seq + r->max_jobs : UINT64_MAX;
     struct pvt_waker *wk = r->waker;
     int beat = r->beat_ms != 0, rc = 0;
 
     pvt_work_ctx_init(&ctx);
+    if (msg_cb)
+        msg_cb(arg); /* what was sent before this worker started */
     for (;;) {
+        /* One load of a line that only changes when a message comes. */
+        if (msg_cb && atomic_load_explicit(&r->msgs, memory_order_acquire) != msgs) {
+            msgs = atomic_load_explicit(&r->msgs, memory_order_acquire);
+            msg_cb(arg);
+        }
         if (seq == tail) {
             tail = atomic_load_explicit(&r->tail, memory_order_acquire);
             if (seq == tail) {
-                if (!wait_for_work(r, seq))
+                if (!wait_for_work(r, seq, msgs))
                     break;
                 continue;
             }

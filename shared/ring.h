@@ -29,6 +29,11 @@
  * dispatch cheap when a cross-core wake-up costs tens of microseconds, and it
  * keeps the driver from preempting a busy worker once per job.
  *
+ * Messages (msg.h) do not travel in the ring: the ring only tells a worker
+ * that one is waiting on its channel. The driver bumps `msgs` and wakes the
+ * worker as it does for tail; the worker looks at `msgs` between jobs and
+ * before it sleeps, and reads its channel when it moved.
+ *
  * Crashes. Before running the job in slot `seq`, a worker stores seq + 1 in
  * `running`. If a worker process dies, everything before `done` has a result
  * in place, the job at `done` failed if running == done + 1, and everything
@@ -88,6 +93,10 @@ struct pvt_ring {
     /* Written by the worker. */
     _Alignas(PVT_CACHELINE) _Atomic uint64_t done;
     _Atomic uint64_t running;
+    /* Written by the driver: messages put on the worker's channel (msg.h).
+     * On a line of its own, so the per-job look at it hits the worker's
+     * cache until a message comes. */
+    _Alignas(PVT_CACHELINE) _Atomic uint64_t msgs;
     /* The sleep hand-shake. */
     _Alignas(PVT_CACHELINE) atomic_uint sleeping;
     atomic_uint wake; /* futex word */
@@ -134,6 +143,18 @@ void pvt_waker_kick(struct pvt_waker *w);
  */
 int pvt_ring_worker_loop(struct pvt_ring *r);
 #define PVT_RING_RECYCLE 1 /* pvt_ring_worker_loop: max_jobs reached */
+
+/*
+ * As pvt_ring_worker_loop, with a message hook: msg_cb(arg) runs once at the
+ * start, and again between jobs (or in place of sleeping) whenever r->msgs
+ * has moved since it last ran. It must not block. The driver bumps msgs
+ * after putting a message on the channel and then calls pvt_ring_notify, so
+ * a sleeping worker wakes for it (the same fence pair as for tail).
+ */
+int pvt_ring_worker_run(struct pvt_ring *r, void (*msg_cb)(void *arg), void *arg);
+
+/* The driver side: a message is on r's worker's channel; wake it. */
+void pvt_ring_post_msg(struct pvt_ring *r);
 
 /* The driver side. */
 

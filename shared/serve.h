@@ -177,8 +177,13 @@ void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_
                           const char *backend, pid_t primary, struct pvt_serve_worker *w);
 /* In a worker process right after fork: close what belongs to the others. */
 void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r);
-/* rr, in the driver, when the listening socket is readable. */
-void pvt_serve_net_hand_out(struct pvt_serve_net *net);
+/* rr, in the driver, when the listening socket is readable: a batch at
+ * most; returns how many connections it took. */
+int pvt_serve_net_hand_out(struct pvt_serve_net *net);
+/* rr, in the driver, before a stop: hand out what waits in the backlog (a
+ * bounded number of batches), so no connection the kernel accepted is left
+ * there to be reset when the socket closes. */
+void pvt_serve_net_hand_out_all(struct pvt_serve_net *net);
 /* reuseport: the driver gives up slot's socket (a worker may still hold its
  * copy), so the kernel stops queueing connections there once that worker
  * closes it. */

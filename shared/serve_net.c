@@ -189,14 +189,14 @@ int pvt__serve_chan_recv(int chan, int scm)
 /* rr: accept what waits on the listening socket (up to a batch) and pass
  * each to the next ready slot in turn, skipping one that is stopping, hung
  * or whose channel is full; a connection no worker can take is closed. */
-void pvt_serve_net_hand_out(struct pvt_serve_net *net)
+int pvt_serve_net_hand_out(struct pvt_serve_net *net)
 {
     int k, tries, fd, rc, n = net->n;
 
     for (k = 0; k < PVT_SERVE_ACCEPT_BATCH; k++) {
         fd = accept4(net->lfds[0], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
-            return; /* EAGAIN, or an error the next readiness will repeat */
+            return k; /* EAGAIN, or an error the next readiness will repeat */
         rc = -EHOSTDOWN;
         for (tries = 0; tries < n; tries++) {
             struct pvt_ring *r = net->rings[net->rr_next];
@@ -217,6 +217,17 @@ void pvt_serve_net_hand_out(struct pvt_serve_net *net)
             close(fd);
         }
     }
+    return k;
+}
+
+void pvt_serve_net_hand_out_all(struct pvt_serve_net *net)
+{
+    int k;
+
+    if (net->cfg.distribution != PVT_DIST_RR || !net->lfds || net->lfds[0] < 0)
+        return;
+    for (k = 0; k < 64 && pvt_serve_net_hand_out(net) == PVT_SERVE_ACCEPT_BATCH; k++)
+        ;
 }
 
 /* ---- a pool's set of sockets ---- */

@@ -176,7 +176,7 @@ start_time() {
 # wait for MIN_ROWS rows on disk and a worker process (if any are wanted:
 # want_children), send SIGINT, and check what is left.
 interrupt() {
-    local desc=$1 min_rows=$2 want_children=$3 dir=$RUN/int$n rc left c
+    local desc=$1 min_rows=$2 want_children=$3 dir=$RUN/int$n rc left c st
     shift 3
     n=$((n + 1))
     "$PVT" bench --mode state --out "$dir" "$@" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
@@ -192,7 +192,10 @@ interrupt() {
     children=$(pgrep -P "$BG_PID")
     declare -A started=()
     for c in $children; do
-        started[$c]=$(start_time "$c")
+        # A child that exited between pgrep and here has no start time: it
+        # is gone, not left.
+        st=$(start_time "$c")
+        [ -n "$st" ] && started[$c]=$st
     done
     if [ "$want_children" = 1 ] && [ -z "$children" ]; then
         not_ok "$desc: no worker process running before SIGINT"

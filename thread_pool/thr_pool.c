@@ -23,6 +23,9 @@
  * Workers bind themselves (sched_setaffinity on their own thread) before they
  * report ready, and report the CPU set they read back.
  *
+ * Messages (job pools): thr_msg.c's queues, one to each worker and one to
+ * the driver; a worker says HELLO once ready and answers between jobs.
+ *
  * Serving pools (serve.h). Each thread runs the same server a worker process
  * runs, on the shared socket, its own reuseport socket, or its end of an rr
  * channel; with rr the driving thread is the acceptor and passes descriptor
@@ -45,6 +48,7 @@
 #include "disp.h"
 #include "place.h"
 #include "serve.h"
+#include "thr_msg.h"
 #include "thr_pool.h"
 
 #define START_TIMEOUT_MS 10000
@@ -64,6 +68,7 @@ struct thr_worker {
      * the thread starts (the driver may change the pool's sockets while
      * the thread runs, so the thread never reads them itself). */
     struct pvt_serve_worker sw;
+    struct pvt_msg_chan *chan; /* job pools: its message channel */
 };
 
 /* Serving pools: a slot's predecessor, draining on its other ring (see
@@ -90,6 +95,9 @@ struct pvt_pool {
     struct pvt_serve_net net;
     struct pvt_sup_cfg sup; /* only the watchdog applies to threads */
     uint64_t hangs;
+    /* Job pools (thr_msg.c), NULL for a serving pool. Apart from the pool,
+     * since a stuck thread may still hold its channel after destroy. */
+    struct thr_msgs *msg;
 };
 
 static void *thr_main(void *arg)
@@ -104,6 +112,7 @@ static void *thr_main(void *arg)
      */
     int serving = p->serving, rc;
     struct pvt_serve_worker w = tw->sw;
+    struct pvt_msg_chan *chan = tw->chan;
 
     atomic_store(&r->info.pid, (int)gettid());
     if (p->bind) {
@@ -117,6 +126,8 @@ static void *thr_main(void *arg)
         }
     }
     pvt_place_get_self(&r->info.bound);
+    if (chan)
+        pvt_msg_worker_hello(chan, (int)gettid()); /* waiting once create returns */
     atomic_store(&r->info.ready_ns, pvt_now_ns());
     atomic_store(&r->info.state, PVT_W_READY);
     atomic_thread_fence(memory_order_seq_cst);
@@ -125,7 +136,7 @@ static void *thr_main(void *arg)
     if (serving) {
         pvt_serve_worker_run(&w);
     } else {
-        pvt_ring_worker_loop(r);
+        pvt_ring_worker_run(r, chan ? pvt_msg_worker_drain_cb : NULL, chan);
     }
 
     atomic_store(&r->info.state, PVT_W_EXITED);
@@ -177,6 +188,8 @@ static int thr_start(struct pvt_pool *p, int slot, struct pvt_ring *r)
     atomic_store(&r->info.hung, 0);
     atomic_store(&r->info.state, PVT_W_STARTING);
     *tw = (struct thr_worker){.pool = p, .ring = r, .slot = slot};
+    if (p->msg && slot < p->msg->n)
+        tw->chan = &p->msg->chan[slot];
     if (p->serving)
         pvt_serve_net_worker(&p->net, slot, r, "thread", getpid(), &tw->sw);
     rc = pthread_create(&tw->tid, NULL, thr_main, tw);
@@ -395,6 +408,9 @@ static int thr_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
         goto fail;
     p->d.n = p->n; /* the slots in use; scale moves it within cap */
     p->bind = pvt_serve_plan_sets(cfg->plan, p->cap, p->sets);
+    if (!cfg->serve && (!(p->msg = calloc(1, sizeof(*p->msg))) ||
+                        (rc = pvt__thr_msg_init(p->msg, p->n, p->r, p->d.live)) < 0))
+        goto fail;
     if (cfg->serve) {
         rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->cap, p->r, p->g.rings, 0);
         if (rc < 0)
@@ -456,7 +472,28 @@ static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     st->port = p->net.port;
     st->handed_out = p->net.handed;
     st->refused = p->net.refused;
+    pvt__thr_msg_stats(p->msg, st);
     return 0;
+}
+
+static int thr_send(struct pvt_pool *p, int worker, const struct pvt_msg *m)
+{
+    if (!p->msg)
+        return -EOPNOTSUPP;
+    watchdog(p); /* a hung thread is not live */
+    return pvt__thr_msg_send(p->msg, worker, p->stopped, m);
+}
+
+static int thr_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms)
+{
+    if (!p->msg)
+        return -EOPNOTSUPP;
+    return pvt__thr_msg_recv(p->msg, out, timeout_ms);
+}
+
+int pvt_thr_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n)
+{
+    return p->msg ? pvt__thr_msg_put(p->msg, slot, buf, n) : -EINVAL;
 }
 
 /* Join every started thread by the deadline. Returns how many are left. */
@@ -483,6 +520,8 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
 
     if (p->stopped)
         return 0;
+    if (p->serving && p->r && p->w && p->s)
+        pvt_serve_net_hand_out_all(&p->net); /* what the kernel accepted is served */
     p->stopped = 1;
     if (!p->r || !p->w || !p->s)
         return 0; /* create failed before any thread started */
@@ -533,10 +572,14 @@ static void thr_destroy(struct pvt_pool *p)
     if (p->serving && !p->leak_region)
         pvt_serve_net_close(&p->net);
     pvt_disp_fini(&p->d);
-    if (!p->leak_region)
+    if (!p->leak_region) {
+        if (p->msg)
+            pvt__thr_msg_fini(p->msg); /* else a stuck thread may still use it */
+        free(p->msg);
         pvt_region_unmap(&p->g);
-    else
+    } else {
         free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
+    }
     free(p->w);
     free(p->sets);
     free(p->r);
@@ -556,5 +599,7 @@ const struct pvt_pool_ops pvt_thread_ops = {
     .supervise = thr_supervise,
     .restart = thr_restart,
     .scale = thr_scale,
+    .send = thr_send,
+    .recv = thr_recv,
     .destroy = thr_destroy,
 };
