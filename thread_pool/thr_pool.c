@@ -40,6 +40,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -564,6 +565,25 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     return forced ? -ETIMEDOUT : 0;
 }
 
+/*
+ * The message queues of a pool destroyed with a stuck thread outlive it on
+ * purpose: the thread may still reply into them. They are kept here for the
+ * life of the process, so that they stay reachable and LeakSanitizer sees
+ * them as kept, not lost. This is the only state shared between pools, and
+ * only pools that lost a thread write it.
+ */
+#define THR_KEPT_MAX 64
+static struct thr_msgs *kept_msgs[THR_KEPT_MAX];
+static atomic_int nkept;
+
+static void keep_msgs(struct thr_msgs *m)
+{
+    int k = atomic_fetch_add(&nkept, 1);
+
+    if (m && k < THR_KEPT_MAX)
+        kept_msgs[k] = m; /* past that, simply never freed */
+}
+
 static void thr_destroy(struct pvt_pool *p)
 {
     if (!p)
@@ -578,6 +598,7 @@ static void thr_destroy(struct pvt_pool *p)
         free(p->msg);
         pvt_region_unmap(&p->g);
     } else {
+        keep_msgs(p->msg);
         free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
     }
     free(p->w);
