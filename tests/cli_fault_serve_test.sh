@@ -108,63 +108,7 @@ wait_log() {
     return 1
 }
 
-# --- processes (as in cli_serve_test.sh) ------------------------------------------
-
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
-}
-
-children() {
-    local st s f p
-    for st in /proc/[0-9]*/stat; do
-        s=$(cat "$st" 2>/dev/null) || continue
-        s=${s##*) }
-        read -r -a f <<<"$s"
-        [ "${f[1]}" = "$1" ] && { p=${st#/proc/}; echo "${p%/stat}"; }
-    done
-}
-
-gone() {
-    local _
-    for _ in $(seq 50); do
-        [ "$(start_time "$1")" = "$2" ] || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-forget_bg() {
-    local p keep=()
-    for p in "${BG_PIDS[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    BG_PIDS=("${keep[@]}")
-}
-
-# Processes seen during a case, by pid and start time, to check they are gone.
-declare -A SEEN=()
-note_kids() { # note_kids PID: remember PID's children (and grandchildren)
-    local c g
-    for c in $(children "$1"); do
-        SEEN[$c]=$(start_time "$c")
-        for g in $(children "$c"); do
-            SEEN[$g]=$(start_time "$g")
-        done
-    done
-}
-left_over() { # prints the remembered processes still there, and forgets all
-    local c left=""
-    for c in "${!SEEN[@]}"; do
-        [ -n "${SEEN[$c]}" ] || continue
-        gone "$c" "${SEEN[$c]}" || { left="$left $c"; LEFT_PIDS+=("$c"); }
-    done
-    SEEN=()
-    echo "$left"
-}
+# --- processes --------------------------------------------------------------------
 
 start_server() {
     local name=$1 _
@@ -227,7 +171,7 @@ serve_error "--worker-timeout 10" "--worker-timeout" --backend proc --port 0 --w
 what="serve --backend proc --allow-faults, /crash"
 start_server crash --backend proc --workers 2 --port 0 --allow-faults
 pid=$SRV_PID port=$SRV_PORT
-note_kids "$pid"
+note_started $(descendants "$pid")
 before=$(children "$pid" | sort | tr '\n' ' ')
 why=""
 [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/crash.err"));"
@@ -245,7 +189,7 @@ if [ -n "$port" ]; then
     else
         why="$why stderr does not log the death and replacement: $(flat "$LOG/crash.err");"
     fi
-    note_kids "$pid"
+    note_started $(descendants "$pid")
     [ "$(children "$pid" | awk 'END { print NR }')" -eq 2 ] || why="$why not 2 workers after;"
     for _ in 1 2 3 4 5 6; do
         st=$(http status "$port" / 5)
@@ -256,7 +200,8 @@ if [ -n "$port" ]; then
 fi
 check "$what: no response, death and replacement logged, still serving" "$why"
 stop_server "$pid"
-left=$(left_over)
+left_started
+left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left; stderr: $(flat "$LOG/crash.err")"
 
@@ -265,7 +210,7 @@ left=$(left_over)
 what="serve --backend thread --restart --allow-faults, /crash"
 start_server restart --backend thread --workers 2 --port 0 --restart --allow-faults
 pid=$SRV_PID port=$SRV_PORT
-note_kids "$pid"
+note_started $(descendants "$pid")
 inner=$(children "$pid" | tr '\n' ' ')
 why=""
 [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/restart.err"));"
@@ -280,7 +225,7 @@ if [ -n "$port" ]; then
         why="$why no 'restarted' line;"
     grep -Eq "^pvt serve: the server process ${inner% } was killed by signal 11 " "$LOG/restart.err" ||
         why="$why the death of $inner is not logged;"
-    note_kids "$pid"
+    note_started $(descendants "$pid")
     now=$(children "$pid" | tr '\n' ' ')
     [ "$(echo $now | wc -w)" -eq 1 ] && [ "$now" != "$inner" ] ||
         why="$why server processes after: '$now' (before '$inner');"
@@ -289,7 +234,8 @@ fi
 [ -z "$why" ] || why="$why stderr: $(flat "$LOG/restart.err")"
 check "$what: one ready line, restarted, answering again" "$why"
 stop_server "$pid"
-left=$(left_over)
+left_started
+left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left; stderr: $(flat "$LOG/restart.err")"
 
@@ -306,7 +252,7 @@ if [ -n "$port" ]; then
     for round in $(seq 8); do
         kill -0 "$pid" 2>/dev/null || break
         wait_status "$port" / 200 100 || break
-        note_kids "$pid"
+        note_started $(descendants "$pid")
         st=$(http status "$port" /abort 10)
         [ "$st" = closed ] && aborts=$((aborts + 1))
         for _ in $(seq 20); do # until the dead server is reaped and logged
@@ -323,7 +269,8 @@ grep -q 'giving up' "$LOG/loop.err" || why="$why no 'giving up' line;"
 [ "$aborts" -eq 5 ] && [ "$deaths" -eq 5 ] && [ "$restarts" -eq 4 ] ||
     why="$why $aborts aborts, $deaths deaths logged, $restarts restarts; want 5, 5, 4;"
 [ "$(lines "$LOG/loop.out")" -eq 1 ] || why="$why $(lines "$LOG/loop.out") lines on stdout, want 1;"
-left=$(left_over)
+left_started
+left=$LEFT
 [ -z "$left" ] || why="$why processes left:$left;"
 [ -z "$why" ] || why="$why stderr: $(flat "$LOG/loop.err")"
 check "$what: gives up after 5 deaths, exit 1, nothing left" "$why"
@@ -333,7 +280,7 @@ check "$what: gives up after 5 deaths, exit 1, nothing left" "$why"
 what="serve --backend proc --worker-timeout 300, /hang"
 start_server hang --backend proc --workers 2 --port 0 --allow-faults --worker-timeout 300
 pid=$SRV_PID port=$SRV_PORT
-note_kids "$pid"
+note_started $(descendants "$pid")
 why=""
 [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/hang.err"));"
 if [ -n "$port" ]; then
@@ -349,13 +296,14 @@ if [ -n "$port" ]; then
         why="$why no 'is hung' line;"
     wait_log "$LOG/hang.err" 'was killed by signal 15 .*; replaced by pid [0-9]+$' 50 ||
         why="$why no replacement logged;"
-    note_kids "$pid"
+    note_started $(descendants "$pid")
     [ "$(http status "$port" / 5)" = 200 ] || why="$why GET / after: not 200;"
 fi
 [ -z "$why" ] || why="$why stderr: $(flat "$LOG/hang.err")"
 check "$what: killed and replaced" "$why"
 stop_server "$pid"
-left=$(left_over)
+left_started
+left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
 
@@ -369,7 +317,7 @@ for dist in shared reuseport; do
     what="serve --backend proc --max-jobs 50 --distribution $dist, 300 requests"
     start_server jobs --backend proc --workers 2 --port 0 --max-jobs 50 --distribution "$dist"
     pid=$SRV_PID port=$SRV_PORT
-    note_kids "$pid"
+    note_started $(descendants "$pid")
     why=""
     [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/jobs.err"));"
     if [ -n "$port" ]; then
@@ -378,11 +326,12 @@ for dist in shared reuseport; do
         st=$(http stats "$port")
         r=$(echo "$st" | sed -n 's/^restarts=\([0-9]*\) .*/\1/p')
         [ -n "$r" ] && [ "$r" -gt 0 ] || why="$why /stats: '$st', want restarts > 0;"
-        note_kids "$pid"
+        note_started $(descendants "$pid")
     fi
     check "$what: none failed, workers recycled" "$why"
     stop_server "$pid"
-    left=$(left_over)
+    left_started
+    left=$LEFT
     [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
         not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
 done

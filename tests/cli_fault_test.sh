@@ -193,29 +193,6 @@ else
     not_ok "tiny fault bench: left $(find "$DIR" -name '.*')"
 fi
 
-# The process's start time (field 22 of /proc/PID/stat), empty if it is gone:
-# with the pid, it names one process, even if the pid is reused.
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
-}
-
-# The pids of PID's descendants, three levels down (bench, serve --restart,
-# its server process, the workers).
-descendants() {
-    local c g
-    for c in $(pgrep -P "$1"); do
-        echo "$c"
-        for g in $(pgrep -P "$c"); do
-            echo "$g"
-            pgrep -P "$g"
-        done
-    done
-}
-
 DIR2=$RUN/interrupted
 "$PVT" bench --mode fault --duration 1 --rate 500 --repeat 50 --fault crash \
     --out "$DIR2" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
@@ -227,28 +204,8 @@ for _ in $(seq 300); do
 done
 sleep 0.3 # into the next run, so a server and a load are running
 children=$(descendants "$BG_PID")
-declare -A started=()
-for c in $children; do
-    st=$(start_time "$c") # empty: it already exited (a crashed server), nothing to wait for
-    [ -n "$st" ] && started[$c]=$st
-done
-kill -INT "$BG_PID"
-for _ in $(seq 300); do
-    kill -0 "$BG_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$BG_PID" 2>/dev/null; then
-    not_ok "interrupted fault bench: still running 30 s after SIGINT (killed)"
-    kill -KILL "$BG_PID"
-fi
-wait "$BG_PID"
-rc=$?
-BG_PID=
-if [ $rc -eq 130 ] && tail -n 1 "$LOG/err2" | grep -q "interrupted"; then
-    ok "interrupted fault bench: exit 130 through its handler"
-else
-    not_ok "interrupted fault bench: exit $rc: $(head -c 300 "$LOG/err2" | tr '\n' '|')"
-fi
+note_started $children # one already gone (a crashed server) is not waited for
+interrupt_bg "interrupted fault bench" 30
 if awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' \
     "$DIR2/results.csv" 2>/dev/null &&
     awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' \
@@ -264,19 +221,11 @@ else
     not_ok "interrupted fault bench: left $(find "$DIR2" -name '.*')"
 fi
 # A child killed as the bench exits may take a moment to be reaped by init.
-left=""
-for c in "${!started[@]}"; do
-    for _ in $(seq 100); do
-        [ "$(start_time "$c")" = "${started[$c]}" ] || break
-        sleep 0.1
-    done
-    [ "$(start_time "$c")" = "${started[$c]}" ] && left="$left $c"
-done
-if [ -n "$children" ] && [ -z "$left" ]; then
+left_started 10
+if [ -n "$children" ] && [ -z "$LEFT" ]; then
     ok "interrupted fault bench: its server and load processes are gone"
 else
-    not_ok "interrupted fault bench: processes left:$left (before: '$(echo $children)')"
-    for c in $left; do kill -KILL "$c" 2>/dev/null; done
+    not_ok "interrupted fault bench: processes left:$LEFT (before: '$(echo $children)')"
 fi
 
 cli_finish

@@ -132,25 +132,6 @@ else
     not_ok "tiny http bench: $(tail -n 1 "$LOG/py")"
 fi
 
-# The process's start time (field 22 of /proc/PID/stat), empty if it is gone:
-# with the pid, it names one process, even if the pid is reused.
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
-}
-
-# The pids of PID's children and grandchildren (a proc server's workers).
-descendants() {
-    local c
-    for c in $(pgrep -P "$1"); do
-        echo "$c"
-        pgrep -P "$c"
-    done
-}
-
 DIR2=$RUN/interrupted
 "$PVT" bench --mode http --backend proc --workers 1 --distribution rr --concurrency 1 \
     --duration 0.5 --repeat 100 --warmup 0 --out "$DIR2" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
@@ -161,27 +142,8 @@ for _ in $(seq 200); do
     sleep 0.1
 done
 children=$(descendants "$BG_PID")
-declare -A started=()
-for c in $children; do
-    started[$c]=$(start_time "$c")
-done
-kill -INT "$BG_PID"
-for _ in $(seq 300); do
-    kill -0 "$BG_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$BG_PID" 2>/dev/null; then
-    not_ok "interrupted http bench: still running 30 s after SIGINT (killed)"
-    kill -KILL "$BG_PID"
-fi
-wait "$BG_PID"
-rc=$?
-BG_PID=
-if [ $rc -eq 130 ] && tail -n 1 "$LOG/err2" | grep -q "interrupted"; then
-    ok "interrupted http bench: exit 130 through its handler"
-else
-    not_ok "interrupted http bench: exit $rc: $(head -c 300 "$LOG/err2" | tr '\n' '|')"
-fi
+note_started $children
+interrupt_bg "interrupted http bench" 30
 if awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' \
     "$DIR2/results.csv" 2>/dev/null; then
     ok "interrupted http bench: results.csv complete ($(($(lines "$DIR2/results.csv") - 1)) rows)"
@@ -189,19 +151,11 @@ else
     not_ok "interrupted http bench: results.csv incomplete"
 fi
 # A child killed as the bench exits may take a moment to be reaped by init.
-left=""
-for c in "${!started[@]}"; do
-    for _ in $(seq 50); do
-        [ "$(start_time "$c")" = "${started[$c]}" ] || break
-        sleep 0.1
-    done
-    [ "$(start_time "$c")" = "${started[$c]}" ] && left="$left $c"
-done
-if [ -n "$children" ] && [ -z "$left" ]; then
+left_started
+if [ -n "$children" ] && [ -z "$LEFT" ]; then
     ok "interrupted http bench: its server and client processes are gone"
 else
-    not_ok "interrupted http bench: processes left:$left (before: '$(echo $children)')"
-    for c in $left; do kill -KILL "$c" 2>/dev/null; done
+    not_ok "interrupted http bench: processes left:$LEFT (before: '$(echo $children)')"
 fi
 
 cli_finish

@@ -7,7 +7,8 @@
 # script that takes more sets CLI_MAX_ARGS and CLI_USAGE first), makes a
 # fresh mktemp -d directory TOP with RUN (where pvt runs) and LOG (its
 # output) in it, removed on exit, and defines the counters and reporting:
-# ok, not_ok, check, lines, cli_finish.
+# ok, not_ok, check, lines, cli_finish; then the process helpers of
+# cli_proc.sh.
 #
 # Cleanup is by pid, never by name: on exit every pid in BG_PID, SRV_PID,
 # BG_PIDS (processes the script started) and LEFT_PIDS (processes a failed
@@ -72,3 +73,7 @@ cli_finish() {
     echo "$passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# The process helpers (start_time, children, descendants, gone, note_started,
+# left_started, interrupt_bg, forget_bg).
+. "$(dirname "${BASH_SOURCE[0]}")/cli_proc.sh"

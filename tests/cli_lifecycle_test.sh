@@ -23,14 +23,30 @@ set -u
 
 flat() { head -c 400 "$1" | tr '\n' '|'; }
 
-# The start time of a process (field 22 of /proc/PID/stat): with the pid it
-# names one process even if the pid is reused. Empty once it is gone.
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
+# slow_request PORT MS OUT: in the background (its pid in sp), send
+# GET /sleep?ms=MS and write the response's status line (or "nothing") to
+# OUT; returns once the request is sent and has had time to reach a worker.
+slow_request() {
+    rm -f "$LOG/sent"
+    python3 - "$1" "$2" "$LOG/sent" >"$3" 2>&1 <<'PY' &
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /sleep?ms=%s HTTP/1.1\r\nHost: t\r\n\r\n" % sys.argv[2].encode())
+open(sys.argv[3], "w").close()
+data = b""
+while b"\r\n\r\n" not in data:
+    b = s.recv(4096)
+    if not b:
+        break
+    data += b
+print(data.split(b"\r\n")[0].decode() if data else "nothing")
+PY
+    sp=$!
+    for _ in $(seq 100); do
+        [ -e "$LOG/sent" ] && break
+        sleep 0.1
+    done
+    sleep 0.2 # the request reaches a worker, which parks it
 }
 
 # start_server NAME ARGS...: `pvt serve ARGS --port 0` in the background;
@@ -189,26 +205,7 @@ for backend in proc thread; do
     if [ "$backend" = proc ]; then
         for w in $ids; do started[$w]=$(start_time "$w"); done
     fi
-    rm -f "$LOG/sent"
-    python3 - "$port" "$LOG/sent" >"$LOG/slow" 2>&1 <<'PY' &
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"GET /sleep?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n")
-open(sys.argv[2], "w").close()
-data = b""
-while b"\r\n\r\n" not in data:
-    b = s.recv(4096)
-    if not b:
-        break
-    data += b
-print(data.split(b"\r\n")[0].decode() if data else "nothing")
-PY
-    sp=$!
-    for _ in $(seq 100); do
-        [ -e "$LOG/sent" ] && break
-        sleep 0.1
-    done
-    sleep 0.2 # the request reaches a worker, which parks it
+    slow_request "$port" 1500 "$LOG/slow"
     kill -TERM "$pid"
     wait "$sp"
     wait_exit "$pid"
@@ -276,20 +273,7 @@ check "malformed, unknown, oversized and refused requests get an error reply; th
     "$([ "$(cat "$LOG/bad")" = fine ] || echo " $(flat "$LOG/bad")")"
 
 # A forced stop: a request longer than --shutdown-timeout.
-rm -f "$LOG/sent8"
-python3 - "$port" "$LOG/sent8" >/dev/null 2>&1 <<'PY' &
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"GET /sleep?ms=8000 HTTP/1.1\r\nHost: t\r\n\r\n")
-open(sys.argv[2], "w").close()
-s.recv(100)
-PY
-sp=$!
-for _ in $(seq 100); do
-    [ -e "$LOG/sent8" ] && break
-    sleep 0.1
-done
-sleep 0.2 # the request reaches a worker, which parks it
+slow_request "$port" 8000 /dev/null
 "$PVT" ctl "$sock" stop >"$LOG/out" 2>&1
 wait_exit "$pid"
 wait "$sp"

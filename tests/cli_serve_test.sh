@@ -86,45 +86,8 @@ serve_error "stray argument" "stray" --backend proc --port 0 stray
 
 # --- processes ------------------------------------------------------------------
 
-# The process's start time (field 22 of /proc/PID/stat), empty if it is gone:
-# with the pid, it names one process even if the pid is reused.
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
-}
-
-# The pids whose parent is $1 (field 4 of /proc/PID/stat).
-children() {
-    local st s f p
-    for st in /proc/[0-9]*/stat; do
-        s=$(cat "$st" 2>/dev/null) || continue
-        s=${s##*) }
-        read -r -a f <<<"$s"
-        [ "${f[1]}" = "$1" ] && { p=${st#/proc/}; echo "${p%/stat}"; }
-    done
-}
-
-# gone PID START: wait up to 5 s for the process (PID, START) to go; 0 if it
-# did. A worker killed as its primary exits may take a moment to be reaped.
-gone() {
-    local _
-    for _ in $(seq 50); do
-        [ "$(start_time "$1")" = "$2" ] || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-forget_bg() {
-    local p keep=()
-    for p in "${BG_PIDS[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    BG_PIDS=("${keep[@]}")
-}
+# start_time, children, gone, forget_bg: the helpers every CLI test shares.
+. "$(dirname "$0")/cli_proc.sh"
 
 # start_server NAME ARGS...: start `pvt serve ARGS` in the background, its
 # output in $LOG/NAME.out and .err, and wait up to 10 s for its ready line.

@@ -163,20 +163,11 @@ fi
 
 # --- interrupted runs ----------------------------------------------------------
 
-# The process's start time (field 22 of /proc/PID/stat), empty if it is gone.
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
-}
-
 # interrupt DESC MIN_ROWS ARGS...: start `pvt bench --mode state ARGS...`,
 # wait for MIN_ROWS rows on disk and a worker process (if any are wanted:
 # want_children), send SIGINT, and check what is left.
 interrupt() {
-    local desc=$1 min_rows=$2 want_children=$3 dir=$RUN/int$n rc left c st
+    local desc=$1 min_rows=$2 want_children=$3 dir=$RUN/int$n
     shift 3
     n=$((n + 1))
     "$PVT" bench --mode state --out "$dir" "$@" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
@@ -190,33 +181,11 @@ interrupt() {
     done
     sleep 0.2 # well inside a repetition
     children=$(pgrep -P "$BG_PID")
-    declare -A started=()
-    for c in $children; do
-        # A child that exited between pgrep and here has no start time: it
-        # is gone, not left.
-        st=$(start_time "$c")
-        [ -n "$st" ] && started[$c]=$st
-    done
+    note_started $children
     if [ "$want_children" = 1 ] && [ -z "$children" ]; then
         not_ok "$desc: no worker process running before SIGINT"
     fi
-    kill -INT "$BG_PID"
-    for _ in $(seq 100); do
-        kill -0 "$BG_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$BG_PID" 2>/dev/null; then
-        not_ok "$desc: still running 5 s after SIGINT (killed)"
-        kill -KILL "$BG_PID"
-    fi
-    wait "$BG_PID"
-    rc=$?
-    BG_PID=
-    if [ $rc -eq 130 ] && tail -n 1 "$LOG/err2" | grep -q "interrupted"; then
-        ok "$desc: exit 130 through its handler"
-    else
-        not_ok "$desc: exit $rc, want 130 and an 'interrupted' line: $(head -c 300 "$LOG/err2" | tr '\n' '|')"
-    fi
+    interrupt_bg "$desc" 5
     if [ -f "$dir/results.csv" ] &&
         awk -F, -v min=$((min_rows + 1)) 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < min }' "$dir/results.csv" &&
         [ -z "$(find "$dir" -mindepth 1 -maxdepth 1 -name '.*')" ]; then
@@ -224,19 +193,11 @@ interrupt() {
     else
         not_ok "$desc: results.csv incomplete or temporary files: $(ls -a "$dir" | tr '\n' ' ')"
     fi
-    left=""
-    for c in "${!started[@]}"; do
-        for _ in $(seq 50); do
-            [ "$(start_time "$c")" = "${started[$c]}" ] || break
-            sleep 0.1
-        done
-        [ "$(start_time "$c")" = "${started[$c]}" ] && left="$left $c"
-    done
-    if [ -z "$left" ]; then
-        ok "$desc: no worker process left (${#started[@]} running before SIGINT)"
+    left_started
+    if [ -z "$LEFT" ]; then
+        ok "$desc: no worker process left (${#STARTED[@]} running before SIGINT)"
     else
-        not_ok "$desc: processes left:$left"
-        for c in $left; do kill -KILL "$c" 2>/dev/null; done
+        not_ok "$desc: processes left:$LEFT"
     fi
 }
 

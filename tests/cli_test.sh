@@ -225,15 +225,6 @@ fi
 
 # --- an interrupted bench -----------------------------------------------------------
 
-# The process's start time (field 22 of /proc/PID/stat), empty if it is gone.
-start_time() {
-    local s f
-    s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-    s=${s##*) }
-    read -r -a f <<<"$s"
-    echo "${f[19]}"
-}
-
 DIR2=$RUN/interrupted
 "$PVT" bench --mode tasks --workers 1 --workload sleep:50 --jobs 40 --repeat 50 --warmup 0 \
     --out "$DIR2" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
@@ -245,34 +236,13 @@ for _ in $(seq 200); do
 done
 rows_before=$(lines "$DIR2/results.csv" 2>/dev/null || echo 0)
 children=$(pgrep -P "$BG_PID")
-declare -A started=()
-for c in $children; do
-    started[$c]=$(start_time "$c")
-done
+note_started $children
 if [ "$rows_before" -ge 2 ] && [ -n "$children" ]; then
-    ok "interrupted bench: a row on disk and ${#started[@]} worker process(es) running before SIGINT"
+    ok "interrupted bench: a row on disk and ${#STARTED[@]} worker process(es) running before SIGINT"
 else
     not_ok "interrupted bench: before SIGINT: $rows_before lines in results.csv, children '$children'"
 fi
-kill -INT "$BG_PID"
-for _ in $(seq 150); do
-    kill -0 "$BG_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$BG_PID" 2>/dev/null; then
-    not_ok "interrupted bench: still running 15 s after SIGINT (killed)"
-    kill -KILL "$BG_PID"
-fi
-wait "$BG_PID"
-rc=$?
-BG_PID=
-# 130 is also what the shell reports for a death by SIGINT, so the bench's
-# own last word must be there too: it caught the signal and exited.
-if [ $rc -eq 130 ] && tail -n 1 "$LOG/err2" | grep -q "interrupted"; then
-    ok "interrupted bench: exit 130 through its handler"
-else
-    not_ok "interrupted bench: exit $rc, want 130 and an 'interrupted' line: $(head -c 300 "$LOG/err2" | tr '\n' '|')"
-fi
+interrupt_bg "interrupted bench" 15
 if [ -f "$DIR2/results.csv" ] && awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' "$DIR2/results.csv"; then
     ok "interrupted bench: results.csv is complete ($(($(lines "$DIR2/results.csv") - 1)) rows, each as wide as the header)"
 else
@@ -285,19 +255,11 @@ else
     not_ok "interrupted bench: left $hidden"
 fi
 # A child killed as the bench exits may take a moment to be reaped by init.
-left=""
-for c in "${!started[@]}"; do
-    for _ in $(seq 50); do
-        [ "$(start_time "$c")" = "${started[$c]}" ] || break
-        sleep 0.1
-    done
-    [ "$(start_time "$c")" = "${started[$c]}" ] && left="$left $c"
-done
-if [ -n "$children" ] && [ -z "$left" ]; then
+left_started
+if [ -n "$children" ] && [ -z "$LEFT" ]; then
     ok "interrupted bench: its worker processes are gone"
 else
-    not_ok "interrupted bench: processes left:$left (children before: '$children')"
-    for c in $left; do kill -KILL "$c" 2>/dev/null; done
+    not_ok "interrupted bench: processes left:$LEFT (children before: '$children')"
 fi
 
 cli_finish
