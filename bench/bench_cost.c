@@ -22,6 +22,7 @@
 #include "parse.h"
 #include "res.h"
 #include "ring.h"
+#include "verdict.h"
 #include "work.h"
 
 #define CMD "bench"
@@ -65,21 +66,6 @@ static const char *const lead[] = {
 };
 #define NLEAD    ((int)(sizeof(lead) / sizeof(lead[0])))
 #define NCOLUMNS (NLEAD + PVT_CF_COUNT + 1)
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-double pvt_cost_median_of(double *v, int n)
-{
-    if (n < 1)
-        return NAN;
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 void pvt_cost_row_init(struct pvt_cost_row *row, int section, const char *backend,
                        const char *mechanism, const char *variant)
@@ -162,21 +148,22 @@ static int same_key(const struct pvt_cost_row *a, const struct pvt_cost_row *b)
 double pvt_cost_median(const struct pvt_cost_run *r, const struct pvt_cost_row *key, int field,
                        double *lo, double *hi)
 {
-    double *v = malloc((size_t)(r->nrows ? r->nrows : 1) * sizeof(*v)), m;
+    double *v = malloc((size_t)(r->nrows ? r->nrows : 1) * sizeof(*v));
+    struct pvt_stat s;
     int i, n = 0;
 
     if (!v)
         return NAN;
     for (i = 0; i < r->nrows; i++)
-        if (same_key(&r->rows[i], key) && !isnan(r->rows[i].f[field]))
+        if (same_key(&r->rows[i], key))
             v[n++] = r->rows[i].f[field];
-    m = pvt_cost_median_of(v, n);
+    pvt_stat_of(v, n, &s); /* NAN (not measured) left out */
     if (lo)
-        *lo = n ? v[0] : NAN;
+        *lo = s.lo;
     if (hi)
-        *hi = n ? v[n - 1] : NAN;
+        *hi = s.hi;
     free(v);
-    return m;
+    return s.med;
 }
 
 double pvt_cost_find(const struct pvt_cost_run *r, int section, const char *backend,

@@ -140,8 +140,6 @@ void pvt_cost_progress(const struct pvt_cost_run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pvt_cost_progress_clear(const struct pvt_cost_run *r);
 
-/* The median of v (sorted in place). */
-double pvt_cost_median_of(double *v, int n);
 
 /*
  * Run njobs jobs of (wl, arg) through a live pool and check every value.

@@ -24,6 +24,7 @@
 #include "load.h"
 #include "parse.h"
 #include "res.h"
+#include "verdict.h"
 #include "work.h"
 
 #define ERR(...) pvt__bench_err(__VA_ARGS__)
@@ -237,29 +238,16 @@ static int run_one(struct sweep *w, struct cell *c, int rep)
 
 /* ---- table and verdicts ------------------------------------------------------------- */
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 /* Median, min and max of the values of v that are not NAN (infinity, "never",
  * sorts last). All NAN if none. */
 static double spread(const double *v, int n, double *lo, double *hi)
 {
-    double w[n > 0 ? n : 1];
-    int i, k = 0;
+    struct pvt_stat s;
 
-    for (i = 0; i < n; i++)
-        if (!isnan(v[i]))
-            w[k++] = v[i];
-    if (k == 0)
-        return *lo = *hi = NAN;
-    qsort(w, (size_t)k, sizeof(*w), cmp_double);
-    *lo = w[0];
-    *hi = w[k - 1];
-    return k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+    pvt_stat_of(v, n, &s);
+    *lo = s.lo;
+    *hi = s.hi;
+    return s.med;
 }
 
 /* "12.5", "never" (infinity) or "-" (not measured). */

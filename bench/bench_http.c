@@ -46,6 +46,7 @@
 #include "res.h"
 #include "ring.h" /* pvt_now_ns */
 #include "rundir.h"
+#include "verdict.h"
 #include "work.h"
 
 #define CMD           "bench"
@@ -504,20 +505,12 @@ static int add_row(struct run *r, const struct pvt_server *s, const struct cell 
 /* Median, min and max of the values of v that are not NAN (all NAN if none). */
 static double spread(const double *v, int n, double *min, double *max)
 {
-    double w[n > 0 ? n : 1];
-    int i, k = 0;
+    struct pvt_stat s;
 
-    for (i = 0; i < n; i++)
-        if (!isnan(v[i]))
-            w[k++] = v[i];
-    if (k == 0) {
-        *min = *max = NAN;
-        return NAN;
-    }
-    pvt_bench_median(w, k);
-    *min = w[0];
-    *max = w[k - 1];
-    return pvt_bench_median(w, k);
+    pvt_stat_of(v, n, &s);
+    *min = s.lo;
+    *max = s.hi;
+    return s.med;
 }
 
 static void summarize(struct run *r, const struct pvt_server *s, const struct cell *c,

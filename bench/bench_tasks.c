@@ -59,19 +59,6 @@ struct run {
     long warned_workers; /* the most workers warned about sharing a core */
 };
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* "41.2M", "950k", "12.0": rates for a table. */
 static const char *human(double v, char *buf, size_t len)
 {
@@ -358,7 +345,7 @@ static int run_workload(struct run *r, uint32_t wl, uint64_t arg)
             struct summary *s = &r->sum[r->nsum++];
             *s = (struct summary){.backend = c->ops->name, .workers = c->workers, .wl = wl,
                                   .arg = arg};
-            s->median = median(c->rates, cfg->repeat);
+            s->median = pvt_bench_median(c->rates, cfg->repeat); /* sorts them */
             s->min = c->rates[0];
             s->max = c->rates[cfg->repeat - 1];
             print_summary(r, s, c->failed);
