@@ -16,6 +16,13 @@
 void pvt__rep_stat(const struct pvt_table *t, const char *value, struct pvt_stat *s, int n,
                    const char *const *cols, const char *const *vals)
 {
+    pvt__rep_stat_empty(t, value, NAN, s, n, cols, vals);
+}
+
+void pvt__rep_stat_empty(const struct pvt_table *t, const char *value, double empty,
+                         struct pvt_stat *s, int n, const char *const *cols,
+                         const char *const *vals)
+{
     int vc = pvt_table_col(t, value), cc[8], k, row, m = 0;
     double *v = malloc(sizeof(*v) * (size_t)(t->nrows > 0 ? t->nrows : 1));
 
@@ -28,9 +35,8 @@ void pvt__rep_stat(const struct pvt_table *t, const char *value, struct pvt_stat
         if (k < n)
             continue;
         v[m] = NAN;
-        if (!pvt_table_num(t, row, vc, &v[m]) && strcmp(value, "recovery_ms") == 0 &&
-            !*pvt_table_get(t, row, vc))
-            v[m] = INFINITY; /* an empty recovery: never back within the run */
+        if (!pvt_table_num(t, row, vc, &v[m]) && !*pvt_table_get(t, row, vc))
+            v[m] = empty;
         m++;
     }
     pvt_stat_of(v, m, s);

@@ -290,6 +290,15 @@ static void http_tables(const struct pvt_rundir *r, FILE *f)
 
 static const char *const kw_fault[] = {"fault", "backend"};
 
+/* recovery_ms of fault x backend; an empty one (never back within the run)
+ * counts as infinity, the worst. */
+static void recovery(const struct pvt_table *t, const char *fault, const char *backend,
+                     struct pvt_stat *s)
+{
+    pvt__rep_stat_empty(t, "recovery_ms", INFINITY, s, 2, kw_fault,
+                        (const char *[]){fault, backend});
+}
+
 static int fault_verdicts(const struct pvt_rundir *r, FILE *f)
 {
     const struct pvt_table *t = &r->t;
@@ -302,8 +311,8 @@ static int fault_verdicts(const struct pvt_rundir *r, FILE *f)
 
         pvt__rep_stat(t, "failed", &fp, 2, kw_fault, (const char *[]){faults[i], "proc"});
         pvt__rep_stat(t, "failed", &ft, 2, kw_fault, (const char *[]){faults[i], "thread"});
-        pvt__rep_stat(t, "recovery_ms", &rp, 2, kw_fault, (const char *[]){faults[i], "proc"});
-        pvt__rep_stat(t, "recovery_ms", &rt, 2, kw_fault, (const char *[]){faults[i], "thread"});
+        recovery(t, faults[i], "proc", &rp);
+        recovery(t, faults[i], "thread", &rt);
         snprintf(what, sizeof(what), "**%s**, requests failed", faults[i]);
         n += verdict(f, what, "proc", &fp, "thread", &ft, 0, 0, "");
         snprintf(what, sizeof(what), "**%s**, time from the fault back to 95 %% of the rate",
@@ -344,7 +353,7 @@ static void fault_tables(const struct pvt_rundir *r, FILE *f)
         struct pvt_stat s, rec, first, rst, rep, cap;
 
         pvt_grp_stat(&g.g[i], &s);
-        pvt__rep_stat(t, "recovery_ms", &rec, 2, kw_fault, v);
+        recovery(t, v[0], v[1], &rec);
         pvt__rep_stat(t, "first_ok_ms", &first, 2, kw_fault, v);
         pvt__rep_stat(t, "restarts", &rst, 2, kw_fault, v);
         pvt__rep_stat(t, "replace_us", &rep, 2, kw_fault, v);
