@@ -54,7 +54,7 @@ int pvt__report_dir(const char *dir, int plots, int quiet)
         pvt_rundir_close(&r);
         return PVT_EXIT_FAIL;
     }
-    rc = pvt_report_write(&r, f, NULL);
+    rc = pvt_report_write(&r, f);
     fclose(f);
     if (rc == -ENOTSUP)
         pvt_err(CMD, "%s: a %s run has no report yet", dir, r.mode);

@@ -116,7 +116,7 @@ int pvt_report_verdicts(const struct pvt_rundir *r, FILE *f)
     return m ? m->verdicts(r, f) : -ENOTSUP;
 }
 
-int pvt_report_write(const struct pvt_rundir *r, FILE *f, const char *img_prefix)
+int pvt_report_write(const struct pvt_rundir *r, FILE *f)
 {
     const struct pvt_rep_mode *m = mode_of(r);
     int n;
@@ -133,6 +133,6 @@ int pvt_report_write(const struct pvt_rundir *r, FILE *f, const char *img_prefix
     fprintf(f, "\n## Tables\n\n");
     m->tables(r, f);
     fprintf(f, "\n## Plots\n\n");
-    pvt__rep_images(r, f, img_prefix, "");
+    pvt__rep_images(r, f, NULL, "");
     return n;
 }

@@ -13,11 +13,10 @@
 
 /*
  * Write the report of run r to f, Markdown, with links to the images in
- * plots/ that exist (relative to the run directory, or prefixed by
- * img_prefix when not NULL). Returns the verdicts written, or -ENOTSUP for
- * a mode without a report.
+ * plots/ that exist (relative to the run directory). Returns the verdicts
+ * written, or -ENOTSUP for a mode without a report.
  */
-int pvt_report_write(const struct pvt_rundir *r, FILE *f, const char *img_prefix);
+int pvt_report_write(const struct pvt_rundir *r, FILE *f);
 
 /* The verdicts only, one per line ("- ..."), as pvt_report_write writes them. */
 int pvt_report_verdicts(const struct pvt_rundir *r, FILE *f);
