@@ -51,6 +51,23 @@ gone() {
     return 1
 }
 
+# wait_children PID [SECONDS]: CHILDREN becomes PID's children as soon as it
+# has any, polling for up to SECONDS (default 10); empty if none came or PID
+# exited. A bench forks its workers afresh for each repetition, so between
+# two repetitions it has none: a check that wants a worker running when a
+# signal is sent calls this just before sending it. (Call it as a command,
+# not in $(...).)
+wait_children() {
+    local _
+    CHILDREN=""
+    for _ in $(seq $((${2:-10} * 20))); do
+        CHILDREN=$(pgrep -P "$1")
+        [ -n "$CHILDREN" ] && return 0
+        kill -0 "$1" 2>/dev/null || return 0
+        sleep 0.05
+    done
+}
+
 # forget_bg PID: take PID out of BG_PIDS once it has been reaped.
 forget_bg() {
     local p keep=()

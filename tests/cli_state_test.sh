@@ -173,14 +173,16 @@ interrupt() {
     "$PVT" bench --mode state --out "$dir" "$@" >"$LOG/out2" 2>"$LOG/err2" </dev/null &
     BG_PID=$!
     for _ in $(seq 200); do
-        if [ -f "$dir/results.csv" ] && [ "$(lines "$dir/results.csv")" -ge $((min_rows + 1)) ]; then
-            [ "$want_children" = 0 ] || [ -n "$(pgrep -P "$BG_PID")" ] && break
-        fi
+        [ -f "$dir/results.csv" ] && [ "$(lines "$dir/results.csv")" -ge $((min_rows + 1)) ] && break
         kill -0 "$BG_PID" 2>/dev/null || break
         sleep 0.05
     done
-    sleep 0.2 # well inside a repetition
+    sleep 0.2 # into a repetition
     children=$(pgrep -P "$BG_PID")
+    if [ "$want_children" = 1 ]; then
+        wait_children "$BG_PID"
+        children=$CHILDREN
+    fi
     note_started $children
     if [ "$want_children" = 1 ] && [ -z "$children" ]; then
         not_ok "$desc: no worker process running before SIGINT"

@@ -235,7 +235,8 @@ for _ in $(seq 200); do
     sleep 0.1
 done
 rows_before=$(lines "$DIR2/results.csv" 2>/dev/null || echo 0)
-children=$(pgrep -P "$BG_PID")
+wait_children "$BG_PID"
+children=$CHILDREN
 note_started $children
 if [ "$rows_before" -ge 2 ] && [ -n "$children" ]; then
     ok "interrupted bench: a row on disk and ${#STARTED[@]} worker process(es) running before SIGINT"
