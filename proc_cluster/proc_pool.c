@@ -93,6 +93,7 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
     atomic_store(&r->stop, 0);
     atomic_store(&r->info.beat_ns, 0);
     atomic_store(&r->info.hung, 0);
+    atomic_store(&r->info.recycle_due, 0);
     r->beat_ms = pvt_sup_beat_ms(&p->sup);
     r->max_jobs = pvt_sup_job_limit(&p->sup, &p->seed);
     p->s[i].term_at = 0;
@@ -245,6 +246,11 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
     struct epoll_event ev[16];
     int n, k, due, roll;
 
+    /* Serving: a worker that asks to be recycled (recycle_due) or turns
+     * ready kicks the waker once this is armed; the tick below looks after
+     * arming, so no request is missed. */
+    if (p->serving)
+        atomic_store(&p->g.waker->waiting, 1);
     due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
     roll = pvt__proc_roll_tick(p);
     if (roll >= 0 && (due < 0 || roll < due))

@@ -66,6 +66,9 @@ static void demote(struct pvt_pool *p, int i)
     sl->pidfd = -1;
     atomic_store(&pvt_serve_net_gen(&p->net, p->r[i])->current, 0); /* /stats: the new one */
     swap_rings(p, i);
+    /* No gap to measure: the predecessor serves until its replacement does
+     * (replace_us, reap to ready, is 0 for this slot's new worker). */
+    atomic_store(&p->r[i]->info.died_ns, 0);
 }
 
 /* Undo demote: the replacement could not be forked. */

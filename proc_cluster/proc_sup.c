@@ -10,9 +10,14 @@
  * worker stores in its ring (MAP_SHARED): a hung worker gets SIGTERM, and
  * SIGKILL kill_grace_ms later if it is still there; its death is then
  * reaped like any other, so its running job fails and a replacement comes.
- * A worker past max_rss is asked to stop (a serving worker drains, a job
- * worker leaves after its current job) with recycling set, so reap replaces
- * it at once and counts a recycle, not a death.
+ * Recycling (max_rss, max_jobs) counts a recycle, not a death. A job
+ * worker past max_rss is asked to leave after its current job, with
+ * recycling set, so reap replaces it at once; its queued jobs wait in its
+ * ring for the replacement. A serving worker is replaced the way a rolling
+ * restart replaces it (proc_roll.c): its replacement is forked first, and
+ * only once that accepts is the old one told to drain, so the slot always
+ * has a worker accepting. A serving worker past max_jobs asks for this
+ * itself (ring->info.recycle_due, serve.h); one past max_rss is found here.
  */
 #include <signal.h>
 #include <sys/wait.h>
@@ -85,6 +90,31 @@ static void watchdog(struct pvt_pool *p, uint64_t now, uint64_t *next)
         *next = tick;
 }
 
+/* Serving slot i's worker is to be recycled: replace it as a rolling
+ * restart does, once. */
+static void recycle_serving(struct pvt_pool *p, int i)
+{
+    if (p->net.roll[i])
+        return; /* already to be replaced */
+    p->net.roll[i] = 1;
+    if (p->net.roll_batch < 1)
+        p->net.roll_batch = 1;
+    p->s[i].sup.recycles++;
+    p->recycles++;
+}
+
+/* Serving workers that reached max_jobs. */
+static void jobs_check(struct pvt_pool *p)
+{
+    int i;
+
+    if (!p->serving || !p->sup.max_jobs)
+        return;
+    for (i = 0; i < p->n; i++)
+        if (p->s[i].pid && atomic_load(&p->r[i]->info.recycle_due))
+            recycle_serving(p, i);
+}
+
 static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
 {
     long kb;
@@ -99,12 +129,17 @@ static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
             struct pvt_ring *r = p->r[i];
             if (!sl->pid || sl->recycling || atomic_load(&r->info.state) != PVT_W_READY)
                 continue;
+            if (p->serving && p->net.roll[i])
+                continue;
             kb = pvt_sup_rss_kb(sl->pid);
             if (kb < 0 || (uint64_t)kb <= p->sup.max_rss_kb)
                 continue;
+            if (p->serving) {
+                recycle_serving(p, i);
+                continue;
+            }
             sl->recycling = 1;
-            atomic_store(&r->info.state, PVT_W_STOPPING); /* out of the rr turn */
-            pvt_ring_request_stop(r, p->serving ? 1 : 2);
+            pvt_ring_request_stop(r, 2);
         }
     }
     if (p->next_rss_check < *next)
@@ -117,6 +152,7 @@ int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now)
 
     respawn_due(p, now, &next);
     watchdog(p, now, &next);
+    jobs_check(p);
     rss_check(p, now, &next);
     if (next == UINT64_MAX)
         return -1;

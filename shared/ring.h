@@ -83,6 +83,9 @@ struct pvt_ring_info {
     atomic_int hung;          /* written by the driver: the watchdog found it hung */
     _Atomic uint64_t ready_ns; /* when the current worker turned ready (pvt_now_ns) */
     _Atomic uint64_t died_ns;  /* written by the driver: when the previous one was reaped */
+    /* Written by a serving worker that answered max_jobs requests: it goes
+     * on serving until the driver's replacement for it accepts. */
+    atomic_int recycle_due;
 };
 
 struct pvt_ring {

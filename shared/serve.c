@@ -90,7 +90,7 @@ struct server {
     uint64_t responses;
     uint64_t idle_ns, request_ns;
     int stopping;
-    int recycling; /* max_jobs reached: draining, then PVT_RING_RECYCLE */
+    int recycling; /* max_jobs reached: ring->info.recycle_due is set */
     int drain_marked; /* every connection was told to close after its next response */
     char buf[READ_BUF];
 };
@@ -444,7 +444,13 @@ static void on_stop(struct server *s, uint64_t now)
     }
 }
 
-/* max_jobs reached: leave the rr turn, drain, and exit to be replaced. */
+/*
+ * max_jobs reached: ask to be replaced, and go on serving. Draining now and
+ * leaving the replacement to be forked after the exit would leave the slot
+ * without a worker that accepts for as long as the drain and the fork take;
+ * the driver instead starts the replacement first and stops this worker
+ * once it accepts (proc_sup.c).
+ */
 static void recycle_check(struct server *s)
 {
     uint64_t limit = s->w->ring->max_jobs;
@@ -452,8 +458,8 @@ static void recycle_check(struct server *s)
     if (!limit || s->recycling || s->responses < limit)
         return;
     s->recycling = 1;
-    s->stopping = 1;
-    atomic_store(&s->w->ring->info.state, PVT_W_STOPPING);
+    atomic_store(&s->w->ring->info.recycle_due, 1);
+    pvt_waker_kick(s->w->ring->waker);
 }
 
 static void sweep(struct server *s, uint64_t now)
@@ -608,8 +614,6 @@ out:
     pvt_work_ctx_fini(&s->work);
     free(s->conns);
     free(s->heap);
-    if (rc == 0 && s->recycling)
-        rc = PVT_RING_RECYCLE;
     free(s);
     return rc;
 }

@@ -102,10 +102,11 @@ struct pvt_serve_worker {
  * it was woken for), finish every request in flight (rr: and every connection already handed
  * over), close idle keep-alive connections, return once none is left.
  * stop 2: close everything now. With ring->max_jobs, a worker that answered
- * that many requests drains the same way by itself. With ring->beat_ms, it
- * stores a heartbeat in ring->info at least that often. Returns 0,
- * PVT_RING_RECYCLE after a max_jobs drain, or -errno if the loop could not
- * be set up.
+ * that many requests sets ring->info.recycle_due and goes on serving: the
+ * driver starts its replacement and, once that accepts, stops it with stop
+ * 1, as a rolling restart does. With ring->beat_ms, it stores a heartbeat
+ * in ring->info at least that often. Returns 0, or -errno if the loop could
+ * not be set up.
  */
 int pvt_serve_worker_run(struct pvt_serve_worker *w);
 

@@ -186,9 +186,32 @@ int pvt__serve_chan_recv(int chan, int scm)
     return fd >= 0 ? fd : -EPROTO;
 }
 
+/* Whether the worker on r may be handed a connection. */
+static int takes_conns(const struct pvt_ring *r)
+{
+    return atomic_load(&r->info.state) == PVT_W_READY && atomic_load(&r->stop) == 0 &&
+           !atomic_load(&r->info.hung);
+}
+
+/* No current worker could take fd: a predecessor that was not yet told to
+ * stop still serves (its replacement is starting: a rolling restart or a
+ * recycle of a pool's only worker, or of every worker at once). */
+static int pass_to_predecessor(struct pvt_serve_net *net, int fd)
+{
+    int i, rc = -EHOSTDOWN;
+
+    for (i = 0; i < 2 * net->cap && rc != 0; i++) {
+        struct pvt_ring *r = net->all[i];
+        if (takes_conns(r) && atomic_load(&pvt_serve_net_gen(net, r)->current) == 0)
+            rc = pvt_serve_pass(pvt_serve_net_gen(net, r)->chan[0], fd, net->scm);
+    }
+    return rc;
+}
+
 /* rr: accept what waits on the listening socket (up to a batch) and pass
  * each to the next ready slot in turn, skipping one that is stopping, hung
- * or whose channel is full; a connection no worker can take is closed. */
+ * or whose channel is full, then to a predecessor still serving; a
+ * connection no worker can take is closed. */
 int pvt_serve_net_hand_out(struct pvt_serve_net *net)
 {
     int k, tries, fd, rc, n = net->n;
@@ -201,13 +224,14 @@ int pvt_serve_net_hand_out(struct pvt_serve_net *net)
         for (tries = 0; tries < n; tries++) {
             struct pvt_ring *r = net->rings[net->rr_next];
             net->rr_next = (net->rr_next + 1) % n;
-            if (atomic_load(&r->info.state) != PVT_W_READY || atomic_load(&r->stop) != 0 ||
-                atomic_load(&r->info.hung))
+            if (!takes_conns(r))
                 continue;
             rc = pvt_serve_pass(pvt_serve_net_gen(net, r)->chan[0], fd, net->scm);
             if (rc == 0)
                 break;
         }
+        if (rc != 0)
+            rc = pass_to_predecessor(net, fd);
         if (rc == 0) {
             net->handed++;
             if (net->scm)

@@ -20,9 +20,11 @@
  * Recycling (processes only: a thread's memory is its process's). A worker
  * that answered max_jobs jobs or requests (plus a jitter drawn from
  * 0..max_jobs_jitter for each new worker, so workers started together do not
- * recycle together) drains and exits with PVT_WEXIT_RECYCLE; one whose RSS
- * passed max_rss_kb is asked to drain. Either is replaced at once and counted
- * as a recycle, not a death.
+ * recycle together), or whose RSS passed max_rss_kb, is replaced and counted
+ * as a recycle, not a death. A serving worker is replaced as a rolling
+ * restart replaces it: the replacement accepts first, then the old one
+ * drains. A job worker leaves after its current job (max_jobs: it exits
+ * with PVT_WEXIT_RECYCLE) and the replacement takes its queue.
  */
 #ifndef PVT_SUP_H
 #define PVT_SUP_H

@@ -309,11 +309,11 @@ left=$LEFT
 
 # --- proc: --max-jobs recycles without a failed request ------------------------------
 
-# shared and reuseport keep a connection in the kernel's queue while its
-# worker is replaced. (rr, the default, is left out: see the report that
-# came with this test; the primary closes a connection when no worker is
-# ready, which two workers recycling together make happen.)
-for dist in shared reuseport; do
+# A recycled worker is replaced as a rolling restart replaces it: the
+# replacement accepts before its predecessor stops, so with every way of
+# sharing the port a slot always has a worker taking its connections (rr:
+# the primary would close a connection no ready worker could take).
+for dist in shared reuseport rr; do
     what="serve --backend proc --max-jobs 50 --distribution $dist, 300 requests"
     start_server jobs --backend proc --workers 2 --port 0 --max-jobs 50 --distribution "$dist"
     pid=$SRV_PID port=$SRV_PORT

@@ -16,6 +16,7 @@ void fault_test_many_respawns(void **state);
 
 void fault_test_serve_proc_crash(void **state);
 void fault_test_serve_proc_hang(void **state);
+void fault_test_serve_recycle_first(void **state);
 void fault_test_serve_no_faults_404(void **state);
 void fault_test_serve_thread_faults(void **state);
 

@@ -12,6 +12,13 @@
  *    killed (SIGTERM) and replaced: /stats restarts 1, hangs 1.
  *  - both backends without allow_faults: every fault route is 404 and the
  *    connection goes on; nothing died.
+ *  - proc, every distribution, max_jobs 5, one worker: the worker that
+ *    reached its limit is replaced before it stops. With a /sleep request
+ *    in flight on it, a new connection is answered by its replacement
+ *    (another pid) while that request is still unanswered; then the
+ *    request is answered by the old worker, which goes. The pool counts a
+ *    recycle, not a death. (Had the worker drained and exited first, no
+ *    other pid could answer until the /sleep had.)
  *  - thread, allow_faults, in a forked child: GET /crash, /abort and
  *    /exit?code=3 end the whole process (SIGSEGV, SIGABRT, exit 3) and its
  *    port with it.
@@ -261,6 +268,62 @@ static void *no_faults_cb(void *arg)
     return NULL;
 }
 
+/* The recycle case: keep[0] holds the /sleep, keep[1] reaches max_jobs. */
+#define RECYCLE_JOBS 5
+#define RECYCLE_SLEEP "/sleep?ms=3000"
+
+static void *recycle_cb(void *arg)
+{
+    struct scen *s = arg;
+    struct pollfd pfd;
+    int i, slot, rc = 0;
+    pid_t pid = 0;
+
+    if (sc_connect(&s->keep[0], s->port, IO_MS) < 0 || sc_connect(&s->keep[1], s->port, IO_MS) < 0)
+        sc_note(&s->err, "connect: failed");
+    /* The first connection's worker answers the rest: there is one. */
+    for (i = 0; i < RECYCLE_JOBS && !s->err.msg[0]; i++) {
+        if ((rc = get(&s->keep[1], "/", &s->r)) < 0 || hello(&s->r, &slot, &pid) < 0)
+            sc_note(&s->err, "GET / %d: %s", i, rc < 0 ? strerror(-rc) : s->r.body);
+        else if (i == 0)
+            s->pid[0] = pid;
+        else if (pid != s->pid[0])
+            sc_note(&s->err, "GET / %d: pid %d, want the first one's %d", i, (int)pid,
+                    (int)s->pid[0]);
+        if (i == 0 && !s->err.msg[0] && sc_get(&s->keep[0], RECYCLE_SLEEP) < 0)
+            sc_note(&s->err, "GET %s: failed", RECYCLE_SLEEP);
+    }
+    /* The limit is reached: new connections, until one gets another pid. */
+    for (i = 0; i < 400 && !s->err.msg[0] && !s->now[0]; i++) {
+        rc = sc_connect(&s->c, s->port, IO_MS);
+        if (rc == 0)
+            rc = get(&s->c, "/", &s->r);
+        if (rc < 0 || hello(&s->r, &slot, &pid) < 0)
+            sc_note(&s->err, "GET / after the limit, connection %d: %s", i,
+                    rc < 0 ? strerror(-rc) : s->r.body);
+        else if (pid != s->pid[0])
+            s->now[0] = pid;
+        sc_close(&s->c);
+        if (!s->now[0])
+            sc_sleep_ms(5);
+    }
+    if (!s->err.msg[0] && !s->now[0])
+        sc_note(&s->err, "no other pid answered in 400 connections after the limit");
+    /* The replacement answers while the old worker's request is in flight. */
+    pfd = (struct pollfd){.fd = s->keep[0].fd, .events = POLLIN};
+    if (!s->err.msg[0] && poll(&pfd, 1, 0) != 0)
+        sc_note(&s->err, "%s was answered before the replacement took a connection",
+                RECYCLE_SLEEP);
+    if (!s->err.msg[0]) {
+        rc = sc_read_response(&s->keep[0], &s->r);
+        if (rc < 0 || s->r.status != 200)
+            sc_note(&s->err, "GET %s on the old worker: %s, status %d", RECYCLE_SLEEP,
+                    rc < 0 ? strerror(-rc) : "answered", rc < 0 ? -1 : s->r.status);
+    }
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
 /* Supervise until the helper is done, then fail on what it noted. */
 static void drive(const struct pvt_pool_ops *ops, struct pvt_pool *p, void *(*fn)(void *),
                   const char *what)
@@ -369,6 +432,37 @@ void fault_test_serve_proc_hang(void **state)
     drive(ops, p, hang_cb, "hang");
     expect_replaced(ops, p, SIGTERM, 1);
     close_and_check(ops, p, "hang");
+}
+
+void fault_test_serve_recycle_first(void **state)
+{
+    const struct pvt_pool_ops *ops = pvt_backend_find("proc");
+    struct pvt_pool_stats st;
+    struct pvt_pool *p;
+    uint64_t end;
+    int d;
+
+    (void)state;
+    assert_non_null(ops);
+    for (d = 0; d <= PVT_DIST_RR; d++) {
+        struct pvt_serve_cfg serve = {.distribution = (enum pvt_dist)d};
+        struct pvt_pool_cfg cfg = {
+            .workers = 1, .serve = &serve, .sup = {.max_jobs = RECYCLE_JOBS}};
+
+        p = fh_pool_open_or_fail(ops, &cfg, pvt_dist_names[d]);
+        scen_init(ops, p);
+        drive(ops, p, recycle_cb, pvt_dist_names[d]);
+        /* The old worker drains and goes once its last request is answered. */
+        for (end = fh_now_ms() + IO_MS; !fh_gone(sc.pid[0]) && fh_now_ms() < end;)
+            ops->supervise(p, 20, NULL);
+        if (!fh_gone(sc.pid[0]))
+            fail_msg("[%s] %s: the recycled worker %d is still there", ops->name,
+                     pvt_dist_names[d], (int)sc.pid[0]);
+        fh_stats_or_fail(ops, p, &st, NULL);
+        assert_true(st.recycles >= 1);
+        assert_int_equal(st.deaths, 0);
+        close_and_check(ops, p, pvt_dist_names[d]);
+    }
 }
 
 void fault_test_serve_no_faults_404(void **state)

@@ -403,6 +403,7 @@ int main(void)
         cmocka_unit_test_teardown(fault_test_many_respawns, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_proc_crash, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_proc_hang, fh_teardown),
+        cmocka_unit_test_teardown(fault_test_serve_recycle_first, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_no_faults_404, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_thread_faults, fh_teardown),
     };
