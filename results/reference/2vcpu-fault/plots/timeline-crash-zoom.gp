@@ -3,7 +3,7 @@
 datafile = "timeline-crash-zoom.dat"
 ttl = "Fault 'crash' under a constant-rate load: the moments after it"
 sub = "vm, 2 CPUs, Intel(R) Xeon(R) Processor\n10 ms bins, repetition 1 of each backend"
-array R[2] = [0, 2.1]
+array R[2] = [0, 11.2]
 xmin = -100; xmax = 400
 N = 2
 array T[2]

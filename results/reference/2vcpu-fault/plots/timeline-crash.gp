@@ -3,8 +3,8 @@
 datafile = "timeline-crash.dat"
 ttl = "Fault 'crash' under a constant-rate load: the whole run"
 sub = "vm, 2 CPUs, Intel(R) Xeon(R) Processor\n10 ms bins, repetition 1 of each backend"
-array R[2] = [0, 2.1]
-xmin = -998.2; xmax = 2002.1
+array R[2] = [0, 11.2]
+xmin = -999.3; xmax = 2001.2
 N = 2
 array T[2]
 T[1] = "proc"

@@ -3,8 +3,8 @@
 datafile = "timeline-hang-zoom.dat"
 ttl = "Fault 'hang' under a constant-rate load: the moments after it"
 sub = "vm, 2 CPUs, Intel(R) Xeon(R) Processor\n10 ms bins, repetition 1 of each backend"
-array R[2] = [511.2, 971.7]
-xmin = -100; xmax = 1507.55
+array R[2] = [491.4, 961.4]
+xmin = -100; xmax = 1492.1
 N = 2
 array T[2]
 T[1] = "proc"

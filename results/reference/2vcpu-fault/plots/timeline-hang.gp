@@ -3,8 +3,8 @@
 datafile = "timeline-hang.dat"
 ttl = "Fault 'hang' under a constant-rate load: the whole run"
 sub = "vm, 2 CPUs, Intel(R) Xeon(R) Processor\n10 ms bins, repetition 1 of each backend"
-array R[2] = [511.2, 971.7]
-xmin = -998.8; xmax = 2001.7
+array R[2] = [491.4, 961.4]
+xmin = -998.6; xmax = 2001.4
 N = 2
 array T[2]
 T[1] = "proc"

@@ -3,8 +3,8 @@
 datafile = "timeline-leak.dat"
 ttl = "Fault 'leak' under a constant-rate load: the whole run"
 sub = "vm, 2 CPUs, Intel(R) Xeon(R) Processor\n10 ms bins, repetition 1 of each backend"
-array R[2] = [11, 1.5]
-xmin = -999; xmax = 2001.5
+array R[2] = [0.8, 0]
+xmin = -999.2; xmax = 2001.3
 N = 2
 array T[2]
 T[1] = "proc"

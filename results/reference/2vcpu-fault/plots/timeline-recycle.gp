@@ -4,7 +4,7 @@ datafile = "timeline-recycle.dat"
 ttl = "Fault 'recycle' under a constant-rate load: the whole run"
 sub = "vm, 2 CPUs, Intel(R) Xeon(R) Processor\n10 ms bins, repetition 1 of each backend"
 array R[1] = [0]
-xmin = -1018.7; xmax = 1981.3
+xmin = -978.8; xmax = 2021.2
 N = 1
 array T[1]
 T[1] = "proc"
