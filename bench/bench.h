@@ -89,6 +89,8 @@ struct pvt_bench_cfg {
     struct pvt_bench_fault faults[PVT_BENCH_MAX_LIST];
     int nfaults;
     double rate;           /* pvt load -R */
+    double fault_rate;     /* 0: each fault once, at its time; else sent with this
+                            * probability per request, all run long (pvt load --mix) */
     int worker_timeout_ms; /* pvt serve --worker-timeout, for hang */
     long max_rss_mb;       /* pvt serve --max-rss, for leak (proc) */
 };

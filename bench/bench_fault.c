@@ -1,7 +1,8 @@
 /*
  * bench_fault.c: fault mode: for each repetition x fault x backend, a fresh
  * `pvt serve` under a constant-rate `pvt load`, one fault injected into one
- * worker (bench_fault_run.c), the timeline and the figures drawn from it
+ * worker, or with --fault-rate a share of every request all run long
+ * (bench_fault_run.c), the timeline and the figures drawn from it
  * (bench_fault_tl.c); timeline.csv and results.csv rewritten after every
  * run, a table and a verdict per fault at the end.
  *
@@ -38,7 +39,8 @@ static const char *const columns[] = {
     "distribution", "concurrency", "route", "fault_kind", "fault_at_ms", "fault_worker",
     "pre_fault_ok_per_s", "min_ok_per_s", "p99_us", "max_us", "err_connect", "err_read",
     "err_write", "err_timeout", "err_status", "outer_restarts", "live_workers_end", "leaked_mb",
-    "max_jobs", "timeout_ms", "server_cpus", "client_cpus", "pin", "unit", "threads"};
+    "max_jobs", "timeout_ms", "server_cpus", "client_cpus", "pin", "unit", "threads",
+    "fault_rate", "faults_sent"};
 #define NCOLUMNS ((int)(sizeof(columns) / sizeof(columns[0])))
 
 static const char *const tl_columns[] = {"backend", "fault",   "repetition", "t_ms",        "ok",
@@ -85,7 +87,7 @@ int pvt_bench_fault_parse(const char *item, struct pvt_bench_fault *f, const cha
 /* ---- one run, and its rows ------------------------------------------------------------ */
 
 /* What the table needs of one backend x fault over its repetitions. */
-enum { V_FAILED, V_RECOVERY, V_FIRST, V_RESTARTS, V_REPLACE, V_CAP, NV };
+enum { V_FAILED, V_RECOVERY, V_FIRST, V_RESTARTS, V_REPLACE, V_CAP, V_SENT, NV };
 
 struct cell {
     const struct pvt_bench_fault *fault;
@@ -167,6 +169,11 @@ static int add_row(struct sweep *w, const struct pvt_frun *fr, const struct pvt_
     row[37] = pvt_place_policy_name(w->cfg->pin);
     row[38] = pvt_place_unit_name(w->cfg->unit);
     snprintf(v[39], 64, "%d", fr->threads);
+    v[40][0] = v[41][0] = '\0';
+    if (w->cfg->fault_rate > 0) {
+        snprintf(v[40], 64, "%.17g", w->cfg->fault_rate);
+        snprintf(v[41], 64, "%llu", (unsigned long long)fr->faults_sent);
+    }
     return pvt_csv_add_row(w->csv, row);
 }
 
@@ -181,14 +188,28 @@ static int record(struct sweep *w, struct cell *c, const struct pvt_frun *fr)
 
     if (fr->fault_ns && fr->fault_ns > fr->start_ns)
         fault_ms = (double)(fr->fault_ns - fr->start_ns) / 1e6;
+    if (cfg->fault_rate > 0)
+        fault_ms = 0; /* from the start, all run long */
     pvt__fault_figures(fr->bins, fr->nbins, fault_ms, cfg->duration_ms, &g);
-    restarts = fr->have_final ? (double)(fr->restarts_final + outer) : (double)outer;
+    if (cfg->fault_rate > 0) {
+        /* No moment of the fault to recover from: the figures are the
+         * failures, restarts and capacity under a steady rate of faults. */
+        g.recovery_ms = g.first_ok_ms = g.pre_ok_per_s = NAN;
+    }
+    /* The last /stats: after the load, or the last one that answered during
+     * it (a server whose every worker is gone cannot answer). */
+    restarts = fr->have_final            ? (double)(fr->restarts_final + outer)
+               : fr->restarts_last >= 0 ? (double)fr->restarts_last + outer
+                                         : (double)outer;
     replace = strcmp(fr->backend, "proc") == 0 ? fr->replace_us : fr->outer_down_ms * 1000;
     if (fr->live_end >= 0)
         cap = (double)(cfg->workers[0] - fr->live_end) / (double)cfg->workers[0];
     c->v[V_FAILED * n + c->done] = (double)g.failed;
-    c->v[V_RECOVERY * n + c->done] = isnan(g.recovery_ms) ? INFINITY : g.recovery_ms;
-    c->v[V_FIRST * n + c->done] = isnan(g.first_ok_ms) ? INFINITY : g.first_ok_ms;
+    c->v[V_RECOVERY * n + c->done] =
+        cfg->fault_rate > 0 ? NAN : isnan(g.recovery_ms) ? INFINITY : g.recovery_ms;
+    c->v[V_FIRST * n + c->done] =
+        cfg->fault_rate > 0 ? NAN : isnan(g.first_ok_ms) ? INFINITY : g.first_ok_ms;
+    c->v[V_SENT * n + c->done] = (double)fr->faults_sent;
     c->v[V_RESTARTS * n + c->done] = restarts;
     c->v[V_REPLACE * n + c->done] = replace;
     c->v[V_CAP * n + c->done] = cap;
@@ -214,6 +235,10 @@ static int run_one(struct sweep *w, struct cell *c, int rep)
 
     fr.at_ms = f->at_ms ? f->at_ms : cfg->duration_ms / 3;
     fr.worker = PVT_BENCH_FAULT_ALL(f->kind) ? -1 : f->worker >= 0 ? f->worker : 0;
+    if (cfg->fault_rate > 0) {
+        fr.at_ms = 0;
+        fr.worker = -1; /* the load sends it to whichever worker serves the request */
+    }
     if (f->kind == PVT_FK_RECYCLE) {
         /* Each worker's share of the rate reaches the limit about at_ms in. */
         fr.max_jobs = (uint64_t)(cfg->rate * (double)fr.at_ms / 1000 / (double)cfg->workers[0]);
@@ -268,7 +293,10 @@ static const char *range(char *buf, size_t len, const double *v, int n, int digi
     double lo, hi;
 
     *med = spread(v, n, &lo, &hi);
-    snprintf(buf, len, "%s-%s", fmt(a, sizeof(a), lo, digits), fmt(b, sizeof(b), hi, digits));
+    if (isnan(lo) && isnan(hi))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%s-%s", fmt(a, sizeof(a), lo, digits), fmt(b, sizeof(b), hi, digits));
     return buf;
 }
 
@@ -318,6 +346,40 @@ static void compare(const struct pvt_bench_cfg *cfg, const struct cell *p, const
         printf(": %s %s", mp < mt ? "proc" : "thread", better);
 }
 
+/* --fault-rate: the failures each backend had under the same steady fault
+ * rate, and what it cost it. */
+static void rate_verdict(const struct pvt_bench_cfg *cfg, const struct cell *p,
+                         const struct cell *t)
+{
+    const struct cell *both[] = {p, t};
+    double lo, hi, cap;
+    char a[32], b[48];
+    int i;
+
+    if (p && t) {
+        printf("failed requests, ");
+        compare(cfg, p, t, V_FAILED, "", "fails fewer");
+    }
+    for (i = 0; i < 2; i++) {
+        const struct cell *c = both[i];
+        if (!c)
+            continue;
+        cap = spread(c->v + V_CAP * cfg->repeat, c->done, &lo, &hi);
+        if (isnan(cap))
+            snprintf(b, sizeof(b), "capacity at the end unknown (no /stats)");
+        else
+            snprintf(b, sizeof(b), "%.2f of the capacity lost at the end", cap);
+        printf("%s%s: %.0f faults sent, %s restarts, %s", p && t ? "; " : i && p ? "; " : "",
+               c->backend, spread(c->v + V_SENT * cfg->repeat, c->done, &lo, &hi),
+               fmt(a, sizeof(a), spread(c->v + V_RESTARTS * cfg->repeat, c->done, &lo, &hi), 0),
+               b);
+        if (!(p && t)) {
+            double failed = spread(c->v + V_FAILED * cfg->repeat, c->done, &lo, &hi);
+            printf(", %.0f [%.0f-%.0f] requests failed", failed, lo, hi);
+        }
+    }
+}
+
 static void print_verdicts(const struct sweep *w)
 {
     const struct pvt_bench_cfg *cfg = w->cfg;
@@ -334,7 +396,9 @@ static void print_verdicts(const struct sweep *w)
                 t = c;
         }
         printf("%s: ", cfg->faults[f].label);
-        if (p && t) {
+        if (cfg->fault_rate > 0 && (p || t)) {
+            rate_verdict(cfg, p, t);
+        } else if (p && t) {
             printf("failed requests, ");
             compare(cfg, p, t, V_FAILED, "", "fails fewer");
             printf("; back to 95 %% of the rate, ");
@@ -373,6 +437,8 @@ static int write_meta(struct sweep *w)
         const struct pvt_bench_fault *f = &cfg->faults[i];
         int k = PVT_BENCH_FAULT_ALL(f->kind) ? -1 : f->worker >= 0 ? f->worker : 0;
         json_int_t at = (json_int_t)(f->at_ms ? f->at_ms : cfg->duration_ms / 3);
+        if (cfg->fault_rate > 0)
+            at = 0, k = -1;
         json_array_append_new(fl, json_pack("{sssssIsi}", "fault", f->label, "kind",
                                             pvt_bench_fault_names[f->kind], "at_ms", at,
                                             "worker", k));
@@ -385,6 +451,7 @@ static int write_meta(struct sweep *w)
     json_object_set_new(p, "distribution", json_string(cfg->dists[0]));
     json_object_set_new(p, "concurrency", json_integer(cfg->concurrency[0]));
     json_object_set_new(p, "rate", json_real(cfg->rate));
+    json_object_set_new(p, "fault_rate", json_real(cfg->fault_rate));
     json_object_set_new(p, "duration_ms", json_integer((json_int_t)cfg->duration_ms));
     json_object_set_new(p, "timeout_ms", json_integer((json_int_t)cfg->timeout_ms));
     json_object_set_new(p, "threads", json_integer(w->threads));
@@ -458,9 +525,14 @@ int pvt_bench_fault(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, cons
         goto out;
     }
     printf("pvt bench --mode fault: %s at %.0f requests/s on %ld connections, %ld workers, %s; "
-           "server on CPUs %s, client on CPUs %s%s; results in %s\n\n",
+           "server on CPUs %s, client on CPUs %s%s; results in %s\n",
            w.route, cfg->rate, cfg->concurrency[0], cfg->workers[0], cfg->dists[0],
            w.server_cpus, w.client_cpus, cfg->cpus_shared ? " (shared)" : "", dir);
+    if (cfg->fault_rate > 0)
+        printf("each request is the fault with probability %g, from start to end (no recovery "
+               "time: the faults never stop)\n",
+               cfg->fault_rate);
+    printf("\n");
     fflush(stdout);
     for (rep = 1; rep <= cfg->repeat && rc == 0; rep++)
         for (i = 0; i < cfg->nfaults * cfg->nbackends && rc == 0; i++) {

@@ -47,13 +47,15 @@ struct pvt_frun {
     const char *dir;     /* the results directory */
     const char *route;
     const char *log;     /* the server's stderr: a file name under dir/logs */
-    uint64_t at_ms;      /* when the fault is due after the load starts */
+    uint64_t at_ms;      /* when the fault is due after the load starts (--fault-rate: 0,
+                          * the load sends it, all run long) */
     int worker;          /* the slot it goes to (recycle: -1) */
     uint64_t max_jobs, max_jobs_jitter; /* recycle: pvt serve --max-jobs */
     int threads;                        /* pvt load -t */
 
     /* out: pvt load's report and timeline */
     uint64_t requests, err[PVT_FERR_N];
+    uint64_t faults_sent; /* --fault-rate: the load's requests that were the fault */
     double seconds;
     uint64_t p99_us, max_us;
     uint64_t start_ns; /* CLOCK_MONOTONIC, the load's bin 0 */
@@ -70,6 +72,7 @@ struct pvt_frun {
     double outer_down_ms;    /* the log: the last restart's downtime; NAN: none */
     int have_final;          /* /stats was read after the load */
     unsigned restarts_final; /* the slots' restarts in that last /stats */
+    long restarts_last;      /* ... in the last /stats that answered at all; -1: none did */
     double replace_us;       /* NAN: no replacement */
     int live_end;            /* -1: unknown */
     uint64_t leaked_mb;
@@ -80,6 +83,9 @@ struct pvt_frun {
  * (said on stderr). The caller frees with pvt__fault_run_free. */
 int pvt__fault_run(struct pvt_frun *fr);
 void pvt__fault_run_free(struct pvt_frun *fr);
+
+/* The request that is fault kind (/crash, /exit?code=N, ...). */
+void pvt__fault_path(int kind, char *buf, size_t len);
 
 /* A poll's result, kept in fr->samples. 0 or -ENOMEM. */
 int pvt__fault_sample(struct pvt_frun *fr, uint64_t t_ns, int live);

@@ -126,9 +126,11 @@ static int poll_stats(struct ctx *x)
     if (x->primary && x->snap->primary != x->primary)
         fr->pid_changes++;
     x->primary = x->snap->primary;
+    fr->restarts_last = 0;
     for (i = 0; i < x->snap->n; i++) {
         const struct pvt_wstat *w = &x->snap->w[i];
         live += w->live && !w->hung;
+        fr->restarts_last += w->restarts;
         if (w->slot == fr->worker) {
             if (!x->target_pid)
                 x->target_pid = w->pid;
@@ -143,7 +145,7 @@ static int poll_stats(struct ctx *x)
     return pvt__fault_sample(fr, pvt_now_ns(), live);
 }
 
-static void fault_path(int kind, char *buf, size_t len)
+void pvt__fault_path(int kind, char *buf, size_t len)
 {
     switch (kind) {
     case PVT_FK_EXIT:
@@ -169,7 +171,7 @@ static void send_fault(struct ctx *x)
     char path[64], req[160], *body = NULL;
     int n;
 
-    fault_path(fr->fault->kind, path, sizeof(path));
+    pvt__fault_path(fr->fault->kind, path, sizeof(path));
     if (!fr->fault_ns) {
         fr->fault_ns = pvt_now_ns();
         fr->fault_worker = fr->worker;
@@ -281,11 +283,18 @@ static int load_start(struct ctx *x)
 {
     const struct pvt_frun *fr = x->fr;
     const struct pvt_bench_cfg *cfg = fr->cfg;
-    char url[256], c[16], t[16], d[32], rate[32], to[32];
+    char url[256], c[16], t[16], d[32], rate[32], to[32], mix[96], path[64];
     char *argv[] = {"pvt", "load", url, "-c", c, "-t", t, "-d", d, "-R", rate, "--timeout", to,
-                    "--json", "--timeline", x->tl, NULL};
+                    "--json", "--timeline", x->tl, NULL, NULL, NULL};
     int rc;
 
+    if (cfg->fault_rate > 0) {
+        /* The load sends the fault itself: a share of every worker's requests. */
+        pvt__fault_path(fr->fault->kind, path, sizeof(path));
+        snprintf(mix, sizeof(mix), "%.17g:%s", cfg->fault_rate, path);
+        argv[16] = "--mix";
+        argv[17] = mix;
+    }
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", x->port, fr->route);
     snprintf(c, sizeof(c), "%ld", cfg->concurrency[0]);
     snprintf(t, sizeof(t), "%d", fr->threads);
@@ -304,7 +313,7 @@ static int watch(struct ctx *x, char *out, size_t outlen)
     const struct pvt_frun *fr = x->fr;
     uint64_t t0 = pvt_now_ns(), fault_at = t0 + ms_ns(fr->at_ms), next = t0, now, wake;
     uint64_t until = t0 + ms_ns(fr->cfg->duration_ms + fr->cfg->timeout_ms + LOAD_SLACK_MS);
-    int pending = fr->fault->kind != PVT_FK_RECYCLE, n;
+    int pending = fr->fault->kind != PVT_FK_RECYCLE && !(fr->cfg->fault_rate > 0), n;
     size_t got = 0;
     ssize_t r;
 
@@ -353,7 +362,7 @@ static int watch(struct ctx *x, char *out, size_t outlen)
 static int parse_load(struct pvt_frun *fr, const char *text)
 {
     json_t *root = json_loads(text, 0, NULL);
-    json_int_t req, e[PVT_FERR_N], p99, max, start;
+    json_int_t req, e[PVT_FERR_N], p99, max, start, mixed = 0;
     int rc = -EPROTO, i;
 
     if (root && json_unpack(root, "{s:I, s:{s:I, s:I, s:I, s:I, s:I}, s:F, s:{s:I, s:I}, s:I}",
@@ -367,6 +376,8 @@ static int parse_load(struct pvt_frun *fr, const char *text)
         fr->p99_us = (uint64_t)p99;
         fr->max_us = (uint64_t)max;
         fr->start_ns = (uint64_t)start;
+        json_unpack(root, "{s?I}", "mixed", &mixed);
+        fr->faults_sent = (uint64_t)mixed;
         rc = 0;
     }
     json_decref(root);
@@ -507,6 +518,7 @@ int pvt__fault_run(struct pvt_frun *fr)
 
     fr->fault_worker = -1;
     fr->outer_down_ms = fr->replace_us = NAN;
+    fr->restarts_last = -1;
     fr->live_end = -1;
     snprintf(x.tl, sizeof(x.tl), "%s/.timeline-load.%d.csv", fr->dir, (int)getpid());
     x.snap = calloc(1, sizeof(*x.snap));

@@ -131,6 +131,20 @@ static uint64_t parse_seconds(const char *s)
     return ms;
 }
 
+/* A probability: 0 (excluded) to 1. */
+static double parse_share(const char *flag, const char *s)
+{
+    char *end;
+    double p;
+
+    errno = 0;
+    p = strtod(s, &end);
+    if (!*s || *end || errno || !(p > 0) || p > 1)
+        pvt_usage_error(CMD, "%s: '%s' is not a probability from 0 (excluded) to 1, e.g. 0.001",
+                        flag, s);
+    return p;
+}
+
 static double parse_rate(const char *s)
 {
     char *end;
@@ -168,6 +182,7 @@ enum {
     OPT_PRESET,
     OPT_FAULT,
     OPT_RATE,
+    OPT_FAULT_RATE,
     OPT_WTIMEOUT,
     OPT_MAXRSS,
     OPT_SECTION,
@@ -204,6 +219,7 @@ static const struct option opts[] = {
     {"preset", required_argument, NULL, OPT_PRESET},
     {"fault", required_argument, NULL, OPT_FAULT},
     {"rate", required_argument, NULL, OPT_RATE},
+    {"fault-rate", required_argument, NULL, OPT_FAULT_RATE},
     {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
     {"section", required_argument, NULL, OPT_SECTION},
@@ -250,6 +266,7 @@ static const struct {
     {OPT_PRESET, M_HTTP | M_COST, "http and cost modes only"},
     {OPT_FAULT, M_FAULT, "fault mode only"},
     {OPT_RATE, M_FAULT, "fault mode only"},
+    {OPT_FAULT_RATE, M_FAULT, "fault mode only"},
     {OPT_WTIMEOUT, M_FAULT, "fault mode only"},
     {OPT_MAXRSS, M_FAULT, "fault mode only"},
     {OPT_SECTION, M_COST, "cost mode only"},
@@ -367,6 +384,9 @@ static void parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct 
             break;
         case OPT_FAULT:
             a->faults = optarg;
+            break;
+        case OPT_FAULT_RATE:
+            cfg->fault_rate = parse_share("--fault-rate", optarg);
             break;
         case OPT_RATE:
             cfg->rate = parse_rate(optarg);
@@ -640,6 +660,14 @@ static void fault_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
         if (f->worker >= cfg->workers[0])
             pvt_usage_error(CMD, "--fault: '%s': worker %d of %ld workers (0..%ld)", f->label,
                             f->worker, cfg->workers[0], cfg->workers[0] - 1);
+        if (cfg->fault_rate > 0 && PVT_BENCH_FAULT_ALL(f->kind))
+            pvt_usage_error(CMD, "--fault-rate: '%s' is not sent as a request; with a rate, "
+                                 "faults are crash, abort, exit, hang, slow or leak",
+                            f->label);
+        if (cfg->fault_rate > 0 && (f->at_ms || f->worker >= 0))
+            pvt_usage_error(CMD, "--fault-rate: '%s': @SECONDS and :worker=K do not apply (a "
+                                 "share of every worker's requests is the fault, all run long)",
+                            f->label);
     }
 }
 

@@ -21,6 +21,7 @@ struct load_opts {
     struct pvt_load_cfg cfg;
     char host[64];
     char path[2100];
+    char mix_path[2100];
     const char *url;
     int json;
     const char *hgrm;
@@ -30,7 +31,8 @@ struct load_opts {
 static void help(void)
 {
     printf("usage: pvt load URL [-c CONNS] [-t THREADS] [-d DURATION | -n REQUESTS] [-R RATE]\n"
-           "                [--timeout MS] [--json] [--hgrm FILE] [--timeline FILE]\n\n"
+           "                [--timeout MS] [--mix P:PATH] [--json] [--hgrm FILE]\n"
+           "                [--timeline FILE]\n\n"
            "Drives an HTTP/1.1 server on loopback with keep-alive connections (wrk's design)\n"
            "and reports throughput, latency percentiles and errors by kind. URL is\n"
            "http://127.X.Y.Z:PORT/PATH (or localhost); only loopback addresses are allowed.\n\n"
@@ -43,6 +45,9 @@ static void help(void)
            "                       loop); latency then counts from each request's intended send\n"
            "                       time (coordinated omission corrected). Default: closed loop\n"
            "      --timeout MS     per request and per connect (default 2000)\n"
+           "      --mix P:PATH     send each request to PATH instead, with probability P\n"
+           "                       (0 < P <= 1; e.g. 0.001:/crash for a fault rate); the\n"
+           "                       report counts them as `mixed`\n"
            "      --json           print one JSON object (the format is in the README)\n"
            "      --hgrm FILE      write the latency percentile spectrum (ms) in HdrHistogram's\n"
            "                       .hgrm text format\n"
@@ -122,6 +127,31 @@ static uint64_t parse_duration(const char *s)
     return ms;
 }
 
+/* --mix P:PATH: a share P (0 < P <= 1) of the requests goes to PATH. */
+static void parse_mix(struct load_opts *o, const char *s)
+{
+    const char *colon = strchr(s, ':');
+    char num[32], *end;
+    double p;
+
+    if (!colon || (size_t)(colon - s) >= sizeof(num))
+        pvt_usage_error(CMD, "--mix: '%s' is not P:PATH, e.g. 0.001:/crash", s);
+    memcpy(num, s, (size_t)(colon - s));
+    num[colon - s] = '\0';
+    errno = 0;
+    p = strtod(num, &end);
+    if (!*num || *end || errno || !(p > 0) || p > 1)
+        pvt_usage_error(CMD, "--mix: '%s' is not a share from 0 (excluded) to 1", num);
+    if (colon[1] != '/' || strlen(colon + 1) >= sizeof(o->mix_path))
+        pvt_usage_error(CMD, "--mix: the path must start with '/' and be under %zu bytes",
+                        sizeof(o->mix_path));
+    if (strpbrk(colon + 1, " \t\r\n#"))
+        pvt_usage_error(CMD, "--mix: the path has a space, control character or fragment");
+    strcpy(o->mix_path, colon + 1);
+    o->cfg.mix_path = o->mix_path;
+    o->cfg.mix_rate = p;
+}
+
 static double parse_rate(const char *s)
 {
     char *end;
@@ -134,7 +164,7 @@ static double parse_rate(const char *s)
     return r;
 }
 
-enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_HGRM, OPT_TIMELINE };
+enum { OPT_TIMEOUT = 256, OPT_JSON, OPT_HGRM, OPT_TIMELINE, OPT_MIX };
 
 static const struct option opts[] = {
     {"connections", required_argument, NULL, 'c'},
@@ -146,6 +176,7 @@ static const struct option opts[] = {
     {"json", no_argument, NULL, OPT_JSON},
     {"hgrm", required_argument, NULL, OPT_HGRM},
     {"timeline", required_argument, NULL, OPT_TIMELINE},
+    {"mix", required_argument, NULL, OPT_MIX},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -193,6 +224,9 @@ static void parse_args(struct load_opts *o, int argc, char **argv)
             o->timeline = optarg;
             o->cfg.timeline = 1;
             break;
+        case OPT_MIX:
+            parse_mix(o, optarg);
+            break;
         case 'h':
             help();
             exit(PVT_EXIT_OK);
@@ -216,14 +250,14 @@ static json_t *lat_json(const struct pvt_load_lat *l)
 
 static int print_json(const struct pvt_load_result *r)
 {
-    json_t *o = json_pack("{sIs{sIsIsIsIsI}sfsfsososI}", "requests", (json_int_t)r->requests,
+    json_t *o = json_pack("{sIs{sIsIsIsIsI}sfsfsososIsI}", "requests", (json_int_t)r->requests,
                           "errors", "connect", (json_int_t)r->err_connect, "read",
                           (json_int_t)r->err_read, "write", (json_int_t)r->err_write, "timeout",
                           (json_int_t)r->err_timeout, "status", (json_int_t)r->err_status,
                           "seconds", r->seconds, "requests_per_s", r->requests_per_s,
                           "latency_us", lat_json(&r->lat), "latency_uncorrected_us",
                           lat_json(&r->lat_uncorrected), "start_monotonic_ns",
-                          (json_int_t)r->start_ns);
+                          (json_int_t)r->start_ns, "mixed", (json_int_t)r->mixed);
     int rc;
 
     if (!o)
@@ -260,6 +294,9 @@ static void print_text(const struct load_opts *o, const struct pvt_load_result *
            (unsigned long long)r->err_connect, (unsigned long long)r->err_read,
            (unsigned long long)r->err_write, (unsigned long long)r->err_timeout,
            (unsigned long long)r->err_status);
+    if (c->mix_rate > 0)
+        printf("  %llu requests sent to %s (--mix %g)\n", (unsigned long long)r->mixed,
+               c->mix_path, c->mix_rate);
     printf("Requests/sec: %.2f\n", r->requests_per_s);
 }
 

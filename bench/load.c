@@ -69,6 +69,7 @@ struct conn {
     uint64_t sent_at;
     uint64_t seq;      /* open loop: requests scheduled so far */
     uint64_t index;    /* the connection's number in the run */
+    int alt;           /* the request in flight goes to cfg->mix_path */
     size_t written;
     struct pvt_resp r;
 };
@@ -76,8 +77,8 @@ struct conn {
 struct run {
     const struct pvt_load_cfg *cfg;
     struct sockaddr_in addr;
-    char req[2300];
-    size_t reqlen;
+    char req[2300], mix[2300]; /* the request, and the mix_path one */
+    size_t reqlen, mixlen;
     int open;
     uint64_t start, end, hard_end; /* ns; end is 0 with -n */
     atomic_uint_fast64_t issued;
@@ -94,7 +95,8 @@ struct load_thread {
     int nconns;
     int active;
     uint64_t next_wake;
-    uint64_t requests, connects, err[E_KINDS];
+    uint64_t requests, connects, mixed, err[E_KINDS];
+    uint64_t rng; /* xorshift64 state: which requests go to mix_path */
     struct pvt_hist *hist, *unc;
     struct pvt__load_tl tl; /* with cfg->timeline */
     char buf[65536];
@@ -192,20 +194,39 @@ static int take_ticket(struct run *run, const struct conn *c, uint64_t now)
 
 static void conn_next(struct load_thread *t, struct conn *c, uint64_t now);
 
+/* Whether the next request goes to mix_path. */
+static int mix_next(struct load_thread *t)
+{
+    double mix = t->run->cfg->mix_rate;
+
+    if (!(mix > 0))
+        return 0;
+    t->rng ^= t->rng << 13;
+    t->rng ^= t->rng >> 7;
+    t->rng ^= t->rng << 17;
+    return (double)(t->rng >> 11) * 0x1.0p-53 < mix;
+}
+
 static void conn_send(struct load_thread *t, struct conn *c, uint64_t now)
 {
     const struct run *run = t->run;
+    const char *req;
+    size_t len;
     ssize_t n;
 
     if (c->state != C_WRITING) {
         c->state = C_WRITING;
+        c->alt = mix_next(t);
+        t->mixed += (uint64_t)c->alt;
         c->written = 0;
         c->sent_at = now;
         pvt_resp_reset(&c->r);
         set_deadline(t, c, now + run->cfg->timeout_ms * NS_PER_MS);
     }
-    while (c->written < run->reqlen) {
-        n = send(c->fd, run->req + c->written, run->reqlen - c->written, MSG_NOSIGNAL);
+    req = c->alt ? run->mix : run->req;
+    len = c->alt ? run->mixlen : run->reqlen;
+    while (c->written < len) {
+        n = send(c->fd, req + c->written, len - c->written, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -457,11 +478,24 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-static int check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr)
+/* A path the request line can carry: '/' first, no space or control. */
+static int path_ok(const char *path)
 {
     const char *p;
 
-    if (!cfg || !cfg->host || !cfg->path || cfg->path[0] != '/' || strlen(cfg->path) > 2048)
+    if (!path || path[0] != '/' || strlen(path) > 2048)
+        return 0;
+    for (p = path; *p; p++)
+        if ((unsigned char)*p <= ' ' || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+static int check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr)
+{
+    if (!cfg || !cfg->host || !path_ok(cfg->path))
+        return -EINVAL;
+    if (cfg->mix_rate != 0 && (!(cfg->mix_rate > 0) || cfg->mix_rate > 1 || !path_ok(cfg->mix_path)))
         return -EINVAL;
     memset(addr, 0, sizeof(*addr));
     addr->sin_family = AF_INET;
@@ -469,9 +503,6 @@ static int check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr)
     if (inet_pton(AF_INET, cfg->host, &addr->sin_addr) != 1 ||
         (ntohl(addr->sin_addr.s_addr) >> 24) != 127 || cfg->port == 0)
         return -EINVAL;
-    for (p = cfg->path; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return -EINVAL;
     if (cfg->threads < 1 || cfg->threads > PVT_LOAD_MAX_THREADS ||
         cfg->connections < cfg->threads || cfg->connections > PVT_LOAD_MAX_CONNS)
         return -EINVAL;
@@ -489,6 +520,7 @@ static int setup_thread(struct run *run, struct load_thread *t, int index, int f
 
     t->run = run;
     t->index = index;
+    t->rng = 0x9e3779b97f4a7c15ull * (uint64_t)(index + 1); /* never 0 */
     t->nconns = t->active = n;
     t->conns = calloc((size_t)n, sizeof(*t->conns));
     if (!t->conns)
@@ -551,6 +583,7 @@ static int merge(struct load_thread *ts, int n, struct pvt_load_result *res)
             rc = t->rc;
         res->requests += t->requests;
         res->connects += t->connects;
+        res->mixed += t->mixed;
         res->err_connect += t->err[E_CONNECT];
         res->err_read += t->err[E_READ];
         res->err_write += t->err[E_WRITE];
@@ -586,6 +619,11 @@ static void init_run(struct run *run, const struct pvt_load_cfg *cfg)
     run->reqlen = (size_t)snprintf(run->req, sizeof(run->req),
                                    "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", cfg->path, cfg->host,
                                    (unsigned)cfg->port);
+    run->mixlen = 0;
+    if (cfg->mix_rate > 0)
+        run->mixlen = (size_t)snprintf(run->mix, sizeof(run->mix),
+                                       "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", cfg->mix_path,
+                                       cfg->host, (unsigned)cfg->port);
     atomic_init(&run->issued, 0);
     atomic_init(&run->abort, 0);
 }

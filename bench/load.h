@@ -54,6 +54,11 @@ struct pvt_load_cfg {
     int pin;              /* 1: thread i binds itself to the i-th CPU of cpus */
     cpu_set_t cpus;
     int timeline;         /* 1: fill res->bins */
+    /* With mix_rate > 0: each request goes to mix_path instead of path with
+     * this probability (0 < mix_rate <= 1), drawn per request from a fixed
+     * per-thread sequence; a fault mix, say. */
+    const char *mix_path;
+    double mix_rate;
 };
 
 /* Latency percentiles, µs. */
@@ -70,6 +75,7 @@ struct pvt_load_result {
     uint64_t err_timeout;   /* no complete response within timeout_ms */
     uint64_t err_status;    /* responses whose status was not 2xx */
     uint64_t connects;      /* connections established */
+    uint64_t mixed;         /* requests sent (begun) to mix_path */
     double seconds;         /* from start until every thread stopped */
     double requests_per_s;
     /* From the intended send time (wrk2's coordinated-omission correction);

@@ -116,8 +116,14 @@ void pvt__plot_fault_timeline(struct pvt_plot_out *o, const char *fault, int zoo
     for (char *s = name; *s; s++)
         if (*s == ':' || *s == '@' || *s == '=')
             *s = '-';
-    snprintf(title, sizeof(title), "Fault '%s' under a constant-rate load%s", fault,
-             zoom ? ": the moments after it" : ": the whole run");
+    const double steady = pvt_rundir_param(o->runs[0], "fault_rate");
+
+    if (steady > 0)
+        snprintf(title, sizeof(title), "Fault '%s' at a steady rate under a constant-rate load",
+                 fault);
+    else
+        snprintf(title, sizeof(title), "Fault '%s' under a constant-rate load%s", fault,
+                 zoom ? ": the moments after it" : ": the whole run");
     pvt__plot_sub(o, "10 ms bins, repetition 1 of each backend", sub, sizeof(sub));
     if (pvt_plot_begin(&p, o->dir, name, title, sub) < 0)
         return;
@@ -162,5 +168,13 @@ void pvt__plot_fault_timeline(struct pvt_plot_out *o, const char *fault, int zoo
     }
     pvt_plot_var(&p, "array R[%d] = [%s]", nser ? nser : 1, nser ? rec : "NaN");
     pvt_plot_var(&p, "xmin = %g; xmax = %g", xmin, xmax);
+    if (steady > 0) {
+        pvt_plot_var(&p, "fl = \"faults from here on\"");
+        pvt_plot_var(&p, "xl = \"ms from the start (each request the fault with probability "
+                         "%g)\"", steady);
+    } else {
+        pvt_plot_var(&p, "fl = \"fault\"");
+        pvt_plot_var(&p, "xl = \"ms from the fault (dotted: back to 95 %% of the rate)\"");
+    }
     pvt__plot_finish(o, &p, "timeline");
 }

@@ -426,10 +426,14 @@ static void plot_fault(struct pvt_plot_out *c)
     int nf = pvt_distinct(t, "fault", faults, MAXV), f;
 
     pvt__plot_fault_bars(c, faults, nf, "failed", "requests failed");
-    pvt__plot_fault_bars(c, faults, nf, "recovery_ms", "ms from the fault back to 95 % of the rate");
+    /* Under --fault-rate the faults never stop: no recovery to draw. */
+    if (!(pvt_rundir_param(c->runs[0], "fault_rate") > 0))
+        pvt__plot_fault_bars(c, faults, nf, "recovery_ms",
+                             "ms from the fault back to 95 % of the rate");
     for (f = 0; f < nf; f++)
         for (int zoom = 0; zoom < 2; zoom++)
-            pvt__plot_fault_timeline(c, faults[f], zoom);
+            if (!zoom || !(pvt_rundir_param(c->runs[0], "fault_rate") > 0))
+                pvt__plot_fault_timeline(c, faults[f], zoom);
 }
 
 int pvt_plot_runs(struct pvt_rundir *const *runs, int nruns, const char *out, int *drawn,

@@ -55,6 +55,14 @@ fault_error ":worker past the workers" "--fault" --mode fault --fault crash:work
 fault_error ":worker malformed" "--fault" --mode fault --fault crash:who=1
 fault_error ":worker on recycle" "--fault" --mode fault --fault recycle:worker=0
 fault_error "--rate 0" "--rate" --mode fault --rate 0
+fault_error "--fault-rate 0" "--fault-rate" --mode fault --fault-rate 0
+fault_error "--fault-rate above 1" "--fault-rate" --mode fault --fault-rate 1.5
+fault_error "--fault-rate malformed" "--fault-rate" --mode fault --fault-rate often
+fault_error "--fault-rate with recycle" "--fault-rate" --mode fault --fault recycle --fault-rate 0.1
+fault_error "--fault-rate with restart" "--fault-rate" --mode fault --fault restart --fault-rate 0.1
+fault_error "--fault-rate with @SECONDS" "--fault-rate" --mode fault --fault crash@1 --fault-rate 0.1
+fault_error "--fault-rate with :worker" "--fault-rate" --mode fault --fault crash:worker=1 --fault-rate 0.1
+fault_error "--fault-rate in http mode" "--fault-rate" --mode http --fault-rate 0.1
 fault_error "--rate malformed" "--rate" --mode fault --rate fast
 fault_error "--worker-timeout below 200" "--worker-timeout" --mode fault --worker-timeout 100
 fault_error "--max-rss 0" "--max-rss" --mode fault --max-rss 0
@@ -191,6 +199,57 @@ if [ -z "$(find "$DIR" -name '.*')" ]; then
     ok "tiny fault bench: no temporary file left"
 else
     not_ok "tiny fault bench: left $(find "$DIR" -name '.*')"
+fi
+
+
+# --- a tiny run under a steady fault rate -------------------------------------------
+
+# 1 request in 50 is a crash, at 500 requests/s for 1 s: about 10 crashes
+# per backend, spread over the whole run. A proc slot dies over and over:
+# the primary replaces it (with its backoff, and its crash-loop guard past
+# 5 deaths in 10 s); every thread crash ends the process and the outer
+# supervisor restarts it (and gives up past 5 in 10 s). The load itself
+# counts the crashes it sent.
+DIR=$RUN/steady
+(cd "$RUN" && exec "$PVT" bench --mode fault --duration 1 --rate 500 --repeat 1 --fault crash \
+    --fault-rate 0.02 --out "$DIR") >"$LOG/out" 2>"$LOG/err" </dev/null
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^crash: failed requests, " "$LOG/out" &&
+    grep -q "probability 0.02" "$LOG/out"; then
+    ok "steady fault rate: exit 0, the rate said, a verdict for crash"
+else
+    not_ok "steady fault rate: exit $rc: $(head -c 300 "$LOG/err" | tr '\n' '|')"
+fi
+if python3 -c '
+import csv, json, os, sys
+d = sys.argv[1]
+p = json.load(open(os.path.join(d, "meta.json")))["params"]
+assert p["fault_rate"] == 0.02, p.get("fault_rate")
+assert p["faults"][0]["worker"] == -1 and p["faults"][0]["at_ms"] == 0, p["faults"]
+rows = list(csv.DictReader(open(os.path.join(d, "results.csv"), newline="")))
+assert len(rows) == 2, rows
+for r in rows:
+    b = r["backend"]
+    assert float(r["fault_rate"]) == 0.02, r
+    sent = int(r["faults_sent"])
+    assert 1 <= sent <= 60, "%s: %d crashes sent at 1 in 50 of ~500 requests" % (b, sent)
+    assert r["recovery_ms"] == "" and r["first_ok_ms"] == "", "%s: a recovery under steady faults" % b
+    assert r["fault_at_ms"] == "0.0" and r["fault_worker"] == "", r
+    assert int(r["failed"]) >= 1, "%s: no request failed among %d crashes" % (b, sent)
+    # Each crash fails at least its own request, and is followed by a respawn
+    # or an outer restart (the last /stats that answered counts them).
+    assert int(r["restarts"]) >= 1, "%s: %s restarts after %d crashes" % (b, r["restarts"], sent)
+' "$DIR" 2>"$LOG/py"; then
+    ok "steady fault rate: meta.json and results.csv carry the rate, the crashes sent, restarts, no recovery"
+else
+    not_ok "steady fault rate: $(tail -n 1 "$LOG/py")"
+fi
+if "$PVT" plot "$DIR" >"$LOG/plot" 2>&1 && "$PVT" report "$DIR" >/dev/null 2>&1 &&
+    grep -q "at that rate, requests failed" "$DIR/report.md" &&
+    ! grep -q "never" "$DIR/report.md" && [ ! -e "$DIR/plots/fault-recovery_ms.png" ]; then
+    ok "steady fault rate: plot and report, with no recovery drawn or called never"
+else
+    not_ok "steady fault rate: plot/report: $(head -c 300 "$LOG/plot" | tr '\n' '|')"
 fi
 
 DIR2=$RUN/interrupted

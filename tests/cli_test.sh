@@ -80,6 +80,10 @@ usage_error "load --json=1" "--json" load --json=1 http://127.0.0.1:1/
 usage_error "load without URL" "URL" load
 usage_error "load to a non-loopback host" "loopback" load http://10.0.0.1:80/
 usage_error "load with -d and -n" "--requests" load -d 1 -n 10 http://127.0.0.1:1/
+usage_error "load --mix without a path" "--mix" load --mix 0.5 http://127.0.0.1:1/
+usage_error "load --mix share 0" "--mix" load --mix 0:/crash http://127.0.0.1:1/
+usage_error "load --mix share above 1" "--mix" load --mix 1.5:/crash http://127.0.0.1:1/
+usage_error "load --mix path without /" "--mix" load --mix 0.1:crash http://127.0.0.1:1/
 usage_error "load -c 0" "-c" load -c 0 http://127.0.0.1:1/
 usage_error "topo --workers 0" "--workers" topo --workers 0
 usage_error "topo --synthetic garbage" "--synthetic" topo --synthetic garbage

@@ -9,7 +9,9 @@
  * thread, so all waits are bounded. No cmocka assert runs outside the test
  * thread. Knobs: answer 500 to every Nth request (counted over the server),
  * close after K requests on a connection (with "Connection: close"), delay
- * each response, never respond, or answer without Content-Length.
+ * each response, never respond, or answer without Content-Length. Requests
+ * for /alt (the --mix path of the mix test) are counted apart and answered
+ * 500 when fail_alt is set.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,8 +44,9 @@ struct server {
     int delay_ms;     /* before each response */
     int never_respond;
     int no_length;    /* answer without Content-Length */
+    int fail_alt;     /* 500 for every request for /alt */
     atomic_int stop;
-    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t requests, alt;
     atomic_int accepted;
     pthread_t acceptor;
     pthread_t conns[MAX_CONN_THREADS];
@@ -80,15 +83,19 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Answers one request; 1 when the connection should close after it. */
-static int respond(struct server *s, int fd, int on_conn)
+/* Answers one request (head: its first bytes, NUL-terminated); 1 when the
+ * connection should close after it. */
+static int respond(struct server *s, int fd, int on_conn, const char *head)
 {
     uint64_t k = atomic_fetch_add(&s->requests, 1) + 1;
     int last = s->close_after && on_conn >= s->close_after;
-    int fail = s->fail_every && k % (uint64_t)s->fail_every == 0;
+    int alt = strncmp(head, "GET /alt ", 9) == 0;
+    int fail = (s->fail_every && k % (uint64_t)s->fail_every == 0) || (alt && s->fail_alt);
     char out[256];
     int n;
 
+    if (alt)
+        atomic_fetch_add(&s->alt, 1);
     if (s->never_respond)
         return 0;
     if (s->delay_ms)
@@ -109,8 +116,8 @@ static void *conn_main(void *arg)
     struct conn_arg *a = arg;
     struct server *s = a->s;
     struct pollfd p = {.fd = a->fd, .events = POLLIN};
-    char buf[4096];
-    int matched = 0, on_conn = 0, done = 0;
+    char buf[4096], head[16];
+    int matched = 0, on_conn = 0, done = 0, hlen = 0;
     ssize_t n, i;
 
     free(a);
@@ -123,10 +130,14 @@ static void *conn_main(void *arg)
         /* Each "\r\n\r\n" ends one GET request. */
         for (i = 0; i < n && !done; i++) {
             const char *end = "\r\n\r\n";
+            if (hlen < (int)sizeof(head) - 1)
+                head[hlen++] = buf[i];
             matched = buf[i] == end[matched] ? matched + 1 : (buf[i] == '\r' ? 1 : 0);
             if (matched == 4) {
                 matched = 0;
-                done = respond(s, p.fd, ++on_conn);
+                head[hlen] = '\0';
+                hlen = 0;
+                done = respond(s, p.fd, ++on_conn, head);
             }
         }
     }
@@ -188,6 +199,7 @@ static void server_start(struct server *s)
 {
     atomic_init(&s->stop, 0);
     atomic_init(&s->requests, 0);
+    atomic_init(&s->alt, 0);
     atomic_init(&s->accepted, 0);
     s->nconns = 0;
     s->lfd = listen_any(&s->port, 1);
@@ -257,6 +269,45 @@ static void test_status_errors(void **state)
     assert_int_equal(r.err_status, 25);
     assert_int_equal(r.err_read + r.err_timeout + r.err_connect, 0);
     pvt_load_result_free(&r);
+}
+
+/* --mix: a share of the requests goes to the other path, counted as mixed;
+ * the draws are a fixed sequence per thread. */
+static void test_mix(void **state)
+{
+    struct server s = {.fail_alt = 1};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+    uint64_t first;
+
+    (void)state;
+    server_start(&s);
+    cfg = base_cfg(s.port);
+    cfg.requests = 2000;
+    cfg.mix_path = "/alt";
+    cfg.mix_rate = 0.25;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    assert_int_equal(r.requests, 2000);
+    assert_int_equal(r.mixed, atomic_load(&s.alt));
+    assert_int_equal(r.err_status, r.mixed); /* the server fails every /alt */
+    assert_true(r.mixed > 350 && r.mixed < 650); /* 500 expected; 19 is one sd */
+    first = r.mixed;
+    pvt_load_result_free(&r);
+
+    cfg.mix_rate = 1;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    assert_int_equal(r.mixed, 2000);
+    assert_int_equal(atomic_load(&s.alt), first + 2000);
+    pvt_load_result_free(&r);
+
+    cfg.mix_rate = 0; /* off: the path is not looked at */
+    cfg.mix_path = NULL;
+    assert_int_equal(pvt_load_run(&cfg, &r), 0);
+    assert_int_equal(r.mixed, 0);
+    assert_int_equal(r.err_status, 0);
+    pvt_load_result_free(&r);
+    server_stop(&s);
+    assert_int_equal(atomic_load(&s.alt), first + 2000);
 }
 
 static void test_connection_close(void **state)
@@ -546,6 +597,16 @@ static void test_bad_config(void **state)
     cfg.path = "/a b";
     assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
     cfg.path = "/";
+    cfg.mix_rate = 0.5; /* no mix path */
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.mix_path = "/a b";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.mix_path = "/crash";
+    cfg.mix_rate = 1.5;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.mix_rate = -0.1;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.mix_rate = 0;
     cfg.timeout_ms = 0;
     assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
     assert_null(r.hist);
@@ -555,6 +616,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closed_loop_count), cmocka_unit_test(test_status_errors),
+        cmocka_unit_test(test_mix),
         cmocka_unit_test(test_connection_close),  cmocka_unit_test(test_no_content_length),
         cmocka_unit_test(test_never_responds),    cmocka_unit_test(test_refused),
         cmocka_unit_test(test_open_loop_rate),    cmocka_unit_test(test_open_loop_corrected),

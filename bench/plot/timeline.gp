@@ -4,7 +4,9 @@
 # vertical line at 0; R[i] marks where series i was back to 95 % of its rate.
 #
 # Variables: datafile (blocks: t_ms ok_per_s failed_per_s p99_ms, t from the
-# fault), N, T[N], R[N] (recovery in ms, NaN when never), xmin, xmax.
+# fault), N, T[N], R[N] (recovery in ms, NaN when never), xmin, xmax, fl (the
+# label at 0) and xl (the x axis' label): a steady fault rate (--fault-rate)
+# starts at 0 and never stops, and has no recovery.
 set xrange [xmin:xmax]
 set key top right
 do for [fmt in "png svg"] {
@@ -18,7 +20,7 @@ do for [fmt in "png svg"] {
     set format x ""
     unset arrow
     set arrow 1 from 0, graph 0 to 0, graph 1 nohead lc rgb "#000000" lw 1.5
-    set label 1 "fault" at 0, graph 0.92 offset 0.5, 0 left
+    set label 1 fl at 0, graph 0.92 offset 0.5, 0 left
     do for [i=1:N] {
         if (R[i] == R[i]) {
             set arrow (i + 1) from R[i], graph 0 to R[i], graph 1 nohead ls i dt 3 lw 1.5
@@ -33,7 +35,7 @@ do for [fmt in "png svg"] {
     set logscale y 10
     set yrange [*:*]
     set format x "%g"
-    set xlabel "ms from the fault (dotted: back to 95 % of the rate)"
+    set xlabel xl
     plot for [i=1:N] datafile index (i-1) using 1:4 with lines ls i lw 1.5 notitle
     unset logscale y
     set key on
