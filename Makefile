@@ -92,7 +92,7 @@ test-valgrind: build
 # read only: what a run discovers goes to build-fuzz/corpus). A crash leaves
 # its input in build-fuzz/artifacts and fails the target.
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS = http parse csv resp msg
+FUZZ_TARGETS = http parse csv resp msg ctl
 fuzz:
 	@./scripts/deps.sh fuzz
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DPVT_FUZZ=ON

@@ -214,14 +214,28 @@ static int read_line(int fd, char *buf, size_t cap)
     }
 }
 
-static void send_reply(int fd, json_t *reply)
+/* The reply as one line (JSON_COMPACT escapes every newline in a string),
+ * without its newline; NULL when out of memory. */
+static char *dump(json_t *reply)
 {
-    char *s = json_dumps(reply, JSON_COMPACT);
+    char *s = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+
+    json_decref(reply);
+    return s;
+}
+
+char *pvt_ctl_answer(const char *line, const struct pvt_pool_ops *ops, struct pvt_pool *pool,
+                     int *flags)
+{
+    return dump(handle(line, ops, pool, flags));
+}
+
+static void send_reply(int fd, char *s)
+{
     struct timeval tv = {0, PVT_CTL_READ_MS * 1000};
     size_t off = 0, len;
     ssize_t n;
 
-    json_decref(reply);
     if (!s)
         return;
     len = strlen(s);
@@ -249,9 +263,9 @@ int pvt_ctl_serve(int lfd, const struct pvt_pool_ops *ops, struct pvt_pool *pool
             break;
         n = read_line(fd, line, sizeof(line));
         if (n == -E2BIG)
-            send_reply(fd, error_reply("request longer than %s bytes", "1024"));
+            send_reply(fd, dump(error_reply("request longer than %s bytes", "1024")));
         else if (n >= 0)
-            send_reply(fd, handle(line, ops, pool, &flags));
+            send_reply(fd, pvt_ctl_answer(line, ops, pool, &flags));
         close(fd);
     }
     return flags;

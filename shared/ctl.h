@@ -53,6 +53,16 @@ int pvt_ctl_listen(const char *path);
 int pvt_ctl_serve(int lfd, const struct pvt_pool_ops *ops, struct pvt_pool *pool);
 
 /*
+ * What pvt_ctl_serve answers to one request line (NUL-terminated, without
+ * its newline; at most PVT_CTL_MAX_LINE bytes): the reply line, one JSON
+ * object without a newline, malloc'd (the caller frees), NULL when out of
+ * memory. Carries out status, restart and scale on pool; *flags gets the
+ * PVT_CTL_ bits. Exposed for tests and the fuzzer.
+ */
+char *pvt_ctl_answer(const char *line, const struct pvt_pool_ops *ops, struct pvt_pool *pool,
+                     int *flags);
+
+/*
  * The client: connect to path, send req (one line, without its newline) and
  * read the reply line into reply (len bytes, NUL-terminated, no newline).
  * 0; -ENOENT or -ECONNREFUSED when no server listens there, -ETIMEDOUT

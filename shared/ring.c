@@ -100,6 +100,7 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->info.hung, 0);
     atomic_init(&r->info.ready_ns, 0);
     atomic_init(&r->info.died_ns, 0);
+    atomic_init(&r->info.recycle_due, 0);
     r->ctl_efd = -1;
     r->depth = depth;
     r->mask = depth - 1;
