@@ -89,7 +89,8 @@ test-valgrind: build
 	done
 
 # libFuzzer, FUZZ_SECONDS per target from its seed corpus (tests/fuzz/corpus,
-# read only: what a run discovers goes to build-fuzz/corpus). A crash leaves
+# read only: what a run discovers goes to build-fuzz/corpus), with the
+# target's dictionary where there is one (tests/fuzz/NAME.dict). A crash leaves
 # its input in build-fuzz/artifacts and fails the target.
 FUZZ_SECONDS ?= 20
 FUZZ_TARGETS = http parse csv resp msg ctl
@@ -103,6 +104,7 @@ fuzz:
 	    $(ASAN_ENV) ./build-fuzz/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 	        -max_len=16384 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	        -artifact_prefix=build-fuzz/artifacts/$$t- \
+	        $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
 	        build-fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build-fuzz/fuzz_$$t.log || \
 	        { tail -40 build-fuzz/fuzz_$$t.log; exit 1; }; \
 	    grep -E '^stat::(number_of_executed_units|new_units_added)' build-fuzz/fuzz_$$t.log; \

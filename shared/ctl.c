@@ -71,11 +71,19 @@ int pvt_ctl_listen(const char *path)
 
 /* ---- the server side ---- */
 
+/* {"ok":false,"error":...}. The message may quote the request (jansson's
+ * error text does, and a command name cut short may end inside a UTF-8
+ * sequence): any byte that is not printable ASCII becomes '?', so the reply
+ * is always valid JSON. */
 static json_t *error_reply(const char *fmt, const char *arg)
 {
     char msg[256];
+    unsigned char *c;
 
     snprintf(msg, sizeof(msg), fmt, arg);
+    for (c = (unsigned char *)msg; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            *c = '?';
     return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
