@@ -306,6 +306,17 @@ static void harness_line(const struct pvt_cost_run *r, const char *backend, cons
              n == 1 ? "" : "s", backend, bare);
     ratio_line(what, a, b, "us per worker",
                a <= 4 * b ? " (goal: within 4x; met)" : " (goal: within 4x; not met)");
+    /* With pinning: the same bare call, each worker binding itself as the
+     * pool's do, shows what the binding alone costs. */
+    b = pvt_cost_find(r, PVT_CS_STARTUP, backend,
+                      strcmp(backend, "proc") == 0 ? "fork-bound" : "pthread-bound", "", n, -1,
+                      PVT_CF_SPAWN_US);
+    if (isnan(b))
+        return;
+    snprintf(what, sizeof(what), "start-up, %ld worker%s: pvt's %s pool against a bare %s whose "
+             "worker%s bind%s as the pool's workers do", n, n == 1 ? "" : "s", backend,
+             bare, n == 1 ? "" : "s", n == 1 ? "s itself" : " themselves");
+    ratio_line(what, a, b, "us per worker", "");
 }
 
 /* The plain ratios the tables imply, where both sides ran. */

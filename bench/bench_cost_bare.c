@@ -78,9 +78,15 @@ static int bare_worker(struct pvt_bare *b, int i)
 {
     int fd = b->cmd ? b->cmd[2 * i] : b->release[0];
     size_t page, step = b->kind == PVT_BARE_FORK ? 1 : (size_t)b->n;
+    cpu_set_t got;
     char c;
     int rc;
 
+    if (b->sets && (sched_setaffinity(0, sizeof(b->sets[i]), &b->sets[i]) < 0 ||
+                    sched_getaffinity(0, sizeof(got), &got) < 0)) {
+        write_byte(b->ack[1], 'x'); /* a thread's end of the pipe never closes */
+        return 1;
+    }
     if (write_byte(b->ack[1], 'r') < 0)
         return 1;
     for (;;) {
@@ -138,7 +144,8 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* n bytes from the ack pipe. 0, or -EIO at EOF (every writer gone). */
+/* n bytes from the ack pipe. 0, or -EIO at EOF (every writer gone) or for
+ * a worker that could not start ('x'). */
 static int wait_acks(struct pvt_bare *b, int n)
 {
     char c;
@@ -148,6 +155,8 @@ static int wait_acks(struct pvt_bare *b, int n)
         rc = read_byte(b->ack[0], &c);
         if (rc <= 0)
             return rc < 0 ? rc : -EIO;
+        if (c == 'x')
+            return -EIO;
     }
     return 0;
 }
@@ -180,7 +189,8 @@ static int bare_alloc(struct pvt_bare *b, int kind, int n, unsigned char *data, 
     return 0;
 }
 
-int pvt_bare_start(struct pvt_bare *b, int kind, int n, unsigned char *data, size_t len)
+static int bare_start(struct pvt_bare *b, int kind, int n, unsigned char *data, size_t len,
+                      const cpu_set_t *sets)
 {
     pid_t parent = getpid(), pid;
     int i, rc;
@@ -188,6 +198,7 @@ int pvt_bare_start(struct pvt_bare *b, int kind, int n, unsigned char *data, siz
     if (n < 1 || (kind != PVT_BARE_FORK && kind != PVT_BARE_PTHREAD) || (!data && len))
         return -EINVAL;
     rc = bare_alloc(b, kind, n, data, len);
+    b->sets = sets;
     for (i = 0; i < n && rc == 0; i++) {
         if (kind == PVT_BARE_FORK) {
             pid = fork();
@@ -213,6 +224,16 @@ int pvt_bare_start(struct pvt_bare *b, int kind, int n, unsigned char *data, siz
     if (rc < 0)
         pvt_bare_stop(b);
     return rc;
+}
+
+int pvt_bare_start(struct pvt_bare *b, int kind, int n, unsigned char *data, size_t len)
+{
+    return bare_start(b, kind, n, data, len, NULL);
+}
+
+int pvt_bare_start_bound(struct pvt_bare *b, int kind, int n, const cpu_set_t *sets)
+{
+    return sets ? bare_start(b, kind, n, NULL, 0, sets) : -EINVAL;
 }
 
 int pvt_bare_cmd(struct pvt_bare *b, char cmd)

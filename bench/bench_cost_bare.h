@@ -9,6 +9,7 @@
 #define PVT_BENCH_COST_BARE_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +30,7 @@ struct pvt_bare {
     unsigned char *data;
     size_t len;
     uint64_t *sink; /* per worker: the sum of its last read (threads; a process keeps its own) */
+    const cpu_set_t *sets; /* pvt_bare_start_bound: worker i binds itself to sets[i] */
     struct pvt_bare_arg *args;
 };
 
@@ -43,6 +45,15 @@ struct pvt_bare {
  * worker died before it was ready. On failure nothing is left running.
  */
 int pvt_bare_start(struct pvt_bare *b, int kind, int n, unsigned char *data, size_t len);
+
+/*
+ * The same without data, each worker binding itself to sets[i] (then
+ * reading its binding back) before its ready byte, as a pool's worker does
+ * before it turns ready: the bare mechanism plus the binding, which a
+ * pinned pool cannot do without. A worker that cannot bind never becomes
+ * ready (-EIO).
+ */
+int pvt_bare_start_bound(struct pvt_bare *b, int kind, int n, const cpu_set_t *sets);
 
 /*
  * A command to every worker, returning when each has done it. 'r': read

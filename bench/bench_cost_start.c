@@ -29,12 +29,13 @@
 #include "cli.h"
 #include "mem.h"
 #include "ring.h"
+#include "serve.h" /* pvt_serve_plan_sets */
 
 #define CMD              "bench"
 #define STOP_DEADLINE_MS 5000
 #define MAX_MECHS        (PVT_BENCH_MAX_LIST + 8)
 
-enum { K_POOL, K_FORK, K_PTHREAD, K_SPAWN };
+enum { K_POOL, K_FORK, K_PTHREAD, K_SPAWN, K_FORK_BOUND, K_PTHREAD_BOUND };
 
 struct mech {
     const char *backend, *mechanism;
@@ -52,6 +53,12 @@ static int list_mechs(const struct pvt_cost_run *r, struct mech *m)
         m[n++] = (struct mech){r->cfg->backends[i]->name, "pool", K_POOL, 0, r->cfg->backends[i]};
     m[n++] = (struct mech){"proc", "fork", K_FORK, 0, NULL};
     m[n++] = (struct mech){"thread", "pthread_create", K_PTHREAD, 0, NULL};
+    if (r->cfg->pin != PVT_PLACE_NONE) {
+        /* The same, each worker binding itself as a pool's does: what the
+         * binding alone costs. */
+        m[n++] = (struct mech){"proc", "fork-bound", K_FORK_BOUND, 0, NULL};
+        m[n++] = (struct mech){"thread", "pthread-bound", K_PTHREAD_BOUND, 0, NULL};
+    }
     if (have_true)
         m[n++] = (struct mech){"proc", "posix_spawn", K_SPAWN, PVT_SPAWN_POSIX, NULL};
     m[n++] = (struct mech){"proc", "fork-exit", K_SPAWN, PVT_SPAWN_FORK_EXIT, NULL};
@@ -75,10 +82,20 @@ static int measure(const struct mech *m, int n, const struct pvt_plan *plan, dou
     struct pvt_pool_cfg pc = {.workers = n, .plan = plan};
     struct pvt_pool *pool;
     struct pvt_bare b;
+    cpu_set_t *sets = NULL;
     uint64_t t0, t1;
-    int rc;
+    int rc, bound = m->kind == K_FORK_BOUND || m->kind == K_PTHREAD_BOUND;
 
     *stop_ms = NAN;
+    if (bound) {
+        /* The pool's plan, made before the clock starts (as the pool's is). */
+        sets = calloc((size_t)n, sizeof(*sets));
+        if (!sets || !pvt_serve_plan_sets(plan, n, sets)) {
+            free(sets);
+            pvt_err(CMD, "%s %s: no CPU plan for %d workers", m->backend, m->mechanism, n);
+            return -EINVAL;
+        }
+    }
     t0 = pvt_now_ns();
     switch (m->kind) {
     case K_POOL:
@@ -92,19 +109,24 @@ static int measure(const struct mech *m, int n, const struct pvt_plan *plan, dou
         break;
     case K_FORK:
     case K_PTHREAD:
-        rc = pvt_bare_start(&b, m->kind == K_FORK ? PVT_BARE_FORK : PVT_BARE_PTHREAD, n, NULL, 0);
+    case K_FORK_BOUND:
+    case K_PTHREAD_BOUND: {
+        int kind = m->kind == K_FORK || m->kind == K_FORK_BOUND ? PVT_BARE_FORK : PVT_BARE_PTHREAD;
+        rc = bound ? pvt_bare_start_bound(&b, kind, n, sets) : pvt_bare_start(&b, kind, n, NULL, 0);
         t1 = pvt_now_ns();
         if (rc < 0)
             break;
         rc = pvt_bare_stop(&b);
         *stop_ms = (double)(pvt_now_ns() - t1) / 1e6;
         break;
+    }
     default:
         rc = pvt_spawn_run(m->spawn, n);
         t1 = pvt_now_ns();
         break;
     }
     *ready_ms = (double)(t1 - t0) / 1e6;
+    free(sets);
     if (rc < 0 && !pvt_bench_interrupted)
         pvt_err(CMD, "%s %s: cannot start %d worker%s: %s", m->backend, m->mechanism, n,
                 n == 1 ? "" : "s", strerror(-rc));
@@ -164,10 +186,13 @@ static int run_rounds(struct pvt_cost_run *r, int section, struct conf *c, int n
     return rc;
 }
 
-/* The bare mechanism a pool row is held against: fork for proc, pthread_create for thread. */
-static const char *bare_of(const char *backend)
+/* The bare mechanism a pool row is held against: fork for proc, pthread_create for thread
+ * (bound: the same, each worker binding itself). */
+static const char *bare_of(const char *backend, int bound)
 {
-    return strcmp(backend, "proc") == 0 ? "fork" : "pthread_create";
+    if (strcmp(backend, "proc") == 0)
+        return bound ? "fork-bound" : "fork";
+    return bound ? "pthread-bound" : "pthread_create";
 }
 
 static void print_table(const struct pvt_cost_run *r, int section)
@@ -180,27 +205,33 @@ static void print_table(const struct pvt_cost_run *r, int section)
                            keys, 1024),
         i;
 
-    printf("%-7s %-15s %7s %8s %11s  %-19s %10s %9s %7s\n", "backend", "mechanism", "workers",
-           "heap_mb", "spawn_us", "min-max", "ready_ms", "stop_ms", "x bare");
+    printf("%-7s %-15s %7s %8s %11s  %-19s %10s %9s %7s %8s\n", "backend", "mechanism",
+           "workers", "heap_mb", "spawn_us", "min-max", "ready_ms", "stop_ms", "x bare", "x bound");
     for (i = 0; i < n; i++) {
         const struct pvt_cost_row *k = keys[i];
         double lo, hi, sp = pvt_cost_median(r, k, PVT_CF_SPAWN_US, &lo, &hi), bare = NAN;
-        char range[48], heap[24] = "-", vs[24] = "", stops[24];
+        double bound = NAN;
+        char range[48], heap[24] = "-", vs[24] = "", vb[24] = "", stops[24];
         double stop;
 
-        if (strcmp(k->mechanism, "pool") == 0)
-            bare = pvt_cost_find(r, section, k->backend, bare_of(k->backend), "", k->workers,
+        if (strcmp(k->mechanism, "pool") == 0) {
+            bare = pvt_cost_find(r, section, k->backend, bare_of(k->backend, 0), "", k->workers,
                                  k->heap_mb, PVT_CF_SPAWN_US);
+            bound = pvt_cost_find(r, section, k->backend, bare_of(k->backend, 1), "",
+                                  k->workers, k->heap_mb, PVT_CF_SPAWN_US);
+        }
         if (!isnan(bare))
             snprintf(vs, sizeof(vs), "%.2fx", sp / bare);
+        if (!isnan(bound))
+            snprintf(vb, sizeof(vb), "%.2fx", sp / bound);
         if (k->heap_mb >= 0)
             snprintf(heap, sizeof(heap), "%ld", k->heap_mb);
         snprintf(range, sizeof(range), "%.1f-%.1f", lo, hi);
         stop = pvt_cost_median(r, k, PVT_CF_STOP_MS, NULL, NULL);
         snprintf(stops, sizeof(stops), isnan(stop) ? "-" : "%.3f", stop);
-        printf("%-7s %-15s %7ld %8s %11.1f  %-19s %10.3f %9s %7s\n", k->backend, k->mechanism,
-               k->workers, heap, sp, range, pvt_cost_median(r, k, PVT_CF_READY_MS, NULL, NULL),
-               stops, vs);
+        printf("%-7s %-15s %7ld %8s %11.1f  %-19s %10.3f %9s %7s %8s\n", k->backend,
+               k->mechanism, k->workers, heap, sp, range,
+               pvt_cost_median(r, k, PVT_CF_READY_MS, NULL, NULL), stops, vs, vb);
     }
     fflush(stdout);
 }
@@ -226,7 +257,8 @@ int pvt_cost_startup(struct pvt_cost_run *r)
     for (i = 0; i < cfg->nworkers && rc == 0; i++) {
         for (j = 0; j < nm && rc == 0; j++) {
             c[nc] = (struct conf){&m[j], (int)cfg->workers[i], NULL};
-            if (m[j].kind == K_POOL) {
+            if (m[j].kind == K_POOL || m[j].kind == K_FORK_BOUND ||
+                m[j].kind == K_PTHREAD_BOUND) {
                 rc =
                     pvt_place_plan(r->topo, cfg->pin, cfg->unit, (int)cfg->workers[i], &c[nc].plan);
                 if (rc < 0)
@@ -255,7 +287,7 @@ int pvt_cost_heap(struct pvt_cost_run *r)
         return -ENOMEM;
     for (j = 0; j < nm && rc == 0; j++) {
         c[j] = (struct conf){&m[j], 1, NULL};
-        if (m[j].kind == K_POOL)
+        if (m[j].kind == K_POOL || m[j].kind == K_FORK_BOUND || m[j].kind == K_PTHREAD_BOUND)
             rc = pvt_place_plan(r->topo, cfg->pin, cfg->unit, 1, &c[j].plan);
     }
     for (h = 0; h < r->cost->nheap && rc == 0; h++) {

@@ -90,6 +90,20 @@ static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
     snprintf(what, sizeof(what), "**pvt's harness against a bare pthread_create**, µs per "
              "worker, %s workers (pvt's goal: within 4x)", w);
     n += line(f, what, "pvt thread pool", &a, "bare pthread_create", &b, 1, "");
+    for (int k = 0; k < 2; k++) {
+        /* With pinning: against the bare call whose workers bind themselves
+         * as the pool's do, what is left is pvt's own share. */
+        const char *be = k ? "thread" : "proc", *bare = k ? "pthread-bound" : "fork-bound";
+
+        cs(t, "spawn_us", &a, "startup", be, "pool", NULL, w);
+        cs(t, "spawn_us", &b, "startup", be, bare, NULL, w);
+        if (b.n == 0)
+            continue;
+        snprintf(what, sizeof(what), "**pvt's %s pool against a bare %s whose workers bind "
+                 "themselves as the pool's do**, µs per worker, %s workers: what is left is "
+                 "pvt's own share", be, k ? "pthread_create" : "fork", w);
+        n += line(f, what, k ? "pvt thread pool" : "pvt proc pool", &a, bare, &b, 1, "");
+    }
     heap_range(t, lo, hi, sizeof(lo));
     if (*lo && strcmp(lo, hi) != 0) {
         const char *mechs[] = {"fork", "pthread_create"}, *bes[] = {"proc", "thread"};

@@ -1,7 +1,7 @@
 /*
  * test_cost: the bare mechanisms cost mode measures pvt against
- * (bench/bench_cost_bare.c, bench/bench_cost_pp.c), and the direction of its
- * copy-on-write experiment.
+ * (bench/bench_cost_bare.c, bench/bench_cost_pp.c), bound to CPUs or not,
+ * and the direction of its copy-on-write experiment.
  *
  * No figure is checked against a time: only that every worker starts,
  * answers and is reaped, and that memory moves the way the kernel says it
@@ -52,6 +52,47 @@ static void bare_start_stop(void **state)
         assert_true(no_children());
     }
     assert_int_equal(pvt_bare_start(&b, PVT_BARE_FORK, 0, NULL, 0), -EINVAL);
+}
+
+/* Bound workers: each runs on the CPU set it was given (read from the
+ * kernel while it waits), for both kinds; a set it cannot have fails the
+ * start and leaves nothing behind. */
+static void bare_start_bound(void **state)
+{
+    int kinds[] = {PVT_BARE_FORK, PVT_BARE_PTHREAD}, k, i, rc, stop, same;
+    cpu_set_t allowed, sets[4], got, none;
+    struct pvt_bare b;
+    int cpus[4], ncpu = 0, c;
+
+    (void)state;
+    assert_int_equal(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+    for (c = 0; c < CPU_SETSIZE && ncpu < 4; c++)
+        if (CPU_ISSET(c, &allowed))
+            cpus[ncpu++] = c;
+    for (i = 0; i < 4; i++) {
+        CPU_ZERO(&sets[i]);
+        CPU_SET(cpus[i % ncpu], &sets[i]);
+    }
+    for (k = 0; k < 2; k++) {
+        rc = pvt_bare_start_bound(&b, kinds[k], 4, sets);
+        same = 0;
+        for (i = 0; rc == 0 && i < 4; i++)
+            same += sched_getaffinity(b.ids[i], sizeof(got), &got) == 0 && CPU_EQUAL(&got, &sets[i]);
+        stop = rc == 0 ? pvt_bare_stop(&b) : 0;
+        assert_int_equal(rc, 0);
+        assert_int_equal(same, 4);
+        assert_int_equal(stop, 0);
+        assert_true(no_children());
+    }
+    /* No CPU at all: sched_setaffinity refuses it. */
+    CPU_ZERO(&none);
+    for (i = 0; i < 4; i++)
+        sets[i] = none;
+    for (k = 0; k < 2; k++) {
+        assert_int_equal(pvt_bare_start_bound(&b, kinds[k], 4, sets), -EIO);
+        assert_true(no_children());
+    }
+    assert_int_equal(pvt_bare_start_bound(&b, PVT_BARE_FORK, 2, NULL), -EINVAL);
 }
 
 static void spawn_kinds(void **state)
@@ -207,6 +248,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bare_start_stop),
+        cmocka_unit_test(bare_start_bound),
         cmocka_unit_test(spawn_kinds),
         cmocka_unit_test(cow_processes),
         cmocka_unit_test(cow_threads),
