@@ -2,15 +2,14 @@
  * test_proc.c: what only the process backend does: a worker killed mid-job
  * is reaped, its job failed and its slot refilled (also in slot 0 of two, and
  * while the application has forked a child of its own, which holds copies of
- * the pool's pidfds); with no_respawn its queue is dropped; workers leave no
- * zombie, no orphan and no open descriptor, and die with the primary; a worker
- * that cannot bind fails create and leaves nothing behind.
+ * the pool's pidfds); with no_respawn its queue is dropped. What a worker
+ * leaves behind and how it ends (no zombie, no orphan, no open descriptor,
+ * death with the primary, a failed bind) is checked in proc_life.c.
  *
- * Some cases fork a child of their own (a primary that dies, or a scenario
- * that might hang the pool). Following STYLE.md, such a child never calls
- * cmocka: it resets the crash signals, turns off core dumps, runs under an
- * alarm, and reports through its exit code (or a pipe); the test asserts
- * after waitpid.
+ * Some cases fork a child of their own (a scenario that might hang the
+ * pool). Following STYLE.md, such a child never calls cmocka: it resets the
+ * crash signals, turns off core dumps, runs under an alarm, and reports
+ * through its exit code; the test asserts after waitpid.
  *
  * "Running" is seen from the outside: a worker whose current system call is
  * clock_nanosleep is inside a sleep job (an idle worker spins or waits on a
@@ -23,7 +22,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,119 +29,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "proc_pool.h"
-#include "pvt.h"
+#include "proc_cases.h"
+#include "proc_harness.h"
 #include "work.h"
 
-#define GUARD_MS         20000
-#define MAX_IDS          64
 #define LONG_MS          2000 /* the job that gets killed; never waited for in full */
 #define LONG2_MS         1000 /* the same in the two-worker scenario, where one is waited for */
 #define SCENARIO_ALARM_S 8
-
-static const struct pvt_pool_ops *const ops = &pvt_proc_ops;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
-
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-/* ---- the pool a case is using, destroyed by the teardown if it fails ---- */
-
-static struct pvt_pool *cur;
-
-static struct pvt_pool *pool_new(int workers, int no_respawn)
-{
-    struct pvt_pool_cfg cfg = {.workers = workers, .no_respawn = no_respawn};
-
-    assert_null(cur);
-    assert_int_equal(ops->create(&cfg, &cur), 0);
-    assert_non_null(cur);
-    return cur;
-}
-
-static void pool_free(void)
-{
-    ops->destroy(cur);
-    cur = NULL;
-}
-
-static int teardown_pool(void **state)
-{
-    (void)state;
-    if (cur)
-        ops->destroy(cur);
-    cur = NULL;
-    return 0;
-}
-
-/* ---- results by id ---- */
-
-struct seen {
-    int got;
-    int count[MAX_IDS];
-    int status[MAX_IDS];
-    uint64_t value[MAX_IDS];
-    int stray;
-    int rc; /* the last negative collect return */
-};
-
-/* Collect until s holds want results, collect fails, or the guard ends. */
-static void collect_until(struct pvt_pool *p, struct seen *s, int want, int guard_ms)
-{
-    uint64_t end = now_ms() + (uint64_t)guard_ms;
-    struct pvt_result res[MAX_IDS];
-    int i, rc;
-
-    while (s->got < want && now_ms() < end) {
-        rc = ops->collect(p, res, MAX_IDS, 100);
-        if (rc < 0) {
-            s->rc = rc;
-            return;
-        }
-        for (i = 0; i < rc; i++) {
-            s->got++;
-            if (res[i].id >= MAX_IDS) {
-                s->stray++;
-                continue;
-            }
-            s->count[res[i].id]++;
-            s->status[res[i].id] = res[i].status;
-            s->value[res[i].id] = res[i].value;
-        }
-    }
-}
-
-static int submit_one(struct pvt_pool *p, uint64_t id, uint32_t workload, uint64_t arg)
-{
-    struct pvt_job j = {.id = id, .workload = workload, .arg = arg};
-
-    return ops->submit(p, &j, 1);
-}
-
-static void get_stats(struct pvt_pool *p, struct pvt_pool_stats *st, struct pvt_worker_stats *w)
-{
-    memset(st, 0, sizeof(*st));
-    st->w = w;
-    assert_int_equal(ops->stats(p, st), 0);
-}
 
 /*
  * 1 once pid is inside a sleep job (its current system call is a nanosleep),
@@ -190,59 +86,6 @@ static void wait_slot_ready(struct pvt_pool *p, int i, struct pvt_pool_stats *st
     }
     if (w[i].state != PVT_W_READY)
         fail_msg("slot %d never became ready again (state %d)", i, w[i].state);
-}
-
-static int gone(pid_t pid)
-{
-    return kill(pid, 0) == -1 && errno == ESRCH;
-}
-
-/* The pool reaped every child it had: nothing is left to wait for. */
-static void expect_no_children(void)
-{
-    pid_t r = waitpid(-1, NULL, WNOHANG);
-    int e = errno;
-
-    if (r != -1 || e != ECHILD)
-        fail_msg("a child process is left behind (waitpid: %d, errno %d)", (int)r, e);
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    int n = 0;
-
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
-/* The pool closed every descriptor it opened (its pidfds, epoll, eventfd). */
-static void expect_fds(int before, const char *when)
-{
-    int now = count_fds();
-
-    if (now != before)
-        fail_msg("%s: %d file descriptors open, %d before the pool", when, now, before);
-}
-
-/* ---- forked children that report through their exit code ---- */
-
-/* What a forked child of a test does first (STYLE.md, Tests). */
-static void child_setup(unsigned alarm_s)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM};
-    struct sigaction sa = {.sa_handler = SIG_DFL};
-    struct rlimit core = {0, 0};
-    size_t i;
-
-    for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        sigaction(sigs[i], &sa, NULL);
-    setrlimit(RLIMIT_CORE, &core);
-    alarm(alarm_s);
 }
 
 /*
@@ -593,210 +436,6 @@ static void test_kill_with_forked_bystander(void **state)
     (void)state;
     expect_scenario(run_in_child(kill_with_bystander_scenario, 0, SCENARIO_ALARM_S),
                     "kill with a forked bystander");
-}
-
-/* After destroy, no worker is left: not running, not a zombie. */
-static void test_no_zombie_no_orphan(void **state)
-{
-    struct pvt_worker_stats w[3];
-    struct pvt_pool_stats st;
-    struct seen s = {0};
-    struct pvt_pool *p;
-    pid_t pids[3];
-    int fds, i;
-
-    (void)state;
-    fds = count_fds();
-
-    /* Stopped cleanly, then destroyed. */
-    p = pool_new(3, 0);
-    get_stats(p, &st, w);
-    for (i = 0; i < 3; i++) {
-        pids[i] = w[i].pid;
-        assert_true(pids[i] > 0);
-        assert_int_not_equal(pids[i], getpid());
-    }
-    for (i = 0; i < 30; i++)
-        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_CPU, 1000), 1);
-    collect_until(p, &s, 30, GUARD_MS);
-    assert_int_equal(s.got, 30);
-    assert_int_equal(ops->stop(p, 5000), 0);
-    get_stats(p, &st, w);
-    for (i = 0; i < 3; i++) {
-        assert_int_equal(w[i].state, PVT_W_EXITED);
-        assert_int_equal(w[i].last_exit_intended, 1);
-        assert_int_equal(w[i].last_exit_code, PVT_WEXIT_OK);
-        assert_int_equal(w[i].last_exit_signal, 0);
-    }
-    assert_int_equal(st.deaths, 0);
-    pool_free();
-    for (i = 0; i < 3; i++)
-        if (!gone(pids[i]))
-            fail_msg("worker %d (pid %d) still exists after destroy", i, (int)pids[i]);
-    expect_no_children();
-    expect_fds(fds, "after stop and destroy");
-
-    /* Destroyed with jobs running, without a stop. */
-    p = pool_new(2, 0);
-    get_stats(p, &st, w);
-    pids[0] = w[0].pid;
-    pids[1] = w[1].pid;
-    for (i = 0; i < 10; i++)
-        assert_int_equal(submit_one(p, (uint64_t)i, PVT_WL_SLEEP, 200), 1);
-    pool_free();
-    for (i = 0; i < 2; i++)
-        if (!gone(pids[i]))
-            fail_msg("worker %d (pid %d) still exists after destroy", i, (int)pids[i]);
-    expect_no_children();
-    expect_fds(fds, "after destroy with jobs running");
-}
-
-/* Each worker is a process of its own, a child of the primary. */
-static void test_workers_are_processes(void **state)
-{
-    struct pvt_worker_stats w[2];
-    struct pvt_pool_stats st;
-    struct pvt_pool *p;
-    char path[64], line[256];
-    int i, ppid;
-    FILE *f;
-
-    (void)state;
-    p = pool_new(2, 0);
-    get_stats(p, &st, w);
-    assert_int_not_equal(w[0].pid, w[1].pid);
-    for (i = 0; i < 2; i++) {
-        assert_int_not_equal(w[i].pid, getpid());
-        snprintf(path, sizeof(path), "/proc/self/task/%d", (int)w[i].pid);
-        assert_int_equal(access(path, F_OK), -1);
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)w[i].pid);
-        f = fopen(path, "r");
-        assert_non_null(f);
-        ppid = -1;
-        while (fgets(line, sizeof(line), f))
-            if (sscanf(line, "PPid: %d", &ppid) == 1)
-                break;
-        fclose(f);
-        assert_int_equal(ppid, getpid());
-    }
-    pool_free();
-}
-
-/*
- * The primary dies without destroying its pool: its workers die with it.
- * The test makes itself a child subreaper, so the orphaned workers come to
- * it and it can see them die (and reap them) rather than trust whatever
- * process 1 does with zombies.
- */
-static void test_workers_die_with_primary(void **state)
-{
-    struct pvt_worker_stats w[2];
-    struct pvt_pool_stats st = {.w = w};
-    struct pvt_pool_cfg cfg = {.workers = 2};
-    struct pvt_pool *p = NULL;
-    int fds[2], wst = 0, cst = 0, i, dead, rc;
-    pid_t child, r, pids[2] = {0, 0};
-    char msg[160] = "";
-    uint64_t end;
-    ssize_t n;
-
-    (void)state;
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-    fflush(NULL);
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        child_setup(20);
-        close(fds[0]);
-        if (ops->create(&cfg, &p) != 0)
-            _exit(2);
-        ops->stats(p, &st);
-        pids[0] = w[0].pid;
-        pids[1] = w[1].pid;
-        if (write(fds[1], pids, sizeof(pids)) != (ssize_t)sizeof(pids))
-            _exit(3);
-        _exit(0); /* no destroy, no stop */
-    }
-    close(fds[1]);
-    while (waitpid(child, &cst, 0) < 0 && errno == EINTR)
-        ;
-    /* The child has exited, so what it wrote is in the pipe already. */
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    n = read(fds[0], pids, sizeof(pids));
-    close(fds[0]);
-
-    rc = WIFEXITED(cst) ? WEXITSTATUS(cst) : 1000 + WTERMSIG(cst);
-    if (rc != 0 || n != (ssize_t)sizeof(pids) || pids[0] <= 0 || pids[1] <= 0) {
-        prctl(PR_SET_CHILD_SUBREAPER, 0);
-        fail_msg("the primary child failed: status %d, read %zd", rc, n);
-    }
-
-    for (i = 0; i < 2; i++) {
-        end = now_ms() + 5000;
-        dead = 0;
-        do {
-            r = waitpid(pids[i], &wst, WNOHANG);
-            if (r == pids[i])
-                dead = 1; /* reaped here, as its subreaper */
-            else if (r < 0 && errno == ECHILD)
-                dead = gone(pids[i]); /* not ours: someone else reaps it */
-            if (!dead)
-                sleep_ms(5);
-        } while (!dead && now_ms() < end);
-        if (!dead) {
-            kill(pids[i], SIGKILL);
-            waitpid(pids[i], NULL, 0);
-            snprintf(msg, sizeof(msg), "worker %d (pid %d) outlived its primary", i, (int)pids[i]);
-        } else if (r == pids[i] && !(WIFSIGNALED(wst) && WTERMSIG(wst) == SIGKILL)) {
-            snprintf(msg, sizeof(msg), "worker %d ended with status 0x%x, not by SIGKILL", i, wst);
-        }
-    }
-    prctl(PR_SET_CHILD_SUBREAPER, 0);
-    if (msg[0])
-        fail_msg("%s", msg);
-    expect_no_children();
-}
-
-/* A worker that cannot bind fails create, and nothing is left behind. */
-static void test_impossible_plan(void **state)
-{
-    cpu_set_t sets[2], mine;
-    struct pvt_plan plan = {.workers = 1, .bind = 1, .sets = sets};
-    struct pvt_pool_cfg cfg = {.workers = 1, .plan = &plan};
-    struct pvt_pool *p = NULL;
-    int fds, cpu, rc;
-
-    (void)state;
-    fds = count_fds();
-    CPU_ZERO(&sets[0]);
-    CPU_SET(1000, &sets[0]);
-    rc = ops->create(&cfg, &p);
-    if (rc >= 0) {
-        ops->destroy(p);
-        fail_msg("create bound to CPU 1000 returned %d", rc);
-    }
-    expect_no_children();
-    expect_fds(fds, "after a failed create");
-
-    /* Slot 0 can bind, slot 1 cannot: slot 0's worker is taken down too. */
-    assert_int_equal(sched_getaffinity(0, sizeof(mine), &mine), 0);
-    for (cpu = 0; cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &mine); cpu++)
-        ;
-    assert_true(cpu < CPU_SETSIZE);
-    CPU_ZERO(&sets[0]);
-    CPU_SET(cpu, &sets[0]);
-    CPU_ZERO(&sets[1]);
-    CPU_SET(1000, &sets[1]);
-    plan.workers = cfg.workers = 2;
-    p = NULL;
-    rc = ops->create(&cfg, &p);
-    if (rc >= 0) {
-        ops->destroy(p);
-        fail_msg("create with slot 1 bound to CPU 1000 returned %d", rc);
-    }
-    expect_no_children();
-    expect_fds(fds, "after a failed create of 2");
 }
 
 int main(void)
