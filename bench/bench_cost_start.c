@@ -35,13 +35,14 @@
 #define STOP_DEADLINE_MS 5000
 #define MAX_MECHS        (PVT_BENCH_MAX_LIST + 8)
 
-enum { K_POOL, K_FORK, K_PTHREAD, K_SPAWN, K_FORK_BOUND, K_PTHREAD_BOUND };
+enum { K_POOL, K_FORK, K_PTHREAD, K_SPAWN };
 
 struct mech {
     const char *backend, *mechanism;
     int kind;
     int spawn; /* K_SPAWN: enum pvt_spawn_kind */
     const struct pvt_pool_ops *ops;
+    int bound; /* K_FORK, K_PTHREAD: each worker binds itself as the pool's do */
 };
 
 /* pvt's pools for each --backend, then the bare mechanisms. Returns the count. */
@@ -50,21 +51,22 @@ static int list_mechs(const struct pvt_cost_run *r, struct mech *m)
     int i, n = 0, have_true = access(PVT_BARE_TRUE, X_OK) == 0;
 
     for (i = 0; i < r->cfg->nbackends; i++)
-        m[n++] = (struct mech){r->cfg->backends[i]->name, "pool", K_POOL, 0, r->cfg->backends[i]};
-    m[n++] = (struct mech){"proc", "fork", K_FORK, 0, NULL};
-    m[n++] = (struct mech){"thread", "pthread_create", K_PTHREAD, 0, NULL};
+        m[n++] =
+            (struct mech){r->cfg->backends[i]->name, "pool", K_POOL, 0, r->cfg->backends[i], 0};
+    m[n++] = (struct mech){"proc", "fork", K_FORK, 0, NULL, 0};
+    m[n++] = (struct mech){"thread", "pthread_create", K_PTHREAD, 0, NULL, 0};
     if (r->cfg->pin != PVT_PLACE_NONE) {
         /* The same, each worker binding itself as a pool's does: what the
          * binding alone costs. */
-        m[n++] = (struct mech){"proc", "fork-bound", K_FORK_BOUND, 0, NULL};
-        m[n++] = (struct mech){"thread", "pthread-bound", K_PTHREAD_BOUND, 0, NULL};
+        m[n++] = (struct mech){"proc", "fork-bound", K_FORK, 0, NULL, 1};
+        m[n++] = (struct mech){"thread", "pthread-bound", K_PTHREAD, 0, NULL, 1};
     }
     if (have_true)
-        m[n++] = (struct mech){"proc", "posix_spawn", K_SPAWN, PVT_SPAWN_POSIX, NULL};
-    m[n++] = (struct mech){"proc", "fork-exit", K_SPAWN, PVT_SPAWN_FORK_EXIT, NULL};
-    m[n++] = (struct mech){"proc", "vfork", K_SPAWN, PVT_SPAWN_VFORK, NULL};
+        m[n++] = (struct mech){"proc", "posix_spawn", K_SPAWN, PVT_SPAWN_POSIX, NULL, 0};
+    m[n++] = (struct mech){"proc", "fork-exit", K_SPAWN, PVT_SPAWN_FORK_EXIT, NULL, 0};
+    m[n++] = (struct mech){"proc", "vfork", K_SPAWN, PVT_SPAWN_VFORK, NULL, 0};
     if (have_true)
-        m[n++] = (struct mech){"proc", "fork-exec", K_SPAWN, PVT_SPAWN_FORK_EXEC, NULL};
+        m[n++] = (struct mech){"proc", "fork-exec", K_SPAWN, PVT_SPAWN_FORK_EXEC, NULL, 0};
     else
         fprintf(stderr, "pvt bench: no %s: the posix_spawn and fork-exec rows are left out\n",
                 PVT_BARE_TRUE);
@@ -84,10 +86,10 @@ static int measure(const struct mech *m, int n, const struct pvt_plan *plan, dou
     struct pvt_bare b;
     cpu_set_t *sets = NULL;
     uint64_t t0, t1;
-    int rc, bound = m->kind == K_FORK_BOUND || m->kind == K_PTHREAD_BOUND;
+    int rc;
 
     *stop_ms = NAN;
-    if (bound) {
+    if (m->bound) {
         /* The pool's plan, made before the clock starts (as the pool's is). */
         sets = calloc((size_t)n, sizeof(*sets));
         if (!sets || !pvt_serve_plan_sets(plan, n, sets)) {
@@ -108,11 +110,10 @@ static int measure(const struct mech *m, int n, const struct pvt_plan *plan, dou
         *stop_ms = (double)(pvt_now_ns() - t1) / 1e6;
         break;
     case K_FORK:
-    case K_PTHREAD:
-    case K_FORK_BOUND:
-    case K_PTHREAD_BOUND: {
-        int kind = m->kind == K_FORK || m->kind == K_FORK_BOUND ? PVT_BARE_FORK : PVT_BARE_PTHREAD;
-        rc = bound ? pvt_bare_start_bound(&b, kind, n, sets) : pvt_bare_start(&b, kind, n, NULL, 0);
+    case K_PTHREAD: {
+        int kind = m->kind == K_FORK ? PVT_BARE_FORK : PVT_BARE_PTHREAD;
+        rc = m->bound ? pvt_bare_start_bound(&b, kind, n, sets)
+                      : pvt_bare_start(&b, kind, n, NULL, 0);
         t1 = pvt_now_ns();
         if (rc < 0)
             break;
@@ -205,8 +206,8 @@ static void print_table(const struct pvt_cost_run *r, int section)
                            keys, 1024),
         i;
 
-    printf("%-7s %-15s %7s %8s %11s  %-19s %10s %9s %7s %8s\n", "backend", "mechanism",
-           "workers", "heap_mb", "spawn_us", "min-max", "ready_ms", "stop_ms", "x bare", "x bound");
+    printf("%-7s %-15s %7s %8s %11s  %-19s %10s %9s %7s %8s\n", "backend", "mechanism", "workers",
+           "heap_mb", "spawn_us", "min-max", "ready_ms", "stop_ms", "x bare", "x bound");
     for (i = 0; i < n; i++) {
         const struct pvt_cost_row *k = keys[i];
         double lo, hi, sp = pvt_cost_median(r, k, PVT_CF_SPAWN_US, &lo, &hi), bare = NAN;
@@ -217,8 +218,8 @@ static void print_table(const struct pvt_cost_run *r, int section)
         if (strcmp(k->mechanism, "pool") == 0) {
             bare = pvt_cost_find(r, section, k->backend, bare_of(k->backend, 0), "", k->workers,
                                  k->heap_mb, PVT_CF_SPAWN_US);
-            bound = pvt_cost_find(r, section, k->backend, bare_of(k->backend, 1), "",
-                                  k->workers, k->heap_mb, PVT_CF_SPAWN_US);
+            bound = pvt_cost_find(r, section, k->backend, bare_of(k->backend, 1), "", k->workers,
+                                  k->heap_mb, PVT_CF_SPAWN_US);
         }
         if (!isnan(bare))
             snprintf(vs, sizeof(vs), "%.2fx", sp / bare);
@@ -229,9 +230,9 @@ static void print_table(const struct pvt_cost_run *r, int section)
         snprintf(range, sizeof(range), "%.1f-%.1f", lo, hi);
         stop = pvt_cost_median(r, k, PVT_CF_STOP_MS, NULL, NULL);
         snprintf(stops, sizeof(stops), isnan(stop) ? "-" : "%.3f", stop);
-        printf("%-7s %-15s %7ld %8s %11.1f  %-19s %10.3f %9s %7s %8s\n", k->backend,
-               k->mechanism, k->workers, heap, sp, range,
-               pvt_cost_median(r, k, PVT_CF_READY_MS, NULL, NULL), stops, vs, vb);
+        printf("%-7s %-15s %7ld %8s %11.1f  %-19s %10.3f %9s %7s %8s\n", k->backend, k->mechanism,
+               k->workers, heap, sp, range, pvt_cost_median(r, k, PVT_CF_READY_MS, NULL, NULL),
+               stops, vs, vb);
     }
     fflush(stdout);
 }
@@ -257,8 +258,7 @@ int pvt_cost_startup(struct pvt_cost_run *r)
     for (i = 0; i < cfg->nworkers && rc == 0; i++) {
         for (j = 0; j < nm && rc == 0; j++) {
             c[nc] = (struct conf){&m[j], (int)cfg->workers[i], NULL};
-            if (m[j].kind == K_POOL || m[j].kind == K_FORK_BOUND ||
-                m[j].kind == K_PTHREAD_BOUND) {
+            if (m[j].kind == K_POOL || m[j].bound) {
                 rc =
                     pvt_place_plan(r->topo, cfg->pin, cfg->unit, (int)cfg->workers[i], &c[nc].plan);
                 if (rc < 0)
@@ -287,7 +287,7 @@ int pvt_cost_heap(struct pvt_cost_run *r)
         return -ENOMEM;
     for (j = 0; j < nm && rc == 0; j++) {
         c[j] = (struct conf){&m[j], 1, NULL};
-        if (m[j].kind == K_POOL || m[j].kind == K_FORK_BOUND || m[j].kind == K_PTHREAD_BOUND)
+        if (m[j].kind == K_POOL || m[j].bound)
             rc = pvt_place_plan(r->topo, cfg->pin, cfg->unit, 1, &c[j].plan);
     }
     for (h = 0; h < r->cost->nheap && rc == 0; h++) {
