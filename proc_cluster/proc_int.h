@@ -65,7 +65,7 @@ struct pvt_pool {
     /* Serving pools (serve.h). */
     int serving;
     struct pvt_serve_net net;
-    int rr_on; /* the rr socket is in the epoll set */
+    int rr_fd; /* rr: what the epoll set has for connections (serve_net.c), -1: none */
     /* Messages (proc_msg.c). */
     uint64_t msgs_sent, msgs_received, msgs_rejected;
     int msg_next; /* the slot recv looks at first */

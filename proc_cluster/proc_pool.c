@@ -200,8 +200,11 @@ static void reap(struct pvt_pool *p, int i)
     delay = pvt_sup_on_death(&p->sup, &sl->sup, pvt_now_ns());
     if (delay > 0) {
         /* Backoff: the slot stays live and its queue waits for the worker
-         * pvt__proc_sup_tick forks then. */
+         * pvt__proc_sup_tick forks then; connections do not wait that long
+         * in its channel, another worker takes them. */
         sl->respawn_at = pvt_now_ns() + (uint64_t)delay * 1000000u;
+        if (p->serving)
+            pvt_serve_net_reclaim(&p->net, r);
         return;
     }
     if (delay == 0 && pvt__proc_respawn(p, i) == 0)
@@ -235,8 +238,31 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
     p->s[i].respawn_at = 0;
     p->d.live[i] = 0;
     pvt_disp_drop_queued(&p->d, i);
+    if (p->serving && !p->s[i].pid)
+        pvt_serve_net_reclaim(&p->net, p->r[i]); /* no worker will read its channel */
     if (p->serving && !p->stopping)
         pvt_serve_net_retire(&p->net, i);
+}
+
+/* rr: keep what the primary waits on for connections in its epoll set:
+ * the listening socket, room_epfd while connections are held, or nothing
+ * while paused or stopping. 1 when the hand-out should run even without
+ * an event (a pause may be over). */
+static int rr_sync(struct pvt_pool *p, int *timeout_ms)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PVT__PROC_TAG_LISTEN};
+    int fd = -1;
+
+    if (!p->serving || p->net.cfg.distribution != PVT_DIST_RR)
+        return 0;
+    if (!p->stopping)
+        fd = pvt_serve_net_poll_fd(&p->net, pvt_now_ns(), timeout_ms);
+    if (fd != p->rr_fd) {
+        if (p->rr_fd >= 0)
+            epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->rr_fd, NULL);
+        p->rr_fd = fd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? fd : -1;
+    }
+    return !p->stopping && fd < 0;
 }
 
 /* Wait for the waker, a death or (rr) a connection, up to timeout_ms; reap
@@ -244,7 +270,7 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
 static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
     struct epoll_event ev[16];
-    int n, k, due, roll;
+    int n, k, due, roll, hand_out;
 
     /* Serving: a worker that asks to be recycled (recycle_due) or turns
      * ready kicks the waker once this is armed; the tick below looks after
@@ -257,13 +283,14 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
         due = roll;
     if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
         timeout_ms = due;
+    hand_out = rr_sync(p, &timeout_ms);
     n = epoll_pwait(p->epfd, ev, 16, timeout_ms, mask);
     if (n < 0)
         return -errno;
     for (k = 0; k < n; k++) {
         uint32_t tag = ev[k].data.u32;
         if (tag == PVT__PROC_TAG_LISTEN)
-            pvt_serve_net_hand_out(&p->net);
+            hand_out = 1;
         else if (tag == PVT__PROC_TAG_WATCH)
             ; /* the caller's: supervise returns, the caller reads it */
         else if (tag >= PVT__PROC_TAG_OLD)
@@ -275,6 +302,8 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
         else if (ev[k].data.u32 > 0)
             reap(p, (int)ev[k].data.u32 - 1);
     }
+    if (hand_out && !p->stopping)
+        pvt_serve_net_hand_out(&p->net);
     return 0;
 }
 
@@ -288,21 +317,6 @@ static int proc_wait(void *arg, int timeout_ms)
 int pvt__proc_wait(struct pvt_pool *p, int timeout_ms)
 {
     return proc_wait(p, timeout_ms);
-}
-
-/* rr: take the listening socket in or out of the primary's epoll set. */
-static void rr_enable(struct pvt_pool *p, int on)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PVT__PROC_TAG_LISTEN};
-
-    if (!p->serving || p->net.cfg.distribution != PVT_DIST_RR || p->rr_on == on)
-        return;
-    if (on && epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->net.lfds[0], &ev) == 0)
-        p->rr_on = 1;
-    if (!on) {
-        epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->net.lfds[0], NULL);
-        p->rr_on = 0;
-    }
 }
 
 static void proc_destroy(struct pvt_pool *p);
@@ -329,6 +343,7 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     }
     p->seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
     p->epfd = -1;
+    p->rr_fd = -1;
     if (cfg->serve)
         depth = 2; /* the rings carry only info and stop */
     rc = pvt_region_map(&p->g, cfg->serve ? 2 * p->cap : p->n, depth, 1);
@@ -385,7 +400,6 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     rc = pvt_disp_wait_ready(&p->d, START_TIMEOUT_MS, proc_wait, p);
     if (rc < 0)
         goto fail;
-    rr_enable(p, 1);
     *out = p;
     return 0;
 
@@ -487,7 +501,7 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->d.stopping = 1;
     if (p->serving)
         pvt_serve_net_hand_out_all(&p->net); /* what the kernel accepted is served */
-    rr_enable(p, 0); /* what is handed over is served; nothing new is */
+    rr_sync(p, NULL); /* what is handed over is served; nothing new is */
     for (i = 0; i < p->n; i++)
         if (p->s[i].respawn_at)
             pvt__proc_retire(p, i); /* in backoff: no worker will run its queue */

@@ -86,6 +86,9 @@ struct pvt_ring_info {
     /* Written by a serving worker that answered max_jobs requests: it goes
      * on serving until the driver's replacement for it accepts. */
     atomic_int recycle_due;
+    /* Serving, rr: connections passed to this worker that the kernel
+     * dropped because it had no descriptor to receive them (MSG_CTRUNC). */
+    _Atomic uint64_t conns_lost;
 };
 
 struct pvt_ring {

@@ -24,11 +24,14 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <dirent.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -40,7 +43,7 @@
 #define OUT_HIGH (256 * 1024)
 #define SWEEP_MS 100
 #define DRAIN_GRACE_MS 1000 /* draining: an idle keep-alive connection gets this long */
-#define ACCEPT_PAUSE_MS 100 /* after EMFILE: stop accepting this long */
+#define FD_SPARE 8 /* descriptors a worker process keeps free beyond its connections */
 #define MAX_EVENTS 64
 #define DRAIN_ROUNDS 64 /* stopping: batches taken from the queue, at most */
 
@@ -82,6 +85,7 @@ struct server {
     int src_fd;        /* listen_fd or chan_fd, while taking connections */
     int src_on;        /* src_fd is in the epoll set */
     uint64_t accept_again; /* ns: accepting paused after EMFILE until then */
+    int fd_room;           /* connections this worker process has descriptors for */
     struct conn **conns;
     int nconns, cap;
     struct conn **heap;
@@ -333,6 +337,46 @@ fail:
     close(fd);
 }
 
+/*
+ * The connections a worker process can hold: its descriptor limit less
+ * what it has open at start and a few spare. A connection passed by
+ * SCM_RIGHTS to a process that has no descriptor left is dropped by the
+ * kernel (MSG_CTRUNC), so a worker that is full stops reading its channel
+ * until a connection closes, and the primary passes to the others or
+ * holds the connection. Threads share one table with the acceptor, which
+ * backs off on EMFILE itself: no limit of their own.
+ */
+static int fd_room(const struct pvt_serve_worker *w)
+{
+    struct rlimit rl;
+    DIR *d;
+    int open_fds = 0;
+
+    if (w->one_process || getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > INT_MAX / 2 || !(d = opendir("/proc/self/fd")))
+        return INT_MAX;
+    while (readdir(d))
+        open_fds++;
+    closedir(d); /* its own descriptor, ".." and "." were counted: spare */
+    return (int)rl.rlim_cur - open_fds - FD_SPARE;
+}
+
+/* Stop taking connections for want of descriptors: for ms (0: until a
+ * connection closes). */
+static void src_pause(struct server *s, uint64_t now, int ms)
+{
+    epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->src_fd, NULL);
+    s->src_on = 0;
+    s->accept_again = now + (uint64_t)ms * 1000000u;
+}
+
+/* Whether a paused source may be taken from again. */
+static int src_may_resume(const struct server *s, uint64_t now)
+{
+    return !s->src_on && s->src_fd >= 0 && !s->stopping && now >= s->accept_again &&
+           s->nconns < s->fd_room;
+}
+
 /* Take new connections from the listening socket or the channel; how many. */
 static int take_conns(struct server *s, uint64_t now)
 {
@@ -340,16 +384,17 @@ static int take_conns(struct server *s, uint64_t now)
     int k, fd;
 
     for (k = 0; k < PVT_SERVE_ACCEPT_BATCH; k++) {
+        if (s->nconns >= s->fd_room) {
+            src_pause(s, now, 0); /* resumes as soon as one closes */
+            return k;
+        }
         if (w->listen_fd >= 0) {
             fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
                 fd = -errno;
-                if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM) {
+                if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM)
                     /* Out of descriptors: let the others take the load. */
-                    epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->src_fd, NULL);
-                    s->src_on = 0;
-                    s->accept_again = now + ACCEPT_PAUSE_MS * 1000000ull;
-                }
+                    src_pause(s, now, PVT_SERVE_ACCEPT_PAUSE_MS);
                 return k;
             }
         } else {
@@ -357,6 +402,13 @@ static int take_conns(struct server *s, uint64_t now)
             if (fd == -EPIPE) {
                 /* The primary is gone: serve what is open, then leave. */
                 s->stopping = 1;
+                return k;
+            }
+            if (fd == -EMFILE) {
+                /* Lost for want of a descriptor, despite fd_room (another
+                 * descriptor was opened meanwhile): counted, never silent. */
+                atomic_fetch_add(&w->ring->info.conns_lost, 1);
+                src_pause(s, now, PVT_SERVE_ACCEPT_PAUSE_MS);
                 return k;
             }
             if (fd < 0)
@@ -491,8 +543,9 @@ static int wait_ms(const struct server *s, uint64_t now, uint64_t next_sweep)
         t = next_sweep;
     if (s->nheap > 0 && s->heap[0]->resume_at < t)
         t = s->heap[0]->resume_at;
-    if (!s->src_on && s->src_fd >= 0 && s->accept_again < t)
-        t = s->accept_again;
+    if (!s->src_on && s->src_fd >= 0 && !s->stopping && s->nconns < s->fd_room &&
+        s->accept_again < t)
+        t = s->accept_again; /* full: a connection that closes is an event */
     if (s->w->ring->beat_ms && t > now + s->w->ring->beat_ms * 1000000ull)
         t = now + s->w->ring->beat_ms * 1000000ull; /* beat even when idle */
     if (t == UINT64_MAX)
@@ -539,6 +592,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
                                                            : PVT_SERVE_REQUEST_TIMEOUT_MS) *
                     1000000u;
     s->src_fd = w->listen_fd >= 0 ? w->listen_fd : w->chan_fd;
+    s->fd_room = fd_room(w);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, w->ring->ctl_efd, &e) < 0) {
         rc = -errno;
@@ -595,7 +649,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
             sweep(s, now);
             next_sweep = now + SWEEP_MS * 1000000ull;
         }
-        if (!s->src_on && s->src_fd >= 0 && !s->stopping && now >= s->accept_again)
+        if (src_may_resume(s, now))
             src_enable(s, 1);
         recycle_check(s);
         if (s->stopping)

@@ -19,7 +19,10 @@
  *   rr         the primary process (or the driving thread) alone accepts and
  *              hands each connection to the next live worker in turn over a
  *              unix socketpair: by SCM_RIGHTS to a process, as a plain fd
- *              number to a thread (Node's default, SCHED_RR).
+ *              number to a thread (Node's default, SCHED_RR). When no
+ *              worker has room, it holds the connection and stops
+ *              accepting until one has (serve_rr.c): a connection waits,
+ *              it is never closed because the workers are busy.
  *
  * A worker publishes what it serves in its ring's info (ring.h): requests
  * answered, connections open, pid and bound CPUs. Every worker can read
@@ -51,6 +54,8 @@ int pvt_dist_parse(const char *s, enum pvt_dist *out);
 #define PVT_SERVE_REQUEST_TIMEOUT_MS 10000
 #define PVT_SERVE_BACKLOG 4096
 #define PVT_SERVE_ACCEPT_BATCH 32 /* connections taken per readiness */
+#define PVT_SERVE_ACCEPT_PAUSE_MS 100 /* out of descriptors: stop accepting this long */
+#define PVT_SERVE_RETRY_MS 10 /* rr: a held connection no channel can be watched for */
 
 struct pvt_serve_cfg {
     enum pvt_dist distribution;
@@ -156,6 +161,25 @@ struct pvt_serve_net {
     size_t gens_len;
     int rr_next;                   /* rr: whose turn is next */
     uint64_t handed, refused;      /* rr: connections passed, and closed unserved */
+    /*
+     * rr under overload: connections accepted that no worker had room for
+     * yet, oldest first (a FIFO of held_cap at held_head). While any is
+     * held the driver accepts nothing more; it waits on room_epfd, where
+     * each taker's channel is armed for EPOLLOUT, or until retry_at. At
+     * most one held connection comes from accept; the rest were reclaimed
+     * from the channel of a worker that left (pvt_serve_net_reclaim), so
+     * the FIFO never outgrows what the channels held.
+     */
+    int *held;
+    int nheld, held_cap, held_head;
+    int room_epfd;                 /* -1: none (not rr) */
+    unsigned char *room_added;     /* per ring: its channel is in room_epfd */
+    int room_armed;                /* room_epfd has armed channels */
+    uint64_t retry_at;             /* ns */
+    uint64_t accept_again;         /* ns: accepting paused for want of descriptors until then */
+    uint64_t room_waits;           /* times no worker had room, so accepting paused */
+    uint64_t fd_pauses;            /* times accepting paused for want of descriptors */
+    uint64_t reclaimed;            /* connections taken back from a worker that left */
     unsigned char *roll;           /* per slot: a rolling restart is still to replace it */
     int roll_batch;                /* ... this many slots at a time */
 };
@@ -178,9 +202,23 @@ void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_
                           const char *backend, pid_t primary, struct pvt_serve_worker *w);
 /* In a worker process right after fork: close what belongs to the others. */
 void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r);
-/* rr, in the driver, when the listening socket is readable: a batch at
- * most; returns how many connections it took. */
+/*
+ * rr, in the driver, before it waits: the descriptor to wait on for POLLIN
+ * (the listening socket, or room_epfd while connections are held), or -1
+ * for none now; *timeout_ms (-1: none) is lowered to when hand_out is due
+ * again after a pause. Not rr: -1.
+ */
+int pvt_serve_net_poll_fd(const struct pvt_serve_net *net, uint64_t now, int *timeout_ms);
+/* rr, in the driver, when that descriptor is readable (or the timeout it
+ * asked for passed; a call that finds nothing due costs one accept4):
+ * hand the held connections out, then accept and pass a batch at most.
+ * Returns how many connections it passed or held. */
 int pvt_serve_net_hand_out(struct pvt_serve_net *net);
+/* rr, in the driver, once ring r's worker left without reading its
+ * channel (it died and no replacement starts at once on r, or it hangs):
+ * take back every connection waiting there, to be handed to another
+ * worker by the next hand_out. Returns how many. */
+int pvt_serve_net_reclaim(struct pvt_serve_net *net, struct pvt_ring *r);
 /* rr, in the driver, before a stop: hand out what waits in the backlog (a
  * bounded number of batches), so no connection the kernel accepted is left
  * there to be reset when the socket closes. */
@@ -227,8 +265,18 @@ const char *pvt_worker_state_name(int state);
  * when it does not fit (serve_stats.c). */
 int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t len);
 
+/* rr's own state in a pool's set of sockets (serve_rr.c): made by
+ * pvt_serve_net_open (0, -ENOMEM or -errno), freed by pvt_serve_net_close
+ * (held connections are closed), and closed in a worker process by
+ * pvt_serve_net_child. */
+int pvt__serve_rr_open(struct pvt_serve_net *net);
+void pvt__serve_rr_close(struct pvt_serve_net *net);
+void pvt__serve_rr_child(const struct pvt_serve_net *net);
+
 /* One connection from an rr channel: its fd, -EAGAIN when none waits,
- * -EPIPE when the other end is gone, or -errno. */
+ * -EPIPE when the other end is gone, -EMFILE when one came by SCM_RIGHTS
+ * but this process had no descriptor to receive it (the kernel dropped
+ * it: the connection is lost), or -errno. */
 int pvt__serve_chan_recv(int chan, int scm);
 
 #endif

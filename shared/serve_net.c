@@ -1,6 +1,6 @@
 /*
- * serve_net.c: the sockets of a serving pool: the listening sockets, the rr
- * channels and the hand-off over them (see serve.h).
+ * serve_net.c: the sockets of a serving pool: the listening sockets and the
+ * rr channels (see serve.h; the hand-off over the channels is serve_rr.c's).
  *
  * DESIGN
  * Everything here is opened by the driver before the worker that uses it
@@ -123,137 +123,6 @@ void pvt_listen_close(int *fds, int n)
     }
 }
 
-/* ---- the rr hand-off ---- */
-
-int pvt_serve_pass(int chan, int fd, int scm)
-{
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    struct iovec iov = {.iov_base = &fd, .iov_len = sizeof(fd)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    struct cmsghdr *cm;
-    ssize_t n;
-
-    if (scm) {
-        memset(&u, 0, sizeof(u));
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof(u.buf);
-        cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-    }
-    do
-        n = sendmsg(chan, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    return 0;
-}
-
-int pvt__serve_chan_recv(int chan, int scm)
-{
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    int fd = -1, num;
-    struct iovec iov = {.iov_base = &num, .iov_len = sizeof(num)};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    struct cmsghdr *cm;
-    ssize_t n;
-
-    if (scm) {
-        msg.msg_control = u.buf;
-        msg.msg_controllen = sizeof(u.buf);
-    }
-    do
-        n = recvmsg(chan, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-    if (n == 0)
-        return -EPIPE;
-    if (!scm)
-        return n == sizeof(num) && num >= 0 ? num : -EPROTO;
-    for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
-            cm->cmsg_len == CMSG_LEN(sizeof(int)))
-            memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-    return fd >= 0 ? fd : -EPROTO;
-}
-
-/* Whether the worker on r may be handed a connection. */
-static int takes_conns(const struct pvt_ring *r)
-{
-    return atomic_load(&r->info.state) == PVT_W_READY && atomic_load(&r->stop) == 0 &&
-           !atomic_load(&r->info.hung);
-}
-
-/* No current worker could take fd: a predecessor that was not yet told to
- * stop still serves (its replacement is starting: a rolling restart or a
- * recycle of a pool's only worker, or of every worker at once). */
-static int pass_to_predecessor(struct pvt_serve_net *net, int fd)
-{
-    int i, rc = -EHOSTDOWN;
-
-    for (i = 0; i < 2 * net->cap && rc != 0; i++) {
-        struct pvt_ring *r = net->all[i];
-        if (takes_conns(r) && atomic_load(&pvt_serve_net_gen(net, r)->current) == 0)
-            rc = pvt_serve_pass(pvt_serve_net_gen(net, r)->chan[0], fd, net->scm);
-    }
-    return rc;
-}
-
-/* rr: accept what waits on the listening socket (up to a batch) and pass
- * each to the next ready slot in turn, skipping one that is stopping, hung
- * or whose channel is full, then to a predecessor still serving; a
- * connection no worker can take is closed. */
-int pvt_serve_net_hand_out(struct pvt_serve_net *net)
-{
-    int k, tries, fd, rc, n = net->n;
-
-    for (k = 0; k < PVT_SERVE_ACCEPT_BATCH; k++) {
-        fd = accept4(net->lfds[0], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return k; /* EAGAIN, or an error the next readiness will repeat */
-        rc = -EHOSTDOWN;
-        for (tries = 0; tries < n; tries++) {
-            struct pvt_ring *r = net->rings[net->rr_next];
-            net->rr_next = (net->rr_next + 1) % n;
-            if (!takes_conns(r))
-                continue;
-            rc = pvt_serve_pass(pvt_serve_net_gen(net, r)->chan[0], fd, net->scm);
-            if (rc == 0)
-                break;
-        }
-        if (rc != 0)
-            rc = pass_to_predecessor(net, fd);
-        if (rc == 0) {
-            net->handed++;
-            if (net->scm)
-                close(fd);
-        } else {
-            net->refused++;
-            close(fd);
-        }
-    }
-    return k;
-}
-
-void pvt_serve_net_hand_out_all(struct pvt_serve_net *net)
-{
-    int k;
-
-    if (net->cfg.distribution != PVT_DIST_RR || !net->lfds || net->lfds[0] < 0)
-        return;
-    for (k = 0; k < 64 && pvt_serve_net_hand_out(net) == PVT_SERVE_ACCEPT_BATCH; k++)
-        ;
-}
-
 /* ---- a pool's set of sockets ---- */
 
 struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, const struct pvt_ring *r)
@@ -286,6 +155,7 @@ int pvt_serve_net_open(struct pvt_serve_net *net, const struct pvt_serve_cfg *cf
         net->gens[i].chan[0] = net->gens[i].chan[1] = -1;
     }
     net->all = all;
+    net->room_epfd = -1;
     net->lfds = malloc((size_t)cap * sizeof(int));
     net->roll = calloc((size_t)cap, 1);
     if (!net->lfds || !net->roll) {
@@ -295,6 +165,9 @@ int pvt_serve_net_open(struct pvt_serve_net *net, const struct pvt_serve_cfg *cf
     for (i = 0; i < cap; i++)
         net->lfds[i] = -1;
     rc = pvt_listen_open(cfg, n, net->lfds, &net->port);
+    if (rc < 0)
+        goto fail;
+    rc = pvt__serve_rr_open(net);
     if (rc < 0)
         goto fail;
     net->cfg.port = net->port; /* a reuseport socket added later binds the same */
@@ -344,6 +217,7 @@ void pvt_serve_net_close(struct pvt_serve_net *net)
 
     if (!net->all)
         return;
+    pvt__serve_rr_close(net);
     for (i = 0; i < 2 * net->cap; i++) {
         struct pvt_serve_gen *g = &net->gens[i];
         /* Fd numbers still in a channel are connections no thread took. */
@@ -397,6 +271,7 @@ void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct
 
     if (net->cfg.watch_fd > 0)
         close(net->cfg.watch_fd);
+    pvt__serve_rr_child(net);
     for (i = 0; i < 2 * net->cap; i++) {
         const struct pvt_serve_gen *g = &net->gens[i];
         if (g->chan[0] >= 0)

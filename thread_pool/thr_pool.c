@@ -166,6 +166,8 @@ static int watchdog(struct pvt_pool *p)
             atomic_store(&r->info.hung, 1);
             p->d.live[i] = 0; /* new jobs go to the others */
             p->hangs++;
+            if (p->serving)
+                pvt_serve_net_reclaim(&p->net, r); /* and its waiting connections */
         }
     }
     return (int)pvt_sup_beat_ms(&p->sup);
@@ -342,8 +344,9 @@ static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mas
     if (p->serving && p->net.cfg.watch_fd > 0)
         pfd[2] = (struct pollfd){.fd = p->net.cfg.watch_fd, .events = POLLIN};
 
-    if (p->serving && p->net.cfg.distribution == PVT_DIST_RR && !p->stopped)
-        pfd[1] = (struct pollfd){.fd = p->net.lfds[0], .events = POLLIN};
+    if (p->serving && !p->stopped)
+        pfd[1] = (struct pollfd){.fd = pvt_serve_net_poll_fd(&p->net, pvt_now_ns(), &timeout_ms),
+                                 .events = POLLIN};
     if (timeout_ms >= 0) {
         ts.tv_sec = timeout_ms / 1000;
         ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000;
@@ -353,7 +356,9 @@ static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mas
         return -errno;
     if (pfd[0].revents && p->serving)
         pvt_waker_drain(p->g.waker); /* the dispatcher drains its own */
-    if (pfd[1].revents)
+    /* rr: a connection, room in a channel, or (no descriptor to wait on)
+     * a pause that may be over. */
+    if (p->serving && !p->stopped && (pfd[1].revents || pfd[1].fd < 0))
         pvt_serve_net_hand_out(&p->net);
     return 0;
 }
