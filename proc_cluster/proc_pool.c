@@ -439,8 +439,7 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     st->recycles = p->recycles;
     st->hangs = p->hangs;
     st->port = p->net.port;
-    st->handed_out = p->net.handed;
-    st->refused = p->net.refused;
+    pvt_serve_net_stats(&p->net, st);
     pvt__proc_msg_stats(p, st);
     for (i = 0; p->serving && i < p->cap; i++) {
         st->rolling += p->net.roll[i] || (p->s[i].old_pid && !p->s[i].old_told);

@@ -123,10 +123,12 @@ static json_t *status_reply(const struct pvt_pool_ops *ops, struct pvt_pool *poo
     arr = json_array();
     for (i = 0; i < st.workers; i++)
         json_array_append_new(arr, worker_json(&w[i], threads, pvt_sup_rss_kb(getpid()), now));
-    reply = json_pack("{s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:o}", "ok", 1, "backend",
-                      st.backend, "pid", (int)getpid(), "port", st.port, "live", st.live,
-                      "rolling", st.rolling, "draining", st.draining, "deaths",
-                      (json_int_t)st.deaths, "refused", (json_int_t)st.refused, "workers", arr);
+    reply = json_pack("{s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+                      "backend", st.backend, "pid", (int)getpid(), "port", st.port, "live",
+                      st.live, "rolling", st.rolling, "draining", st.draining, "deaths",
+                      (json_int_t)st.deaths, "refused", (json_int_t)st.refused, "room_waits",
+                      (json_int_t)st.room_waits, "conns_lost", (json_int_t)st.conns_lost,
+                      "workers", arr);
     free(w);
     return reply;
 }

@@ -173,7 +173,11 @@ struct pvt_pool_stats {
     int parked;          /* proc: slots the crash-loop guard parked */
     int port;            /* serving pools: the port bound (0 for a job pool) */
     uint64_t handed_out; /* serving pools with rr: connections passed to workers */
-    uint64_t refused;    /* ... and closed because no worker could take them */
+    uint64_t refused;    /* ... and closed unserved: held by a stop with every worker full */
+    uint64_t room_waits; /* rr: times no worker had room, so accepting paused */
+    uint64_t fd_pauses;  /* rr: times accepting paused for want of descriptors */
+    uint64_t reclaimed;  /* rr: connections taken back from a worker that left */
+    uint64_t conns_lost; /* rr: connections a worker process had no descriptor for */
     int rolling;         /* serving pools: slots a rolling restart has yet to replace,
                           * or whose replacement is not ready yet */
     int draining;        /* serving pools: replaced or removed workers still draining */

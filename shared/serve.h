@@ -265,6 +265,10 @@ const char *pvt_worker_state_name(int state);
  * when it does not fit (serve_stats.c). */
 int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t len);
 
+/* rr's counters into st (handed_out, refused, room_waits, fd_pauses,
+ * reclaimed, conns_lost); zeros for the other distributions. */
+void pvt_serve_net_stats(const struct pvt_serve_net *net, struct pvt_pool_stats *st);
+
 /* rr's own state in a pool's set of sockets (serve_rr.c): made by
  * pvt_serve_net_open (0, -ENOMEM or -errno), freed by pvt_serve_net_close
  * (held connections are closed), and closed in a worker process by

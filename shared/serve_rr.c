@@ -387,3 +387,17 @@ void pvt__serve_rr_child(const struct pvt_serve_net *net)
     for (i = 0; i < net->nheld; i++)
         close(net->held[(net->held_head + i) % net->held_cap]); /* the primary's to hand out */
 }
+
+void pvt_serve_net_stats(const struct pvt_serve_net *net, struct pvt_pool_stats *st)
+{
+    int i;
+
+    st->handed_out = net->handed;
+    st->refused = net->refused;
+    st->room_waits = net->room_waits;
+    st->fd_pauses = net->fd_pauses;
+    st->reclaimed = net->reclaimed;
+    st->conns_lost = 0;
+    for (i = 0; net->all && i < 2 * net->cap; i++) /* a worker's count: for display only */
+        st->conns_lost += atomic_load(&net->all[i]->info.conns_lost);
+}

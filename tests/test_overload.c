@@ -193,7 +193,7 @@ static void fd_server(const struct pvt_serve_cfg *sc, const struct pvt_pool_ops 
     ops->stop(p, 5000);
     ops->stats(p, &st);
     ops->destroy(p);
-    _exit(st.refused ? 5 : 0);
+    _exit(st.refused || st.conns_lost ? 5 : 0); /* nothing closed unserved, nothing lost */
 }
 
 /* utime + stime of pid, in clock ticks; -1 if unreadable. */

@@ -476,8 +476,7 @@ static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
         st->w[i].restarts = atomic_load(&p->r[i]->info.restarts);
     }
     st->port = p->net.port;
-    st->handed_out = p->net.handed;
-    st->refused = p->net.refused;
+    pvt_serve_net_stats(&p->net, st);
     pvt__thr_msg_stats(p->msg, st);
     return 0;
 }
