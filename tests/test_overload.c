@@ -371,7 +371,7 @@ static void drive_stranded(const struct pvt_pool_ops *ops)
     for (i = 0; i < NSTRAND; i++)
         sc_close(&stc[i]);
     sc_close(&stuck);
-    ops->stop(p, 100);
+    ops->stop(p, 10000); /* a thread leaves once its /slow is over: joined, not abandoned */
     ops->destroy(p);
     if (bad < 0)
         fail_msg("[%s] a client could not connect or send", ops->name);
