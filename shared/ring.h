@@ -29,6 +29,13 @@
  * dispatch cheap when a cross-core wake-up costs tens of microseconds, and it
  * keeps the driver from preempting a busy worker once per job.
  *
+ * Stopping. stop 1 means "run what is queued, then exit". The driver
+ * publishes its last jobs (tail, release) and then stores stop (release).
+ * An idle worker that sees stop 1 loads it with acquire and then loads tail
+ * again before it leaves: the tail it looked at just before may predate
+ * jobs published before the stop. So a worker leaves on stop 1 only with
+ * done == tail, and a graceful stop never drops what it queued.
+ *
  * Messages (msg.h) do not travel in the ring: the ring only tells a worker
  * that one is waiting on its channel. The driver bumps `msgs` and wakes the
  * worker as it does for tail; the worker looks at `msgs` between jobs and
