@@ -173,6 +173,23 @@ void pvt_ring_request_stop(struct pvt_ring *r, unsigned how)
 }
 
 /*
+ * The worker saw a stop while its queue looked empty at seq. Stop 2 leaves
+ * at once. Stop 1 leaves only with the ring empty, and the tail it looked
+ * at before the stop may be old: the driver publishes its last jobs (a
+ * stop flushes its backlog into the rings) and then stores stop, and both
+ * stores can land between this worker's load of tail and its load of stop.
+ * The driver's stop store is a release that comes after its tail store,
+ * and the caller loaded stop with acquire, so a load of tail made now sees
+ * every job published before the stop. Returns 0 to exit, 1 to run them.
+ */
+static int stop_now(struct pvt_ring *r, uint64_t seq)
+{
+    if (atomic_load_explicit(&r->stop, memory_order_acquire) == 2)
+        return 0;
+    return atomic_load_explicit(&r->tail, memory_order_acquire) != seq;
+}
+
+/*
  * The worker found its queue empty at seq. Tell a waiting driver (it may be
  * waiting for this worker's last results), spin a little, then sleep. Returns
  * 0 when the worker should exit, 1 to look at the queue again.
@@ -189,8 +206,8 @@ static int wait_for_work(struct pvt_ring *r, uint64_t seq, uint64_t msgs)
     for (i = 1;; i++) {
         if (atomic_load_explicit(&r->tail, memory_order_acquire) != seq)
             return 1;
-        if (atomic_load_explicit(&r->stop, memory_order_relaxed))
-            return 0;
+        if (atomic_load_explicit(&r->stop, memory_order_acquire))
+            return stop_now(r, seq);
         if (atomic_load_explicit(&r->msgs, memory_order_relaxed) != msgs)
             return 1;
         cpu_relax();
@@ -258,8 +275,12 @@ int pvt_ring_worker_run(struct pvt_ring *r, void (*msg_cb)(void *arg), void *arg
         atomic_store_explicit(&r->done, seq, memory_order_release);
 
         /* Wake a waiting driver once this ring reached the point it asked
-         * for; a queue refilled at half depth keeps this worker busy meanwhile. */
-        if (atomic_load_explicit(&wk->waiting, memory_order_relaxed) &&
+         * for; a queue refilled at half depth keeps this worker busy meanwhile.
+         * The fence keeps the load of `waiting` from being answered before
+         * the store of done is visible (ring.h: the driver's sleep); the
+         * acquire makes the wake_at stored before `waiting` the one read. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&wk->waiting, memory_order_acquire) &&
             seq >= atomic_load_explicit(&r->wake_at, memory_order_relaxed))
             pvt_waker_kick(wk);
         if (atomic_load_explicit(&r->stop, memory_order_relaxed) == 2)

@@ -11,6 +11,7 @@ void test_collect_enoent(void **state);
 void test_collect_timeout_zero(void **state);
 void test_stop_drains(void **state);
 void test_stop_forced(void **state);
+void test_stop_backlog(void **state);
 void test_submit_after_stop(void **state);
 void test_two_pools(void **state);
 

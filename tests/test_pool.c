@@ -334,6 +334,7 @@ int main(void)
         cmocka_unit_test_teardown(test_jobs_spread, teardown_pools),
         cmocka_unit_test_teardown(test_stop_drains, teardown_pools),
         cmocka_unit_test_teardown(test_stop_forced, teardown_pools),
+        cmocka_unit_test_teardown(test_stop_backlog, teardown_pools),
         cmocka_unit_test_teardown(test_submit_after_stop, teardown_pools),
         cmocka_unit_test_teardown(test_two_pools, teardown_pools),
     };

@@ -38,6 +38,7 @@
 #include "ring.h"
 #include "work.h"
 
+#include "ring_cases.h"
 #include "ring_harness.h"
 
 static void test_region_map(void **state)
@@ -751,6 +752,8 @@ int main(void)
         T(test_sleep_wake_rounds),
         T(test_shared_flavour),
         T(test_stress),
+        T(test_stop_race_queued),
+        T(test_wake_last_job),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
