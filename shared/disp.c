@@ -323,9 +323,14 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
             return got;
 
         /* Arm the waker, then look once more: a worker that finished
-         * between the drain above and the arming did not see it armed. */
+         * between the drain above and the arming did not see it armed.
+         * The fence pairs with the worker's between its store of done and
+         * its load of `waiting` (ring.h: the driver's sleep): without it
+         * the drain's acquire load of done may be answered before the
+         * store of `waiting` is visible, and both sides miss each other. */
         set_wake_points(d);
         atomic_store(&d->waker->waiting, 1);
+        atomic_thread_fence(memory_order_seq_cst);
         rc = pvt_disp_drain(d, res + got, max - got);
         if (rc > 0) {
             got += rc;

@@ -275,8 +275,12 @@ int pvt_ring_worker_run(struct pvt_ring *r, void (*msg_cb)(void *arg), void *arg
         atomic_store_explicit(&r->done, seq, memory_order_release);
 
         /* Wake a waiting driver once this ring reached the point it asked
-         * for; a queue refilled at half depth keeps this worker busy meanwhile. */
-        if (atomic_load_explicit(&wk->waiting, memory_order_relaxed) &&
+         * for; a queue refilled at half depth keeps this worker busy meanwhile.
+         * The fence keeps the load of `waiting` from being answered before
+         * the store of done is visible (ring.h: the driver's sleep); the
+         * acquire makes the wake_at stored before `waiting` the one read. */
+        atomic_thread_fence(memory_order_seq_cst);
+        if (atomic_load_explicit(&wk->waiting, memory_order_acquire) &&
             seq >= atomic_load_explicit(&r->wake_at, memory_order_relaxed))
             pvt_waker_kick(wk);
         if (atomic_load_explicit(&r->stop, memory_order_relaxed) == 2)

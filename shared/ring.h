@@ -29,6 +29,27 @@
  * dispatch cheap when a cross-core wake-up costs tens of microseconds, and it
  * keeps the driver from preempting a busy worker once per job.
  *
+ * That hand-off is a store followed by a load on each side, of different
+ * words: the worker stores `done` and then loads `waiting`; the driver
+ * stores `waiting` and then loads `done` (its last drain before it sleeps).
+ * Release and acquire do not order a store before a later load, and x86
+ * does reorder exactly this (a store waits in the store buffer while the
+ * next load is answered), so without more both loads can return the old
+ * value: the worker does not kick, the driver sleeps on a finished result,
+ * and it wakes only when some later event (another job, the worker going
+ * idle, the timeout) kicks it. A worker that leaves after that job (stop 2,
+ * max_jobs) leaves the driver asleep until its timeout. So each side issues
+ * a seq_cst fence between its store and its load. The two fences are
+ * ordered one way or the other in the single total order of seq_cst
+ * operations: if the worker's comes first, the driver's load after its
+ * fence sees the new `done` and it does not sleep on it; if the driver's
+ * comes first, the worker's load after its fence sees `waiting` set (or
+ * already cleared by a kick, which wakes the driver anyway) and kicks. The
+ * worker's load of `waiting` is an acquire, so the `wake_at` the driver
+ * stored before setting it is the one the worker compares with. The fence
+ * costs the worker one full barrier per job; a bounded driver sleep would
+ * instead cost a wake-up per interval, and latency whenever the race hits.
+ *
  * Stopping. stop 1 means "run what is queued, then exit". The driver
  * publishes its last jobs (tail, release) and then stores stop (release).
  * An idle worker that sees stop 1 loads it with acquire and then loads tail

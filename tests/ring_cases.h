@@ -6,5 +6,6 @@
 #define PVT_TEST_RING_CASES_H
 
 void test_stop_race_queued(void **state);
+void test_wake_last_job(void **state);
 
 #endif

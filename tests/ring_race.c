@@ -45,6 +45,18 @@ static void jitter(int round)
         atomic_signal_fence(memory_order_seq_cst);
 }
 
+/* One job, submitted and collected: the worker is then idle and awake,
+ * spinning on its ring (ring.c: wait_for_work). */
+static void warm_up(struct harness *h, uint64_t id)
+{
+    struct pvt_job job = {.id = id, .workload = PVT_WL_NOOP};
+    struct pvt_result res[1];
+
+    assert_int_equal(pvt_disp_submit(&h->d, &job, 1), 1);
+    collect_n(h, res, 1);
+    assert_true(res[0].id == id);
+}
+
 /* One job, submitted and seen done (its result stays in the ring): the
  * worker is then idle and awake. No driver sleep, so the worker is caught
  * early in its spin. */
@@ -112,4 +124,41 @@ void test_stop_race_queued(void **state)
         fail_msg("in %d of %d rounds the worker left on stop 1 with jobs queued (%llu in all, "
                  "%d reported dropped): it saw the stop but not the tail published before it",
                  bad_rounds, ROUNDS, (unsigned long long)left_total, dropped);
+}
+
+/*
+ * The driver's sleep against a worker's last job. The worker takes one job
+ * and then leaves (max_jobs: it never idles again, so no later kick covers
+ * for a missed one). The driver arms its waker while the job finishes: the
+ * worker stores done and then looks at `waiting`, the driver stores
+ * `waiting` and then looks at done. At least one of them must see the
+ * other's store, or the driver sleeps on a finished job; collect_live
+ * turns that sleep into a failure after WAIT_MS.
+ */
+void test_wake_last_job(void **state)
+{
+    enum { ROUNDS = 4000 };
+    struct harness *h = *state;
+    struct pvt_job job;
+    struct pvt_result res[1];
+    uint64_t id = 0;
+    int round;
+
+    h_open(h, 1, 64);
+    for (round = 0; round < ROUNDS; round++) {
+        uint64_t arg = (uint64_t)(round * 53) % 700 + 1;
+
+        restart_worker(h, 2); /* the warm-up and one more */
+        warm_up(h, id++);
+        jitter(round);
+        job = (struct pvt_job){.id = id++, .workload = PVT_WL_CPU, .arg = arg};
+        assert_int_equal(pvt_disp_submit(&h->d, &job, 1), 1);
+        collect_n(h, res, 1);
+        if (res[0].id != job.id || res[0].status != PVT_JOB_OK ||
+            res[0].value != pvt_work_expected(PVT_WL_CPU, arg))
+            fail_msg("round %d: result id %llu status %d", round, (unsigned long long)res[0].id,
+                     res[0].status);
+        h_join(h, 0);
+    }
+    print_message("      %d rounds, %d driver waits\n", ROUNDS, h->waits);
 }

@@ -753,6 +753,7 @@ int main(void)
         T(test_shared_flavour),
         T(test_stress),
         T(test_stop_race_queued),
+        T(test_wake_last_job),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
