@@ -105,7 +105,8 @@ static void help(void)
            "      --request-timeout MS  a started request must progress within this, and a\n"
            "                          client must take its response as fast (default %d)\n"
            "      --shutdown-timeout MS  graceful stop's deadline before force (default\n"
-           "                          10000); --stop-timeout is the same\n"
+           "                          10000), and a replaced or removed worker's drain\n"
+           "                          deadline; --stop-timeout is the same\n"
            "      --max-workers N     room for this many workers, for 'pvt ctl scale'\n"
            "                          (default twice --workers, at least --workers + 4)\n\n"
            "Faults and supervision:\n"
@@ -266,6 +267,9 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
                         o->sup.max_rss_kb ? "--max-rss" : "--max-jobs");
     if (o->sup.max_jobs_jitter && !o->sup.max_jobs)
         pvt_usage_error(CMD, "--max-jobs-jitter: needs --max-jobs");
+    /* A worker draining during a restart, a recycle or a scale down has the
+     * deadline a stop gives every worker (0: forced at once, as a stop). */
+    o->sup.drain_timeout_ms = o->stop_timeout_ms > 0 ? o->stop_timeout_ms : 1;
     if (o->max_workers && o->workers && o->max_workers < o->workers)
         pvt_usage_error(CMD, "--max-workers: %d is fewer than --workers %d", o->max_workers,
                         o->workers);

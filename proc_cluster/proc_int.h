@@ -30,6 +30,8 @@ struct proc_slot {
     int old_pidfd;
     struct pvt_ring *old_ring;
     int old_told;        /* it was asked to stop accepting */
+    uint64_t old_told_ns; /* when: its drain deadline counts from then */
+    uint64_t old_term_ns; /* ns: it was sent SIGTERM then (proc_sup.c); 0: not */
     /* Job pools (proc_msg.c): the current worker's channel, -1: none. */
     int mfd; /* the primary's end, in the epoll set as TAG_MSG + slot */
     int wfd; /* the worker's end (its copy in the worker is the one used) */

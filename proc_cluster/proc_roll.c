@@ -21,7 +21,10 @@
  * Everything runs in the primary, inside its wait (pvt__proc_roll_tick
  * before each epoll_pwait), as the rest of its supervision does. A slot is
  * replaced only when it has no predecessor still draining (its other ring
- * is in use until then). Scale down demotes the highest slot the same way,
+ * is in use until then), so a predecessor that never exits would block its
+ * slot for good: the watchdog and the drain deadline cover predecessors
+ * (proc_sup.c), and a killed one is reaped like any other. Scale down
+ * demotes the highest slot the same way,
  * with no replacement: it is told to stop at once. With reuseport its
  * socket then closes as soon as that worker stops accepting, and a
  * connection the kernel queued on it in between is reset, unless
@@ -61,6 +64,7 @@ static void demote(struct pvt_pool *p, int i)
     sl->old_pidfd = sl->pidfd;
     sl->old_ring = p->r[i];
     sl->old_told = 0;
+    sl->old_term_ns = 0;
     retag(p, sl->old_pidfd, PVT__PROC_TAG_OLD + (uint32_t)i);
     sl->pid = 0;
     sl->pidfd = -1;
@@ -95,6 +99,7 @@ void pvt__proc_tell_old(struct pvt_pool *p, int i)
     atomic_store(&sl->old_ring->info.state, PVT_W_STOPPING); /* out of the rr turn */
     pvt_ring_request_stop(sl->old_ring, 1);
     sl->old_told = 1;
+    sl->old_told_ns = pvt_now_ns();
 }
 
 void pvt__proc_reap_old(struct pvt_pool *p, int i)

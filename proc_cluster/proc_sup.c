@@ -18,8 +18,16 @@
  * only once that accepts is the old one told to drain, so the slot always
  * has a worker accepting. A serving worker past max_jobs asks for this
  * itself (ring->info.recycle_due, serve.h); one past max_rss is found here.
+ *
+ * Predecessors (proc_roll.c) are watched too: one that stops beating is
+ * hung, and one still there drain_timeout_ms after it was told to drain is
+ * late. Either gets SIGTERM, then SIGKILL every kill_grace_ms until its
+ * pidfd reports it dead and pvt__proc_reap_old frees the slot's other ring.
+ * Without this, a predecessor stuck in a handler would hold that ring for
+ * good, and the slot could never be replaced again.
  */
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +98,58 @@ static void watchdog(struct pvt_pool *p, uint64_t now, uint64_t *next)
         *next = tick;
 }
 
+static void due_at(uint64_t *next, uint64_t t)
+{
+    if (t < *next)
+        *next = t;
+}
+
+/* sig to slot i's predecessor, through its pidfd. */
+static void signal_old(struct pvt_pool *p, int i, int sig)
+{
+    if (p->s[i].old_pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, p->s[i].old_pidfd, sig, NULL, 0);
+}
+
+/* The watchdog and the drain deadline, for draining predecessors. */
+static void old_watch(struct pvt_pool *p, uint64_t now, uint64_t *next)
+{
+    uint64_t grace = (uint64_t)p->sup.kill_grace_ms * 1000000u;
+    uint64_t drain = (uint64_t)p->sup.drain_timeout_ms * 1000000u;
+    int i, hung, late;
+
+    for (i = 0; i < p->cap; i++) {
+        struct proc_slot *sl = &p->s[i];
+        if (!sl->old_pid)
+            continue;
+        if (sl->old_term_ns) {
+            if (now - sl->old_term_ns >= grace) {
+                signal_old(p, i, SIGKILL);
+                sl->old_term_ns = now; /* once per grace, until it is reaped */
+            }
+            due_at(next, sl->old_term_ns + grace);
+            continue;
+        }
+        /* A serving worker beats even when idle, so busy is always 1. */
+        hung = pvt_sup_hung(&p->sup, atomic_load(&sl->old_ring->info.beat_ns), 1, now);
+        late = sl->old_told && now - sl->old_told_ns >= drain;
+        if (hung || late) {
+            if (hung && !atomic_load(&sl->old_ring->info.hung)) {
+                atomic_store(&sl->old_ring->info.hung, 1);
+                p->hangs++;
+            }
+            sl->old_term_ns = now;
+            signal_old(p, i, SIGTERM);
+            due_at(next, now + grace);
+            continue;
+        }
+        if (sl->old_told)
+            due_at(next, sl->old_told_ns + drain);
+        if (p->sup.worker_timeout_ms)
+            due_at(next, now + (uint64_t)pvt_sup_beat_ms(&p->sup) * 1000000u);
+    }
+}
+
 /* Serving slot i's worker is to be recycled: replace it as a rolling
  * restart does, once. */
 static void recycle_serving(struct pvt_pool *p, int i)
@@ -152,6 +212,8 @@ int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now)
 
     respawn_due(p, now, &next);
     watchdog(p, now, &next);
+    if (p->serving)
+        old_watch(p, now, &next);
     jobs_check(p);
     rss_check(p, now, &next);
     if (next == UINT64_MAX)

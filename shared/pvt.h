@@ -255,8 +255,11 @@ struct pvt_pool_ops {
      * told to stop accepting; that one drains (stop 1) and exits. It runs
      * inside supervise: this call only starts it (stats: rolling and
      * draining say how far it is), and a second call while one runs marks
-     * every slot again. 0, -EINVAL (batch < 1), -ESHUTDOWN once stop has
-     * begun, -EOPNOTSUPP for a job pool.
+     * every slot again. A predecessor that outlives sup.drain_timeout_ms or
+     * the watchdog is forced (sup.h). 0, -EINVAL (batch < 1), -ESHUTDOWN
+     * once stop has begun, -EOPNOTSUPP for a job pool, -EBUSY (thread) while
+     * a predecessor that had to be abandoned still holds a slot's second
+     * ring.
      */
     int (*restart)(struct pvt_pool *pool, int batch);
     /*
@@ -265,8 +268,9 @@ struct pvt_pool_ops {
      * and exits; never below one worker). Returns the new number of
      * workers; -ENOSPC past max_workers, -EINVAL for 0 or a removal that
      * would leave no worker (nothing changes then), -EBUSY when the slot to
-     * remove still has a replaced worker draining (the slots before it
-     * were removed), -ESHUTDOWN, -EOPNOTSUPP for a job pool.
+     * remove still has a replaced worker draining, or (thread) an abandoned
+     * one holding its second ring (the slots before it were removed),
+     * -ESHUTDOWN, -EOPNOTSUPP for a job pool.
      */
     int (*scale)(struct pvt_pool *pool, int delta);
     /*

@@ -14,7 +14,7 @@ int pvt_sup_resolve(const struct pvt_sup_cfg *cfg, struct pvt_sup_cfg *out)
     *out = *cfg;
     if (out->backoff_ms < 0 || out->backoff_max_ms < 0 || out->loop_deaths < 0 ||
         out->loop_deaths > PVT_SUP_MAX_LOOP || out->loop_window_ms < 0 ||
-        out->kill_grace_ms < 0 || out->worker_timeout_ms < 0)
+        out->kill_grace_ms < 0 || out->worker_timeout_ms < 0 || out->drain_timeout_ms < 0)
         return -EINVAL;
     if (!out->backoff_ms)
         out->backoff_ms = PVT_SUP_BACKOFF_MS;
@@ -28,6 +28,8 @@ int pvt_sup_resolve(const struct pvt_sup_cfg *cfg, struct pvt_sup_cfg *out)
         out->loop_window_ms = PVT_SUP_LOOP_WINDOW_MS;
     if (!out->kill_grace_ms)
         out->kill_grace_ms = PVT_SUP_KILL_GRACE_MS;
+    if (!out->drain_timeout_ms)
+        out->drain_timeout_ms = PVT_SUP_DRAIN_TIMEOUT_MS;
     return 0;
 }
 

@@ -17,6 +17,14 @@
  * SIGKILL, and replaced; a thread cannot be killed safely, so it is only
  * reported, its capacity lost.
  *
+ * Draining. A serving worker being replaced (rolling restart, recycle) or
+ * removed (scale down) drains while the pool goes on: it stops accepting
+ * and finishes its requests. The watchdog covers it as it covers a current
+ * worker, and it must be gone drain_timeout_ms after it was told (nginx's
+ * worker_shutdown_timeout). Past either, a process gets SIGTERM and then
+ * SIGKILL, and a thread is told to close its connections and, if it still
+ * does not return, abandoned; either way the slot can be replaced again.
+ *
  * Recycling (processes only: a thread's memory is its process's). A worker
  * that answered max_jobs jobs or requests (plus a jitter drawn from
  * 0..max_jobs_jitter for each new worker, so workers started together do not
@@ -37,6 +45,7 @@
 #define PVT_SUP_LOOP_DEATHS 5
 #define PVT_SUP_LOOP_WINDOW_MS 10000
 #define PVT_SUP_KILL_GRACE_MS 1000
+#define PVT_SUP_DRAIN_TIMEOUT_MS 10000
 #define PVT_SUP_MAX_LOOP 64 /* the most deaths a guard can be asked to count */
 
 /* Zero fields take the defaults above; 0 in the last four means none. */
@@ -46,6 +55,10 @@ struct pvt_sup_cfg {
     int loop_deaths;    /* 1 .. PVT_SUP_MAX_LOOP */
     int loop_window_ms;
     int kill_grace_ms;
+    /* A worker told to drain while the pool goes on (a rolling restart, a
+     * scale down, a recycle) is forced after this long: a process gets
+     * SIGTERM, then SIGKILL kill_grace_ms later; a thread is abandoned. */
+    int drain_timeout_ms;
     int worker_timeout_ms; /* the hang watchdog; 0: off */
     uint64_t max_rss_kb;   /* recycle above this RSS; 0: off */
     uint64_t max_jobs;     /* recycle after this many jobs or requests; 0: off */

@@ -338,12 +338,84 @@ static void test_stop_slow_request(void **state)
     each_server(stop_cases);
 }
 
+/*
+ * A predecessor stuck in a handler. The only worker holds a request that
+ * never finishes (proc: /hang; thread: /slow for a minute, since a thread
+ * in /hang would spin a core until the process exits) when a rolling
+ * restart replaces it. The watchdog (watchdog 1: worker_timeout, with a
+ * drain deadline no case reaches) or the drain deadline (watchdog 0) must
+ * force it: a process is killed and reaped, a thread is abandoned. Then
+ * nothing is left draining or rolling, and a second restart completes, or
+ * for a thread whose second ring the abandoned one still holds, is refused
+ * with -EBUSY and leaves nothing rolling.
+ */
+static void stuck_old(const struct pvt_pool_ops *ops, int watchdog)
+{
+    static struct sc_conn c;
+    int proc = strcmp(ops->name, "proc") == 0;
+    struct pvt_serve_cfg sc = {.distribution = PVT_DIST_SHARED, .allow_faults = 1};
+    struct pvt_pool_cfg cfg = {.workers = 1, .serve = &sc};
+    struct ctx x = {.ops = ops, .dist = watchdog ? "watchdog" : "drain deadline"};
+    uint64_t end = sc_now_ms() + GUARD_MS;
+    const char *err = NULL;
+    pid_t before;
+    int rc;
+
+    cfg.sup.kill_grace_ms = 200;
+    cfg.sup.worker_timeout_ms = watchdog ? 400 : 0;
+    cfg.sup.drain_timeout_ms = watchdog ? 3600000 : 300;
+    assert_int_equal(ops->create(&cfg, &x.pool), 0);
+    look(&x);
+    before = x.w[0].pid;
+    if (sc_connect(&c, x.st.port, IO_MS) != 0 || sc_get(&c, proc ? "/hang" : "/slow?ms=60000"))
+        err = "could not send the request";
+    while (!err && x.w[0].conns == 0 && sc_now_ms() < end) {
+        ops->supervise(x.pool, 10, NULL);
+        look(&x);
+    }
+    /* The worker holds the connection: whether it reads the request before
+     * or after it is told to drain, it is stuck in it as a predecessor. */
+    if (!err && (rc = ops->restart(x.pool, 1)) != 0)
+        err = "the first restart was refused";
+    if (!err && settle(&x, 1) < 0)
+        err = "the stuck predecessor was never forced: the restart never finished";
+    look(&x);
+    if (!err && (x.w[0].pid == before || (watchdog && x.st.hangs < 1)))
+        err = "after the restart, the slot has the same pid, or the watchdog counted no hang";
+    rc = err ? 0 : ops->restart(x.pool, 1);
+    if (!err && rc != 0 && (proc || rc != -EBUSY))
+        err = "the second restart was not accepted (nor refused with -EBUSY by a thread pool)";
+    if (!err && settle(&x, 1) < 0)
+        err = "the second restart never finished";
+    sc_close(&c);
+    ops->destroy(x.pool);
+    if (err)
+        fail_msg("[%s, %s] %s (rc %d; workers %d live %d rolling %d draining %d hangs %llu)",
+                 ops->name, x.dist, err, rc, x.st.workers, x.st.live, x.st.rolling,
+                 x.st.draining, (unsigned long long)x.st.hangs);
+    no_child_left(ops->name);
+}
+
+static void test_stuck_predecessor(void **state)
+{
+    const struct pvt_pool_ops *const *bp;
+
+    (void)state;
+    for (bp = pvt_backends; *bp; bp++) {
+        if (!(*bp)->supervise)
+            continue;
+        stuck_old(*bp, 1);
+        stuck_old(*bp, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_job_pool_refuses),
         cmocka_unit_test(test_restart_scale),
         cmocka_unit_test(test_stop_slow_request),
+        cmocka_unit_test(test_stuck_predecessor),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

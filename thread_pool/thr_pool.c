@@ -35,6 +35,15 @@
  * two rings per slot, and one thr_worker per ring: a rolling restart or a
  * scale down starts a slot's new thread on its other ring before the old
  * one stops accepting (thr_roll_tick), as the process backend does.
+ *
+ * A predecessor that does not return within the drain deadline, or that
+ * stops beating under the watchdog, is told stop 2 (close its connections);
+ * one still running kill_grace_ms later is stuck in a handler, and since a
+ * thread cannot be killed it is abandoned as thr_stop abandons one:
+ * detached, never joined, the pool's memory kept at destroy. Its ring stays
+ * its own (the slot's `lost` ring), so the restart goes on without it and
+ * nothing polls for it; a restart or scale down that would need that ring
+ * is refused with -EBUSY until the thread returns, which gives it back.
  */
 #include <errno.h>
 #include <poll.h>
@@ -77,6 +86,11 @@ struct thr_worker {
 struct thr_slot {
     struct pvt_ring *old; /* NULL: none */
     int old_told;         /* it was asked to stop accepting */
+    uint64_t old_told_ns; /* when: its drain deadline counts from then */
+    uint64_t old_forced_ns; /* when it was told stop 2; 0: not yet */
+    /* The slot's other ring, held by a predecessor that was abandoned
+     * (stuck in a handler past its deadline); NULL: none. */
+    struct pvt_ring *lost;
 };
 
 struct pvt_pool {
@@ -217,6 +231,64 @@ static void tell_old(struct pvt_pool *p, int i)
     atomic_store(&o->info.state, PVT_W_STOPPING); /* out of the rr turn */
     pvt_ring_request_stop(o, 1);
     p->s[i].old_told = 1;
+    p->s[i].old_told_ns = pvt_now_ns();
+}
+
+/* The abandoned threads that returned give their rings back. A thread's
+ * last store to its ring is state EXITED (thr_main), so once that is seen
+ * nothing of the ring is in use. */
+static void reclaim_lost(struct pvt_pool *p)
+{
+    int i, stuck = 0;
+
+    for (i = 0; i < p->cap; i++) {
+        struct pvt_ring *o = p->s[i].lost;
+        if (o && atomic_load(&o->info.state) == PVT_W_EXITED) {
+            p->w[o->slot_index].stuck = 0;
+            p->s[i].lost = NULL;
+        }
+    }
+    for (i = 0; i < p->g.n; i++)
+        stuck += p->w[i].stuck;
+    p->leak_region = stuck > 0;
+}
+
+/*
+ * Slot i's predecessor has not exited: past the drain deadline, or hung,
+ * it is told stop 2; kill_grace_ms after that it is abandoned (see DESIGN).
+ * Returns 1 when it was abandoned.
+ */
+static int old_overdue(struct pvt_pool *p, int i, uint64_t now)
+{
+    struct thr_slot *sl = &p->s[i];
+    struct pvt_ring *o = sl->old;
+    struct thr_worker *tw = &p->w[o->slot_index];
+    int hung, late;
+
+    if (sl->old_forced_ns) {
+        if (now - sl->old_forced_ns < (uint64_t)p->sup.kill_grace_ms * 1000000u)
+            return 0;
+        pthread_detach(tw->tid);
+        tw->joined = 1;
+        tw->stuck = 1;
+        p->leak_region = 1;
+        sl->lost = o;
+        sl->old = NULL;
+        return 1;
+    }
+    hung = pvt_sup_hung(&p->sup, atomic_load(&o->info.beat_ns), 1, now);
+    late = sl->old_told && now - sl->old_told_ns >= (uint64_t)p->sup.drain_timeout_ms * 1000000u;
+    if (!hung && !late)
+        return 0;
+    if (hung && !atomic_load(&o->info.hung)) { /* else counted when it was current */
+        atomic_store(&o->info.hung, 1);
+        p->hangs++;
+    }
+    if (!sl->old_told)
+        tell_old(p, i);
+    pvt_ring_request_stop(o, 2);
+    sl->old_forced_ns = now;
+    return 0;
 }
 
 /* Slot i's current worker becomes its predecessor; the rings swap. */
@@ -226,6 +298,7 @@ static void demote(struct pvt_pool *p, int i)
 
     p->s[i].old = t;
     p->s[i].old_told = 0;
+    p->s[i].old_forced_ns = 0;
     atomic_store(&pvt_serve_net_gen(&p->net, t)->current, 0);
     p->r[i] = p->spare[i];
     p->spare[i] = t;
@@ -233,14 +306,18 @@ static void demote(struct pvt_pool *p, int i)
 
 static int thr_roll_tick(struct pvt_pool *p)
 {
+    uint64_t now = pvt_now_ns();
     int i, inflight = 0, pending = 0;
 
     if (!p->serving || p->stopped)
         return -1;
+    reclaim_lost(p);
     for (i = 0; i < p->cap; i++) {
         struct thr_slot *sl = &p->s[i];
         struct thr_worker *tw;
         if (!sl->old)
+            continue;
+        if (atomic_load(&sl->old->info.state) != PVT_W_EXITED && old_overdue(p, i, now))
             continue;
         if (!sl->old_told) {
             if (atomic_load(&p->r[i]->info.state) == PVT_W_READY &&
@@ -261,6 +338,10 @@ static int thr_roll_tick(struct pvt_pool *p)
         struct thr_slot *sl = &p->s[i];
         if (!p->net.roll[i])
             continue;
+        if (sl->lost) {
+            p->net.roll[i] = 0; /* thr_restart refuses this; nothing to wait for */
+            continue;
+        }
         if (inflight >= p->net.roll_batch || sl->old ||
             atomic_load(&p->r[i]->info.state) != PVT_W_READY) {
             pending++;
@@ -285,6 +366,14 @@ static int thr_roll_tick(struct pvt_pool *p)
 
 static int thr_restart(struct pvt_pool *p, int batch)
 {
+    int i;
+
+    if (p->serving && !p->stopped && batch >= 1) {
+        reclaim_lost(p);
+        for (i = 0; i < p->n; i++)
+            if (p->s[i].lost)
+                return -EBUSY; /* a stuck thread holds the ring a replacement needs */
+    }
     return pvt_serve_restart(&p->net, p->stopped, batch);
 }
 
@@ -301,7 +390,7 @@ static int scale_one_cb(void *arg, int up)
     struct pvt_pool *p = arg;
     int i = up ? p->n : p->n - 1, rc;
 
-    if (!up && p->s[i].old)
+    if (!up && (p->s[i].old || p->s[i].lost))
         return -EBUSY;
     p->net.roll[i] = 0;
     if (up) {
@@ -567,21 +656,23 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
 
 /*
  * The message queues of a pool destroyed with a stuck thread outlive it on
- * purpose: the thread may still reply into them. They are kept here for the
- * life of the process, so that they stay reachable and LeakSanitizer sees
- * them as kept, not lost. This is the only state shared between pools, and
- * only pools that lost a thread write it.
+ * purpose: the thread may still reply into them. A serving pool's stuck
+ * thread reads more of it (its pvt_serve_worker points at the pool's serve
+ * config and ring array), so such a pool is kept whole. What is kept stays
+ * here for the life of the process, so that it stays reachable and
+ * LeakSanitizer sees it as kept, not lost. This is the only state shared
+ * between pools, and only pools that lost a thread write it.
  */
 #define THR_KEPT_MAX 64
-static struct thr_msgs *kept_msgs[THR_KEPT_MAX];
+static void *kept[THR_KEPT_MAX];
 static atomic_int nkept;
 
-static void keep_msgs(struct thr_msgs *m)
+static void keep(void *m)
 {
     int k = atomic_fetch_add(&nkept, 1);
 
     if (m && k < THR_KEPT_MAX)
-        kept_msgs[k] = m; /* past that, simply never freed */
+        kept[k] = m; /* past that, simply never freed */
 }
 
 static void thr_destroy(struct pvt_pool *p)
@@ -589,7 +680,11 @@ static void thr_destroy(struct pvt_pool *p)
     if (!p)
         return;
     thr_stop(p, 0);
-    if (p->serving && !p->leak_region)
+    if (p->serving && p->leak_region) {
+        keep(p); /* with everything it points to */
+        return;
+    }
+    if (p->serving)
         pvt_serve_net_close(&p->net);
     pvt_disp_fini(&p->d);
     if (!p->leak_region) {
@@ -598,7 +693,7 @@ static void thr_destroy(struct pvt_pool *p)
         free(p->msg);
         pvt_region_unmap(&p->g);
     } else {
-        keep_msgs(p->msg);
+        keep(p->msg);
         free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
     }
     free(p->w);
