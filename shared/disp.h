@@ -12,7 +12,10 @@
  * pidfds), so pvt_disp_collect takes the wait as a callback. While a waiting
  * driver holds results but every worker still has more than half a window of
  * work, it keeps sleeping: the workers wake it when one runs down to half,
- * and one wake-up then moves a whole half-window of jobs.
+ * and one wake-up then moves a whole half-window of jobs. Arming is a store
+ * of `waiting` followed by a last look at each ring's done, against the
+ * worker's store of done followed by its look at `waiting`: a seq_cst fence
+ * on each side keeps both from missing the other (ring.h says why).
  *
  * The window. Per-worker queues cannot rebalance: a job queued behind a slow
  * worker waits for it even when another worker is idle. So a ring is filled
