@@ -215,7 +215,7 @@ static void tell_old(struct pvt_pool *p, int i)
 
     atomic_store(&pvt_serve_net_gen(&p->net, o)->current, 0);
     atomic_store(&o->info.state, PVT_W_STOPPING); /* out of the rr turn */
-    pvt_ring_request_stop(o, 1);
+    pvt_serve_net_stop(&p->net, o, 1);
     p->s[i].old_told = 1;
 }
 
@@ -531,7 +531,7 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     for (i = 0; i < p->n; i++) {
         if (atomic_load(&p->r[i]->info.state) == PVT_W_READY)
             atomic_store(&p->r[i]->info.state, PVT_W_STOPPING);
-        pvt_ring_request_stop(p->r[i], 1);
+        pvt_serve_net_stop(&p->net, p->r[i], 1);
     }
     for (i = 0; p->serving && i < p->cap; i++)
         if (p->s[i].old && !p->s[i].old_told)
@@ -541,7 +541,7 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->g.n; i++)
-            pvt_ring_request_stop(p->g.rings[i], 2);
+            pvt_serve_net_stop(&p->net, p->g.rings[i], 2);
         pvt_realtime_after(&ts, STOP_GRACE_MS);
         if (join_all(p, &ts) > 0) {
             for (i = 0; i < p->g.n; i++) {
