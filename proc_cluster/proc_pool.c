@@ -117,6 +117,8 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
     r->shared = 1;
     r->slot_index = pvt_region_index(&p->g, r);
     r->waker = p->g.waker;
+    if (!p->serving)
+        r->ctl_efd = -1; /* a serving ring's is set by pvt_serve_net_prepare */
     pvt_disp_ring_reset(&p->d, i);
     if (p->serving) {
         rc = pvt_serve_net_prepare(&p->net, i, r);

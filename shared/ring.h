@@ -39,6 +39,13 @@
  * in place, the job at `done` failed if running == done + 1, and everything
  * after it never started and stays queued for the replacement worker, which
  * resumes at `done`.
+ *
+ * Trust. A worker process can write its own ring (and the waker's word) and
+ * nothing else of the region: each ring has pages of its own, and the
+ * others are read-only in the worker (pvt_region_isolate). The driver
+ * never takes an index, a size, a descriptor or a pointer from a ring: it
+ * keeps its own (disp.h, serve.h), writes the worker's copies before each
+ * worker starts, and reads only what a worker says about itself, checked.
  */
 #ifndef PVT_RING_H
 #define PVT_RING_H

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "disp.h"
+#include "fault.h"
 #include "place.h"
 #include "serve.h"
 #include "thr_msg.h"
@@ -115,6 +116,10 @@ static void *thr_main(void *arg)
     struct pvt_serve_worker w = tw->sw;
     struct pvt_msg_chan *chan = tw->chan;
 
+    /* What the scribble fault overwrites: the ring and the waker's word, as
+     * in a worker process (a thread shares the rest of the process too). */
+    pvt_fault_share(r, p->g.stride);
+    pvt_fault_share(p->g.base, p->g.head);
     atomic_store(&r->info.pid, (int)gettid());
     if (p->bind) {
         rc = pvt_place_bind_self(&p->sets[tw->slot]);
