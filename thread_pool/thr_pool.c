@@ -571,22 +571,28 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
 }
 
 /*
- * The message queues of a pool destroyed with a stuck thread outlive it on
- * purpose: the thread may still reply into them. They are kept here for the
+ * The message queues and the waker of a pool destroyed with a stuck thread
+ * outlive it on purpose: the thread may still reply into them, or kick the
+ * waker (its ring holds the handle's address). They are kept here for the
  * life of the process, so that they stay reachable and LeakSanitizer sees
  * them as kept, not lost. This is the only state shared between pools, and
  * only pools that lost a thread write it.
  */
 #define THR_KEPT_MAX 64
-static struct thr_msgs *kept_msgs[THR_KEPT_MAX];
+static struct {
+    struct thr_msgs *msgs;
+    struct pvt_waker *waker;
+} kept[THR_KEPT_MAX];
 static atomic_int nkept;
 
-static void keep_msgs(struct thr_msgs *m)
+static void keep_for_stuck(struct thr_msgs *m, struct pvt_waker *w)
 {
     int k = atomic_fetch_add(&nkept, 1);
 
-    if (m && k < THR_KEPT_MAX)
-        kept_msgs[k] = m; /* past that, simply never freed */
+    if (k < THR_KEPT_MAX) {
+        kept[k].msgs = m; /* past that, simply never freed */
+        kept[k].waker = w;
+    }
 }
 
 static void thr_destroy(struct pvt_pool *p)
@@ -603,7 +609,7 @@ static void thr_destroy(struct pvt_pool *p)
         free(p->msg);
         pvt_region_unmap(&p->g);
     } else {
-        keep_msgs(p->msg);
+        keep_for_stuck(p->msg, p->g.waker);
         free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
     }
     free(p->w);
