@@ -29,6 +29,7 @@ enum pvt_bench_fault_kind {
     PVT_FK_LEAK,    /* GET /leak?mb=PVT_BENCH_LEAK_MB until recycled (proc, --max-rss) */
     PVT_FK_RECYCLE, /* no request: the server under --max-jobs (proc) */
     PVT_FK_RESTART, /* no request: SIGHUP to the server, a rolling restart */
+    PVT_FK_SCRIBBLE, /* GET /scribble: the worker overwrites what it shares with its driver */
     PVT_FK_COUNT
 };
 extern const char *const pvt_bench_fault_names[PVT_FK_COUNT];

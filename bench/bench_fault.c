@@ -31,7 +31,7 @@
 #define ERR(...) pvt__bench_err(__VA_ARGS__)
 
 const char *const pvt_bench_fault_names[PVT_FK_COUNT] = {
-    "crash", "abort", "exit", "hang", "slow", "leak", "recycle", "restart"};
+    "crash", "abort", "exit", "hang", "slow", "leak", "recycle", "restart", "scribble"};
 
 static const char *const columns[] = {
     "mode", "backend", "workers", "workload", "repetition", "seconds", "fault", "failed",
@@ -75,7 +75,8 @@ int pvt_bench_fault_parse(const char *item, struct pvt_bench_fault *f, const cha
     for (i = 0; i < PVT_FK_COUNT && strcmp(buf, pvt_bench_fault_names[i]) != 0; i++)
         ;
     if (i == PVT_FK_COUNT)
-        return *why = "unknown fault (crash, abort, exit, hang, slow, leak, recycle, restart)",
+        return *why = "unknown fault (crash, abort, exit, hang, slow, leak, recycle, restart, "
+                      "scribble)",
                -EINVAL;
     f->kind = i;
     if (PVT_BENCH_FAULT_ALL(i) && f->worker >= 0)

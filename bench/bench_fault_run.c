@@ -163,7 +163,7 @@ void pvt__fault_path(int kind, char *buf, size_t len)
 }
 
 /* The fault request, on the target's connection. A crash, exit or hang never
- * answers, and slow answers late: nobody reads those. A leak is answered
+ * answers, slow answers late, scribble may answer or not: nobody reads those. A leak is answered
  * (read, so the next one can follow). */
 static void send_fault(struct ctx *x)
 {

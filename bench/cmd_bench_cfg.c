@@ -289,7 +289,7 @@ static void fault_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
                             f->worker, cfg->workers[0], cfg->workers[0] - 1);
         if (cfg->fault_rate > 0 && PVT_BENCH_FAULT_ALL(f->kind))
             pvt_usage_error(CMD, "--fault-rate: '%s' is not sent as a request; with a rate, "
-                                 "faults are crash, abort, exit, hang, slow or leak",
+                                 "faults are crash, abort, exit, hang, slow, leak or scribble",
                             f->label);
         if (cfg->fault_rate > 0 && (f->at_ms || f->worker >= 0))
             pvt_usage_error(CMD, "--fault-rate: '%s': @SECONDS and :worker=K do not apply (a "

@@ -72,7 +72,7 @@ static void glib_run(gpointer data, gpointer user)
     }
     s->value = ctx ? pvt_work_run(ctx, &s->job) : PVT_WORK_ENOMEM;
     atomic_store_explicit(&s->done, t + 1, memory_order_release);
-    if (atomic_load_explicit(&p->waker.waiting, memory_order_relaxed) &&
+    if (atomic_load_explicit(p->waker.waiting, memory_order_relaxed) &&
         t + 1 >= atomic_load_explicit(&p->wake_at, memory_order_relaxed))
         pvt_waker_kick(&p->waker);
 }
@@ -102,7 +102,7 @@ static int glib_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     rc = -ENOMEM;
     if (!p->slots)
         goto fail;
-    rc = pvt_waker_init(&p->waker);
+    rc = pvt_waker_init(&p->waker, NULL);
     if (rc < 0)
         goto fail;
     p->gp = g_thread_pool_new(glib_run, p, cfg->workers, TRUE, &err);
@@ -161,10 +161,10 @@ static int glib_collect(struct pvt_pool *p, struct pvt_result *res, int max, int
             return -ENOENT;
         /* Sleep until half of what is outstanding is done. */
         atomic_store(&p->wake_at, p->head + (p->tail - p->head + 1) / 2);
-        atomic_store(&p->waker.waiting, 1);
+        atomic_store(p->waker.waiting, 1);
         got = drain(p, res, max);
         if (got > 0) {
-            atomic_store(&p->waker.waiting, 0);
+            atomic_store(p->waker.waiting, 0);
             return got;
         }
         if (poll(&pfd, 1, timeout_ms) == 0) {

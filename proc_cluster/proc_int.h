@@ -23,6 +23,9 @@ struct proc_slot {
     uint64_t respawn_at; /* ns: a delayed respawn is due then; 0: none */
     uint64_t term_at;    /* ns: the watchdog sent SIGTERM then; 0: not */
     int recycling;       /* asked to drain and exit, to be replaced at once */
+    int killed_corrupt;  /* killed for the garbage in its ring (proc_sup.c) */
+    int stop_asked;      /* the primary asked the current worker to stop (its own
+                          * record: the ring's stop is memory the worker can write) */
     /* Serving pools (proc_roll.c): the worker this slot's current one
      * replaced, or the one scale removed, draining on the slot's other
      * ring; its pidfd is in the epoll set as TAG_OLD + slot. */
@@ -64,6 +67,7 @@ struct pvt_pool {
     uint64_t seed;          /* for the max_jobs jitter */
     uint64_t recycles, hangs;
     uint64_t next_rss_check; /* ns */
+    uint64_t next_ring_check; /* ns */
     /* Serving pools (serve.h). */
     int serving;
     struct pvt_serve_net net;
@@ -93,6 +97,9 @@ int pvt__proc_scale(struct pvt_pool *p, int delta);
 int pvt__proc_roll_tick(struct pvt_pool *p);
 /* Slot i's predecessor: stop accepting, drain, exit. */
 void pvt__proc_tell_old(struct pvt_pool *p, int i);
+
+/* Ask slot i's current worker to stop (how as pvt_ring_request_stop). */
+void pvt__proc_ask_stop(struct pvt_pool *p, int i, unsigned how);
 
 /* Supervise for up to timeout_ms, as collect's waits do: reap the dead,
  * respawn. 0 or -errno. */

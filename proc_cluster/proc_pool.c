@@ -30,6 +30,15 @@
  * serves the ring, done and running; a worker writes done, running and info.
  * Signals to workers go through pidfd_send_signal, so a recycled pid can never
  * be hit.
+ *
+ * Trust. A worker process can write its own ring and the waker's word, and
+ * nothing else of the primary's (pvt_region_isolate, right after fork). The
+ * primary acts only on its private memory: the pids and pidfds it got from
+ * fork, its own record of which worker it asked to stop, the dispatcher's
+ * tails and copies of the jobs (disp.h), the serving descriptors
+ * (serve.h). What it reads from a ring is clamped or checked before use,
+ * and a ring holding what no honest worker writes gets its worker killed
+ * and replaced (proc_sup.c); docs/architecture.md lists every field.
  */
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +50,7 @@
 #include <unistd.h>
 
 #include "disp.h"
+#include "fault.h"
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
@@ -98,8 +108,18 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
     r->max_jobs = pvt_sup_job_limit(&p->sup, &p->seed);
     p->s[i].term_at = 0;
     p->s[i].recycling = 0;
-    /* A replacement resumes at the first job that has no result. */
-    atomic_store(&r->running, atomic_load(&r->done));
+    p->s[i].stop_asked = 0;
+    p->s[i].killed_corrupt = 0;
+    /* A replacement resumes at the first job that has no result, with the
+     * queue as the primary made it, whatever its predecessor wrote. */
+    r->depth = p->d.depth;
+    r->mask = p->d.mask;
+    r->shared = 1;
+    r->slot_index = pvt_region_index(&p->g, r);
+    r->waker = p->g.waker;
+    if (!p->serving)
+        r->ctl_efd = -1; /* a serving ring's is set by pvt_serve_net_prepare */
+    pvt_disp_ring_reset(&p->d, i);
     if (p->serving) {
         rc = pvt_serve_net_prepare(&p->net, i, r);
         if (rc < 0) {
@@ -125,6 +145,12 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         struct pvt_serve_worker w;
         struct pvt_msg_chan c;
         int chan;
+        /* Before anything else: this worker can write its own ring and the
+         * waker's word, nothing else the primary reads. */
+        if (pvt_region_isolate(&p->g, r) < 0)
+            _exit(PVT_WEXIT_OSERR);
+        pvt_fault_share(r, p->g.stride);
+        pvt_fault_share(p->g.base, p->g.head);
         close_primary_fds(p, i);
         chan = pvt__proc_msg_child(p, i, &c);
         if (p->serving)
@@ -173,7 +199,7 @@ static void reap(struct pvt_pool *p, int i)
     atomic_store(&r->info.died_ns, pvt_now_ns());
 
     recycled = pvt__proc_recycled(p, i, status);
-    intended = p->stopping || (atomic_load(&r->stop) != 0 && !recycled);
+    intended = p->stopping || (sl->stop_asked && !recycled);
     sl->last_intended = intended || recycled;
     sl->last_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     sl->last_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
@@ -181,7 +207,8 @@ static void reap(struct pvt_pool *p, int i)
     if (!intended && !recycled)
         p->deaths++;
 
-    done = atomic_load(&r->done);
+    /* done clamped to what was queued; running only compared with it. */
+    done = pvt_disp_done(&p->d, i);
     running = atomic_load(&r->running);
     if (running == done + 1)
         pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
@@ -211,6 +238,12 @@ static void reap(struct pvt_pool *p, int i)
         return;
 retire:
     pvt__proc_retire(p, i);
+}
+
+void pvt__proc_ask_stop(struct pvt_pool *p, int i, unsigned how)
+{
+    p->s[i].stop_asked = 1;
+    pvt_serve_net_stop(&p->net, p->r[i], how);
 }
 
 int pvt__proc_respawn(struct pvt_pool *p, int i)
@@ -276,7 +309,7 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
      * ready kicks the waker once this is armed; the tick below looks after
      * arming, so no request is missed. */
     if (p->serving)
-        atomic_store(&p->g.waker->waiting, 1);
+        atomic_store(p->g.waker->waiting, 1);
     due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
     roll = pvt__proc_roll_tick(p);
     if (roll >= 0 && (due < 0 || roll < due))
@@ -508,7 +541,7 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     for (i = 0; i < p->n; i++) {
         if (atomic_load(&p->r[i]->info.state) == PVT_W_READY)
             atomic_store(&p->r[i]->info.state, PVT_W_STOPPING);
-        pvt_ring_request_stop(p->r[i], 1);
+        pvt__proc_ask_stop(p, i, 1);
     }
     for (i = 0; i < p->cap; i++)
         if (p->s[i].old_pid && !p->s[i].old_told)

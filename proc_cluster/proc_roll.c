@@ -97,7 +97,7 @@ void pvt__proc_tell_old(struct pvt_pool *p, int i)
 
     atomic_store(&pvt_serve_net_gen(&p->net, sl->old_ring)->current, 0);
     atomic_store(&sl->old_ring->info.state, PVT_W_STOPPING); /* out of the rr turn */
-    pvt_ring_request_stop(sl->old_ring, 1);
+    pvt_serve_net_stop(&p->net, sl->old_ring, 1);
     sl->old_told = 1;
     sl->old_told_ns = pvt_now_ns();
 }

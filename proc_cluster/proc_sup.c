@@ -25,6 +25,13 @@
  * pidfd reports it dead and pvt__proc_reap_old frees the slot's other ring.
  * Without this, a predecessor stuck in a handler would hold that ring for
  * good, and the slot could never be replaced again.
+ *
+ * Corruption. Every RING_CHECK_MS the primary looks at each worker's ring
+ * for what no honest worker writes (pvt_disp_ring_check: a state outside
+ * the enum, done outside [head, tail]). Such a worker has scribbled over
+ * its own memory: it is killed (SIGKILL) and, its death reaped like any
+ * other, replaced. It is the only thing the primary does on that finding,
+ * and it hits only the worker that owns the ring.
  */
 #include <signal.h>
 #include <sys/syscall.h>
@@ -34,6 +41,7 @@
 #include "proc_int.h"
 
 #define RSS_CHECK_MS 100
+#define RING_CHECK_MS 250
 
 int pvt__proc_recycled(struct pvt_pool *p, int i, int status)
 {
@@ -199,17 +207,43 @@ static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
                 continue;
             }
             sl->recycling = 1;
-            pvt_ring_request_stop(r, 2);
+            pvt__proc_ask_stop(p, i, 2);
         }
     }
     if (p->next_rss_check < *next)
         *next = p->next_rss_check;
 }
 
+/* Workers whose rings hold garbage: killed, to be reaped and replaced. */
+static void ring_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
+{
+    int i;
+
+    if (now >= p->next_ring_check) {
+        p->next_ring_check = now + RING_CHECK_MS * 1000000ull;
+        for (i = 0; i < p->n; i++) {
+            struct proc_slot *sl = &p->s[i];
+            if (sl->pid && !sl->killed_corrupt && pvt_disp_ring_check(&p->d, i) < 0) {
+                sl->killed_corrupt = 1;
+                pvt__proc_signal(p, i, SIGKILL);
+            }
+            /* A predecessor's ring has nothing queued: only its state can lie. */
+            if (sl->old_pid && sl->old_pidfd >= 0) {
+                int st = atomic_load(&sl->old_ring->info.state);
+                if (st < PVT_W_EMPTY || st > PVT_W_EXITED)
+                    syscall(SYS_pidfd_send_signal, sl->old_pidfd, SIGKILL, NULL, 0);
+            }
+        }
+    }
+    if (p->next_ring_check < *next)
+        *next = p->next_ring_check;
+}
+
 int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now)
 {
     uint64_t next = UINT64_MAX;
 
+    ring_check(p, now, &next);
     respawn_due(p, now, &next);
     watchdog(p, now, &next);
     if (p->serving)

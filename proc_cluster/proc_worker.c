@@ -3,9 +3,11 @@
  *
  * DESIGN
  * The child shares exactly one thing with the primary: the MAP_SHARED region
- * holding its ring and the waker (ring.h), and in a job pool it has one
- * channel to the primary, its end of a socketpair (proc_msg.c). Everything
- * else is its own copy.
+ * holding its ring and the waker's word (ring.h), of which it can write only
+ * those two (every other ring is read-only in it: pvt_region_isolate), and
+ * in a job pool it has one channel to the primary, its end of a socketpair
+ * (proc_msg.c). Everything else is its own copy, the waker's handle and its
+ * eventfd number included.
  * It never returns into the code that forked it: every way out is _exit with
  * a code from proc_pool.h, so no atexit handler or stdio buffer of the
  * primary runs twice.

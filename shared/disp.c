@@ -9,8 +9,11 @@
 int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **rings,
                   struct pvt_waker *waker)
 {
-    *d = (struct pvt_disp){.n = n, .depth = depth, .rings = rings, .waker = waker};
+    *d = (struct pvt_disp){
+        .n = n, .depth = depth, .mask = depth - 1, .rings = rings, .waker = waker};
     d->head = calloc((size_t)n, sizeof(*d->head));
+    d->tail = calloc((size_t)n, sizeof(*d->tail));
+    d->sent = calloc((size_t)n * depth, sizeof(*d->sent));
     d->live = calloc((size_t)n, sizeof(*d->live));
     d->jobs_done = calloc((size_t)n, sizeof(*d->jobs_done));
     d->gone_at = calloc((size_t)n, sizeof(*d->gone_at));
@@ -18,7 +21,7 @@ int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **r
     d->bl_cap = (uint64_t)depth * (uint64_t)n;
     d->bl = malloc(d->bl_cap * sizeof(*d->bl));
     d->gone_failed = calloc((size_t)n, sizeof(*d->gone_failed));
-    if (!d->head || !d->live || !d->jobs_done || !d->gone_at || !d->gone_failed ||
+    if (!d->head || !d->tail || !d->sent || !d->live || !d->jobs_done || !d->gone_at || !d->gone_failed ||
         !d->busy_since || !d->bl) {
         pvt_disp_fini(d);
         return -ENOMEM;
@@ -32,6 +35,8 @@ int pvt_disp_init(struct pvt_disp *d, int n, uint32_t depth, struct pvt_ring **r
 void pvt_disp_fini(struct pvt_disp *d)
 {
     free(d->head);
+    free(d->tail);
+    free(d->sent);
     free(d->live);
     free(d->jobs_done);
     free(d->gone_at);
@@ -43,30 +48,51 @@ void pvt_disp_fini(struct pvt_disp *d)
     d->gone_at = NULL;
     d->gone_failed = NULL;
     d->head = NULL;
+    d->tail = NULL;
+    d->sent = NULL;
     d->live = NULL;
     d->jobs_done = NULL;
 }
 
-static inline uint64_t ring_tail(const struct pvt_ring *r)
+/* Ring i's tail: the dispatcher's own count, never read back from the ring. */
+static inline uint64_t ring_tail(const struct pvt_disp *d, int i)
 {
-    return atomic_load_explicit(&r->tail, memory_order_relaxed);
+    return d->tail[i];
+}
+
+/* The dispatcher's copy of the job in ring i's slot for seq. */
+static inline struct pvt_disp_job *sent_at(const struct pvt_disp *d, int i, uint64_t seq)
+{
+    return &d->sent[(size_t)i * d->depth + (seq & d->mask)];
+}
+
+/* Write the job queued at seq into ring i's slot for it. */
+static void slot_write(struct pvt_disp *d, int i, uint64_t seq)
+{
+    const struct pvt_disp_job *j = sent_at(d, i, seq);
+    struct pvt_slot *s = &d->rings[i]->slots[seq & d->mask];
+
+    s->id = j->id;
+    s->workload = j->workload;
+    s->status = PVT_JOB_OK;
+    s->arg = j->arg;
+    s->value = 0;
 }
 
 /* Write up to m jobs into ring i, publish them and wake its worker. */
 static int push(struct pvt_disp *d, int i, const struct pvt_job *jobs, int m)
 {
     struct pvt_ring *r = d->rings[i];
-    uint64_t t = ring_tail(r);
+    uint64_t t = ring_tail(d, i);
     int k;
 
     for (k = 0; k < m; k++) {
-        struct pvt_slot *s = &r->slots[(t + (uint64_t)k) & r->mask];
-        s->id = jobs[k].id;
-        s->workload = jobs[k].workload;
-        s->status = PVT_JOB_OK;
-        s->arg = jobs[k].arg;
-        s->value = 0;
+        *sent_at(d, i, t + (uint64_t)k) = (struct pvt_disp_job){
+            .id = jobs[k].id, .arg = jobs[k].arg, .workload = jobs[k].workload,
+            .status = PVT_JOB_OK};
+        slot_write(d, i, t + (uint64_t)k);
     }
+    d->tail[i] = t + (uint64_t)m;
     atomic_store_explicit(&r->tail, t + (uint64_t)m, memory_order_release);
     pvt_ring_notify(r);
     if (d->busy_since[i] == 0)
@@ -76,7 +102,16 @@ static int push(struct pvt_disp *d, int i, const struct pvt_job *jobs, int m)
 
 static uint64_t ring_out(const struct pvt_disp *d, int i)
 {
-    return ring_tail(d->rings[i]) - d->head[i];
+    return ring_tail(d, i) - d->head[i];
+}
+
+uint64_t pvt_disp_done(const struct pvt_disp *d, int i)
+{
+    uint64_t done = atomic_load_explicit(&d->rings[i]->done, memory_order_acquire);
+
+    if (done < d->head[i])
+        return d->head[i];
+    return done > d->tail[i] ? d->tail[i] : done;
 }
 
 static int live_count(const struct pvt_disp *d)
@@ -203,19 +238,18 @@ int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
         uint64_t h = d->head[i], gone = d->gone_at[i];
         /* An abandoned ring's worker may still write `done` (even move it
          * back) and the running job's value: neither is read past gone. */
-        uint64_t done = gone != UINT64_MAX ? ring_tail(r)
-                                           : atomic_load_explicit(&r->done, memory_order_acquire);
+        uint64_t done = gone != UINT64_MAX ? ring_tail(d, i) : pvt_disp_done(d, i);
 
         while (h < done && got < max) {
-            const struct pvt_slot *s = &r->slots[h & r->mask];
-            int st = s->status;
+            const struct pvt_disp_job *j = sent_at(d, i, h);
+            int st = j->status;
 
-            res[got].id = s->id;
+            res[got].id = j->id;
             res[got].value = 0;
             if (h >= gone)
                 st = h == gone && d->gone_failed[i] ? PVT_JOB_FAILED : PVT_JOB_DROPPED;
-            else
-                res[got].value = s->value;
+            else if (st == PVT_JOB_OK)
+                res[got].value = r->slots[h & d->mask].value;
             res[got].status = st;
             res[got].worker = i;
             if (st == PVT_JOB_FAILED)
@@ -229,7 +263,7 @@ int pvt_disp_drain(struct pvt_disp *d, struct pvt_result *res, int max)
             if (!now)
                 now = pvt_now_ns();
             learn(d, d->busy_since[i], now, h - d->head[i]);
-            d->busy_since[i] = ring_tail(r) > done ? now : 0;
+            d->busy_since[i] = ring_tail(d, i) > done ? now : 0;
         }
         d->jobs_done[i] += h - d->head[i];
         d->head[i] = h;
@@ -251,7 +285,7 @@ uint64_t pvt_disp_outstanding(const struct pvt_disp *d)
     int i;
 
     for (i = 0; i < d->n; i++)
-        total += ring_tail(d->rings[i]) - d->head[i];
+        total += ring_tail(d, i) - d->head[i];
     return total + (d->bl_tail - d->bl_head);
 }
 
@@ -261,7 +295,7 @@ static int wants_refill(const struct pvt_disp *d)
     int i;
 
     for (i = 0; i < d->n; i++)
-        if (d->live[i] && ring_tail(d->rings[i]) - d->head[i] <= d->window / 2)
+        if (d->live[i] && ring_tail(d, i) - d->head[i] <= d->window / 2)
             return 1;
     return 0;
 }
@@ -277,7 +311,7 @@ static void set_wake_points(struct pvt_disp *d)
 
     for (i = 0; i < d->n; i++) {
         struct pvt_ring *r = d->rings[i];
-        uint64_t t = ring_tail(r), h = d->head[i], at;
+        uint64_t t = ring_tail(d, i), h = d->head[i], at;
 
         if (t - h > d->window / 2)
             at = t - d->window / 2;
@@ -329,7 +363,7 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
          * the drain's acquire load of done may be answered before the
          * store of `waiting` is visible, and both sides miss each other. */
         set_wake_points(d);
-        atomic_store(&d->waker->waiting, 1);
+        atomic_store(d->waker->waiting, 1);
         atomic_thread_fence(memory_order_seq_cst);
         rc = pvt_disp_drain(d, res + got, max - got);
         if (rc > 0) {
@@ -337,7 +371,7 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
             refill(d, d->window);
             if (got == max || (d->bl_tail == d->bl_head && wants_refill(d)) ||
                 pvt_disp_outstanding(d) == 0) {
-                atomic_store(&d->waker->waiting, 0);
+                atomic_store(d->waker->waiting, 0);
                 return got;
             }
         }
@@ -351,14 +385,11 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
 void pvt_disp_fail_next(struct pvt_disp *d, int i, int st)
 {
     struct pvt_ring *r = d->rings[i];
-    uint64_t done = atomic_load(&r->done);
-    struct pvt_slot *s;
+    uint64_t done = pvt_disp_done(d, i);
 
-    if (done >= ring_tail(r))
+    if (done >= ring_tail(d, i))
         return;
-    s = &r->slots[done & r->mask];
-    s->status = st;
-    s->value = 0;
+    sent_at(d, i, done)->status = st;
     atomic_store(&r->running, done + 1);
     atomic_store(&r->done, done + 1);
 }
@@ -366,17 +397,50 @@ void pvt_disp_fail_next(struct pvt_disp *d, int i, int st)
 void pvt_disp_abandon(struct pvt_disp *d, int i)
 {
     struct pvt_ring *r = d->rings[i];
-    uint64_t done = atomic_load(&r->done);
+    uint64_t done = pvt_disp_done(d, i);
 
     d->live[i] = 0;
     d->gone_at[i] = done;
-    d->gone_failed[i] = done < ring_tail(r) && atomic_load(&r->running) == done + 1;
+    d->gone_failed[i] = done < ring_tail(d, i) && atomic_load(&r->running) == done + 1;
 }
 
 void pvt_disp_drop_queued(struct pvt_disp *d, int i)
 {
-    while (atomic_load(&d->rings[i]->done) < ring_tail(d->rings[i]))
-        pvt_disp_fail_next(d, i, PVT_JOB_DROPPED);
+    struct pvt_ring *r = d->rings[i];
+    uint64_t seq, done = pvt_disp_done(d, i), tail = ring_tail(d, i);
+
+    for (seq = done; seq < tail; seq++)
+        sent_at(d, i, seq)->status = PVT_JOB_DROPPED;
+    atomic_store(&r->running, tail);
+    atomic_store(&r->done, tail);
+}
+
+void pvt_disp_ring_reset(struct pvt_disp *d, int i)
+{
+    struct pvt_ring *r = d->rings[i];
+    uint64_t seq, done = pvt_disp_done(d, i), tail = ring_tail(d, i);
+
+    for (seq = done; seq < tail; seq++)
+        slot_write(d, i, seq);
+    atomic_store(&r->tail, tail);
+    atomic_store(&r->done, done);
+    atomic_store(&r->running, done);
+    atomic_store(&r->wake_at, 0);
+    atomic_store(&r->sleeping, 0);
+}
+
+int pvt_disp_ring_check(const struct pvt_disp *d, int i)
+{
+    const struct pvt_ring *r = d->rings[i];
+    int state = atomic_load(&r->info.state);
+    uint64_t done = atomic_load(&r->done);
+
+    /* An honest worker's done never passes the tail it was given nor goes
+     * back before what was collected; the primary writes every state but
+     * ready, and a worker writes only ready. */
+    if (state < PVT_W_EMPTY || state > PVT_W_EXITED || done < d->head[i] || done > d->tail[i])
+        return -EBADMSG;
+    return 0;
 }
 
 int pvt_disp_wait_ready(struct pvt_disp *d, int timeout_ms, pvt_disp_wait_cb wait, void *arg)
@@ -387,14 +451,15 @@ int pvt_disp_wait_ready(struct pvt_disp *d, int timeout_ms, pvt_disp_wait_cb wai
     for (;;) {
         /* Armed before looking, so a worker that turns ready after the look
          * finds the driver waiting and kicks it. */
-        atomic_store(&d->waker->waiting, 1);
+        atomic_store(d->waker->waiting, 1);
         ready = 0;
         for (i = 0; i < d->n && rc == 0; i++) {
             const struct pvt_ring_info *info = &d->rings[i]->info;
-            int state = atomic_load(&info->state);
+            int state = atomic_load(&info->state), bind_err = atomic_load(&info->bind_err);
 
-            if (atomic_load(&info->bind_err) < 0)
-                rc = atomic_load(&info->bind_err);
+            /* The worker's word: a real -errno, or -EIO for anything else. */
+            if (bind_err < 0)
+                rc = bind_err >= -4095 ? bind_err : -EIO;
             else if (state == PVT_W_EMPTY || state == PVT_W_EXITED)
                 rc = -ECHILD;
             ready += state == PVT_W_READY;
@@ -431,8 +496,12 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
     st->handed_out = st->refused = 0;
     for (i = 0; i < d->n; i++) {
         const struct pvt_ring_info *info = &d->rings[i]->info;
-        int state = atomic_load(&info->state);
+        int state = atomic_load(&info->state), conns = atomic_load(&info->conns);
 
+        /* What a worker wrote is shown, never used: a value outside the
+         * enum is shown as unknown (-1), a count below 0 as 0. */
+        if (state < PVT_W_EMPTY || state > PVT_W_EXITED)
+            state = -1;
         st->live += state == PVT_W_READY && !atomic_load(&info->hung);
         if (!st->w)
             continue;
@@ -445,7 +514,7 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
             /* Written by a starting worker: read only once it said ready. */
             .bound = state >= PVT_W_READY ? info->bound : (cpu_set_t){0},
             .requests = atomic_load(&info->requests),
-            .conns = atomic_load(&info->conns),
+            .conns = conns > 0 ? conns : 0,
             .hung = atomic_load(&info->hung),
             .replace_us = pvt_ring_replace_us(info),
         };

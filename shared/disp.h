@@ -38,6 +38,19 @@
  * Stop first flushes the backlog into the rings (up to their depth), so a
  * graceful stop still runs everything queued; with no live worker left,
  * backlog jobs come back PVT_JOB_DROPPED.
+ *
+ * Trust. For the proc backend the rings are memory every worker process can
+ * write, and a worker with a memory-corrupting bug may have written anything
+ * into its own. So the dispatcher acts only on what it keeps in its own
+ * memory: each ring's tail and head, and a copy of every job it queued (id,
+ * workload, argument, status). From the ring it takes only what a worker
+ * says: `done`, read clamped to [head, tail] (a worker cannot make it
+ * report a job twice, one it never queued, or one past its queue), `running`
+ * (compared, never used as an index), and each result's value. Slot indexes
+ * come from the dispatcher's own depth, never from the ring. The results of
+ * a scribbling worker are whatever it wrote; every other worker's are its
+ * own, and a replacement starts from the dispatcher's copy of the queue
+ * (pvt_disp_ring_reset), not from what the dead worker left.
  */
 #ifndef PVT_DISP_H
 #define PVT_DISP_H
@@ -48,12 +61,23 @@
 #define PVT_DISP_MIN_WINDOW 4u
 #define PVT_DISP_START_WINDOW 64u  /* until the first measurement */
 
+/* The dispatcher's copy of a queued job. */
+struct pvt_disp_job {
+    uint64_t id;
+    uint64_t arg;
+    uint32_t workload;
+    int32_t status; /* enum pvt_job_status */
+};
+
 struct pvt_disp {
     int n;
     uint32_t depth;
     struct pvt_ring **rings;
     struct pvt_waker *waker;
+    uint32_t mask;         /* depth - 1 */
     uint64_t *head;        /* per ring: results collected */
+    uint64_t *tail;        /* per ring: jobs published (the ring's tail is a copy) */
+    struct pvt_disp_job *sent; /* per ring, depth each: the jobs queued, by slot */
     unsigned char *live;   /* per ring: may take jobs */
     uint64_t *jobs_done;   /* per ring: results handed out */
     uint64_t *gone_at;     /* per ring: UINT64_MAX, or where an abandoned ring's
@@ -128,5 +152,22 @@ void pvt_disp_abandon(struct pvt_disp *d, int i);
 
 /* Fail every job still queued on ring i (its worker is gone for good). */
 void pvt_disp_drop_queued(struct pvt_disp *d, int i);
+
+/*
+ * Before a new worker starts on ring i (no worker serves it): write back
+ * what the previous one may have scribbled over: tail, done (clamped) and
+ * running, the sleep words, and the queued jobs' slots from the dispatcher's
+ * copy, so the new worker resumes at the first job with no result and runs
+ * the jobs that were queued.
+ */
+void pvt_disp_ring_reset(struct pvt_disp *d, int i);
+
+/* Ring i's done as the dispatcher may use it: clamped to [head, tail]. */
+uint64_t pvt_disp_done(const struct pvt_disp *d, int i);
+
+/* 0 when ring i holds only what an honest worker writes (its state in the
+ * enum, done within [head, tail], running within done + 1), else -EBADMSG.
+ * The pool kills a worker whose ring fails this. */
+int pvt_disp_ring_check(const struct pvt_disp *d, int i);
 
 #endif

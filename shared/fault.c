@@ -65,3 +65,52 @@ uint64_t pvt_fault_leak(uint64_t mb)
     __asm__ __volatile__("" : : "r"(p) : "memory");
     return bytes;
 }
+
+static _Thread_local struct {
+    unsigned char *p;
+    size_t len;
+} shared_areas[PVT_FAULT_SHARED_MAX];
+
+void pvt_fault_share(void *p, size_t len)
+{
+    int i;
+
+    if (len == 0) {
+        memset(shared_areas, 0, sizeof(shared_areas));
+        return;
+    }
+    for (i = 0; i < PVT_FAULT_SHARED_MAX; i++) {
+        if (!shared_areas[i].p) {
+            shared_areas[i].p = p;
+            shared_areas[i].len = len;
+            return;
+        }
+    }
+}
+
+uint64_t pvt_fault_scribble(uint64_t seed)
+{
+    uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1, total = 0;
+    size_t k;
+    int i;
+
+    for (i = 0; i < PVT_FAULT_SHARED_MAX; i++) {
+        unsigned char *p = shared_areas[i].p;
+        size_t len = shared_areas[i].len;
+        if (!p)
+            continue;
+        if (seed == 0) {
+            memset(p, 0xff, len);
+        } else {
+            for (k = 0; k < len; k++) {
+                x ^= x << 13; /* xorshift64 */
+                x ^= x >> 7;
+                x ^= x << 17;
+                p[k] = (unsigned char)x;
+            }
+        }
+        __asm__ __volatile__("" : : "r"(p) : "memory");
+        total += len;
+    }
+    return total;
+}

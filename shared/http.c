@@ -314,6 +314,7 @@ static const struct route routes[] = {
     {"/hang", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_HANG},
     {"/slow", R_FAULT, "ms", pvt_parse_count, 100, 1, 60000, PVT_WL_SLOW},
     {"/leak", R_FAULT, "mb", pvt_parse_count, 16, 1, 4096, PVT_WL_LEAK},
+    {"/scribble", R_FAULT, "seed", pvt_parse_count, 0, 1, UINT32_MAX, PVT_WL_SCRIBBLE},
 };
 
 /*

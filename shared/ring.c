@@ -101,6 +101,9 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->info.ready_ns, 0);
     atomic_init(&r->info.died_ns, 0);
     atomic_init(&r->info.recycle_due, 0);
+    atomic_init(&r->info.gen.current, 0);
+    atomic_init(&r->info.gen.accepting, 0);
+    atomic_init(&r->info.gen.close_listen, 0);
     r->ctl_efd = -1;
     r->depth = depth;
     r->mask = depth - 1;
@@ -109,9 +112,10 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     r->waker = waker;
 }
 
-int pvt_waker_init(struct pvt_waker *w)
+int pvt_waker_init(struct pvt_waker *w, atomic_uint *word)
 {
-    atomic_init(&w->waiting, 0);
+    w->waiting = word ? word : &w->word;
+    atomic_init(w->waiting, 0);
     w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     return w->efd < 0 ? -errno : 0;
 }
@@ -127,7 +131,7 @@ void pvt_waker_drain(struct pvt_waker *w)
 {
     uint64_t v;
 
-    atomic_store(&w->waiting, 0);
+    atomic_store(w->waiting, 0);
     while (read(w->efd, &v, sizeof(v)) < 0 && errno == EINTR)
         ;
 }
@@ -136,7 +140,7 @@ void pvt_waker_kick(struct pvt_waker *w)
 {
     uint64_t one = 1;
 
-    if (!atomic_exchange(&w->waiting, 0))
+    if (!atomic_exchange(w->waiting, 0))
         return;
     /* EAGAIN means the counter is already non-zero: the driver will wake. */
     while (write(w->efd, &one, sizeof(one)) < 0 && errno == EINTR)
@@ -162,14 +166,9 @@ void pvt_ring_post_msg(struct pvt_ring *r)
 
 void pvt_ring_request_stop(struct pvt_ring *r, unsigned how)
 {
-    uint64_t one = 1;
-
     atomic_store(&r->stop, how);
     atomic_fetch_add(&r->wake, 1);
     pvt_futex_wake(&r->wake, 1, r->shared);
-    if (r->ctl_efd >= 0)
-        while (write(r->ctl_efd, &one, sizeof(one)) < 0 && errno == EINTR)
-            ;
 }
 
 /*
@@ -200,7 +199,7 @@ static int wait_for_work(struct pvt_ring *r, uint64_t seq, uint64_t msgs)
     unsigned i, w;
 
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->waker->waiting, memory_order_relaxed))
+    if (atomic_load_explicit(r->waker->waiting, memory_order_relaxed))
         pvt_waker_kick(r->waker);
 
     for (i = 1;; i++) {
@@ -280,7 +279,7 @@ int pvt_ring_worker_run(struct pvt_ring *r, void (*msg_cb)(void *arg), void *arg
          * the store of done is visible (ring.h: the driver's sleep); the
          * acquire makes the wake_at stored before `waiting` the one read. */
         atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load_explicit(&wk->waiting, memory_order_acquire) &&
+        if (atomic_load_explicit(wk->waiting, memory_order_acquire) &&
             seq >= atomic_load_explicit(&r->wake_at, memory_order_relaxed))
             pvt_waker_kick(wk);
         if (atomic_load_explicit(&r->stop, memory_order_relaxed) == 2)
@@ -294,18 +293,24 @@ int pvt_ring_worker_run(struct pvt_ring *r, void (*msg_cb)(void *arg), void *arg
     return rc;
 }
 
+static size_t page_round(size_t n)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+    return (n + pg - 1) / pg * pg;
+}
+
 int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared)
 {
-    size_t ring_sz, head_sz;
     int i, rc;
 
     *g = (struct pvt_region){.n = n};
     if (n < 1 || n > PVT_MAX_WORKERS || depth < 2 || depth > PVT_RING_MAX_DEPTH ||
         (depth & (depth - 1)))
         return -EINVAL;
-    ring_sz = pvt_ring_size(depth);
-    head_sz = (sizeof(struct pvt_waker) + PVT_CACHELINE - 1) & ~(size_t)(PVT_CACHELINE - 1);
-    g->len = head_sz + ring_sz * (size_t)n;
+    g->head = page_round(sizeof(atomic_uint));
+    g->stride = page_round(pvt_ring_size(depth));
+    g->len = g->head + g->stride * (size_t)n;
     g->base = mmap(NULL, g->len, PROT_READ | PROT_WRITE,
                    (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
     if (g->base == MAP_FAILED) {
@@ -313,20 +318,20 @@ int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared)
         g->base = NULL;
         return rc;
     }
-    g->waker = g->base;
-    g->waker->efd = -1;
     g->rings = calloc((size_t)n, sizeof(*g->rings));
-    if (!g->rings) {
+    g->waker = calloc(1, sizeof(*g->waker));
+    if (!g->rings || !g->waker) {
         pvt_region_unmap(g);
         return -ENOMEM;
     }
-    rc = pvt_waker_init(g->waker);
+    g->waker->efd = -1;
+    rc = pvt_waker_init(g->waker, g->base);
     if (rc < 0) {
         pvt_region_unmap(g);
         return rc;
     }
     for (i = 0; i < n; i++) {
-        g->rings[i] = (struct pvt_ring *)((char *)g->base + head_sz + ring_sz * (size_t)i);
+        g->rings[i] = (struct pvt_ring *)((char *)g->base + g->head + g->stride * (size_t)i);
         pvt_ring_init(g->rings[i], depth, shared, i, g->waker);
     }
     return 0;
@@ -334,12 +339,36 @@ int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared)
 
 void pvt_region_unmap(struct pvt_region *g)
 {
-    if (g->base) {
+    if (g->waker)
         pvt_waker_close(g->waker);
+    if (g->base)
         munmap(g->base, g->len);
-    }
+    free(g->waker);
     free(g->rings);
     *g = (struct pvt_region){0};
+}
+
+int pvt_region_index(const struct pvt_region *g, const struct pvt_ring *r)
+{
+    uintptr_t at = (uintptr_t)r, first = (uintptr_t)g->base + g->head;
+    size_t k;
+
+    if (!g->base || at < first || (at - first) % g->stride != 0)
+        return -1;
+    k = (at - first) / g->stride;
+    return k < (size_t)g->n ? (int)k : -1;
+}
+
+int pvt_region_isolate(const struct pvt_region *g, const struct pvt_ring *keep)
+{
+    int i, k = pvt_region_index(g, keep);
+
+    if (k < 0)
+        return -EINVAL;
+    for (i = 0; i < g->n; i++)
+        if (i != k && mprotect(g->rings[i], g->stride, PROT_READ) < 0)
+            return -errno;
+    return 0;
 }
 
 uint64_t pvt_ring_replace_us(const struct pvt_ring_info *info)

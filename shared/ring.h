@@ -67,6 +67,13 @@
  * in place, the job at `done` failed if running == done + 1, and everything
  * after it never started and stays queued for the replacement worker, which
  * resumes at `done`.
+ *
+ * Trust. A worker process can write its own ring (and the waker's word) and
+ * nothing else of the region: each ring has pages of its own, and the
+ * others are read-only in the worker (pvt_region_isolate). The driver
+ * never takes an index, a size, a descriptor or a pointer from a ring: it
+ * keeps its own (disp.h, serve.h), writes the worker's copies before each
+ * worker starts, and reads only what a worker says about itself, checked.
  */
 #ifndef PVT_RING_H
 #define PVT_RING_H
@@ -90,10 +97,33 @@ struct pvt_slot {
     uint64_t value; /* set by the worker */
 };
 
-/* Where a driver sleeps, shared by all of a pool's rings. */
+/*
+ * Where a driver sleeps. The word is shared by all of a pool's rings (for
+ * processes it sits in the region's first page, which every worker may
+ * write); the handle, with the eventfd's number, is private memory: the
+ * driver's own, and each worker process's copy made by its fork. So no
+ * worker can change the descriptor the driver reads from or another worker
+ * writes to; a worker can only make the word lie, which costs at most a
+ * wake-up too many or a sleep until the driver's next timeout.
+ */
 struct pvt_waker {
-    _Alignas(PVT_CACHELINE) atomic_uint waiting; /* the driver is (about to be) asleep */
-    int efd;                                     /* eventfd the driver waits on */
+    atomic_uint *waiting; /* the driver is (about to be) asleep */
+    int efd;              /* eventfd the driver waits on */
+    atomic_uint word;     /* where waiting points when no shared word was given */
+};
+
+/*
+ * A serving ring's state beyond ring.h (serve.h), in the ring so that it is
+ * the worker's to write only where the worker owns it: current and
+ * close_listen are written by the driver, accepting by the worker. The
+ * driver acts on none of them beyond a hint: accepting only tells it when
+ * to let a predecessor go (a false one lets it go early).
+ */
+struct pvt_serve_gen {
+    atomic_int current;      /* driver: the slot's current generation (listed by /stats) */
+    atomic_int accepting;    /* worker: its loop waits on its source of connections */
+    atomic_int close_listen; /* driver: the worker owns its copy of listen_fd; it closes
+                              * it as soon as it stops accepting */
 };
 
 /* What a worker tells its driver about itself. */
@@ -117,6 +147,7 @@ struct pvt_ring_info {
     /* Serving, rr: connections passed to this worker that the kernel
      * dropped because it had no descriptor to receive them (MSG_CTRUNC). */
     _Atomic uint64_t conns_lost;
+    struct pvt_serve_gen gen; /* serving pools */
 };
 
 struct pvt_ring {
@@ -135,16 +166,21 @@ struct pvt_ring {
     _Alignas(PVT_CACHELINE) atomic_uint sleeping;
     atomic_uint wake; /* futex word */
     _Alignas(PVT_CACHELINE) struct pvt_ring_info info;
-    /* Fixed at init. */
+    /*
+     * The worker's: set by the driver at init or before each worker starts,
+     * read by the worker, never read back by the driver, which keeps its own
+     * copy of each (disp.h, serve.h, the pool) and acts only on that. In a
+     * worker process a scribble here hurts only the worker that made it: no
+     * other worker can write this ring (pvt_region_isolate).
+     */
     uint32_t depth;
     uint32_t mask;
     int shared; /* futexes are process-shared */
     int slot_index;
     int ctl_efd; /* serving pools: an eventfd the worker polls; -1: none */
-    /* Set by the driver before each worker starts (sup.h). */
-    uint32_t beat_ms;  /* 0: no heartbeat; else beat at least this often while working */
+    uint32_t beat_ms;  /* 0: no heartbeat; else beat at least this often while working (sup.h) */
     uint64_t max_jobs; /* 0: none; else leave with PVT_RING_RECYCLE after this many */
-    struct pvt_waker *waker;
+    struct pvt_waker *waker; /* private memory: the worker's copy of the driver's handle */
     _Alignas(PVT_CACHELINE) struct pvt_slot slots[];
 };
 
@@ -160,8 +196,9 @@ size_t pvt_ring_size(uint32_t depth);
 void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_index,
                    struct pvt_waker *waker);
 
-/* Make a waker: an eventfd (CLOEXEC, non-blocking). 0 or -errno. */
-int pvt_waker_init(struct pvt_waker *w);
+/* Make a waker: an eventfd (CLOEXEC, non-blocking) and its word, word or
+ * (NULL) the handle's own. 0 or -errno. */
+int pvt_waker_init(struct pvt_waker *w, atomic_uint *word);
 void pvt_waker_close(struct pvt_waker *w);
 /* After the driver wakes: empty the eventfd and clear `waiting`. */
 void pvt_waker_drain(struct pvt_waker *w);
@@ -196,8 +233,8 @@ void pvt_ring_post_msg(struct pvt_ring *r);
 void pvt_ring_notify(struct pvt_ring *r);
 
 /* Ask the worker to stop (1: after the queue, 2: after the current job).
- * A serving worker is told through ctl_efd: 1 drains its connections,
- * 2 closes them. */
+ * A serving worker is also told through its eventfd, which the driver
+ * keeps (pvt_serve_net_stop). */
 void pvt_ring_request_stop(struct pvt_ring *r, unsigned how);
 
 /*
@@ -208,20 +245,35 @@ int pvt_futex_wait(atomic_uint *word, unsigned val, int shared, int timeout_ms);
 void pvt_futex_wake(atomic_uint *word, int n, int shared);
 
 /*
- * A pool's rings and its waker in one mapping: MAP_SHARED before a fork (proc),
- * MAP_PRIVATE otherwise (thread). The waker sits first, on its own line.
+ * A pool's rings and its waker's word in one mapping: MAP_SHARED before a
+ * fork (proc), MAP_PRIVATE otherwise (thread). The word has the first page;
+ * each ring starts on a page of its own, so a worker process can be left
+ * unable to write any ring but its own (pvt_region_isolate). This struct,
+ * the ring pointers and the waker handle are the driver's private memory.
  */
 struct pvt_region {
     void *base;
     size_t len;
+    size_t head;   /* bytes before the first ring: the waker's word, whole pages */
+    size_t stride; /* bytes from one ring to the next, whole pages */
     int n;
-    struct pvt_waker *waker;
+    struct pvt_waker *waker; /* private; its word is at base */
     struct pvt_ring **rings; /* n pointers into the mapping */
 };
 
 /* Map and initialise n rings of depth slots. 0, -EINVAL, -ENOMEM, -errno. */
 int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared);
 void pvt_region_unmap(struct pvt_region *g);
+/*
+ * In a worker process, right after fork: every ring of g but keep becomes
+ * read-only, so the worker can still read them all (/stats) but write only
+ * its own ring and the waker's word. 0, -EINVAL when keep is not one of g's
+ * rings, or mprotect's -errno.
+ */
+int pvt_region_isolate(const struct pvt_region *g, const struct pvt_ring *keep);
+/* The index of r in g (its place in the mapping, found from the pointer
+ * alone), -1 when r is not one of g's rings. */
+int pvt_region_index(const struct pvt_region *g, const struct pvt_ring *r);
 
 /* CLOCK_REALTIME ms from now, as pthread_timedjoin_np wants its deadline. */
 struct timespec;

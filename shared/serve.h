@@ -27,7 +27,11 @@
  * A worker publishes what it serves in its ring's info (ring.h): requests
  * answered, connections open, pid and bound CPUs. Every worker can read
  * every ring (MAP_SHARED for processes), so any worker answers /stats for
- * the whole pool.
+ * the whole pool; a worker process can write only its own
+ * (pvt_region_isolate). What the driver acts on (the rr channels, each
+ * ring's eventfd, which ring is which) is in struct pvt_serve_net, in the
+ * driver's private memory, and found from the ring's pointer, never from
+ * anything stored in a ring.
  *
  * Timeouts. A connection waiting for its next request is closed after
  * idle_timeout_ms. Once a request has begun, it must arrive whole within
@@ -92,9 +96,8 @@ struct pvt_serve_worker {
     int chan_fd;               /* rr: where connections arrive; else -1 */
     int chan_scm;              /* rr: 1 fds come by SCM_RIGHTS, 0 as fd numbers */
     struct pvt_ring *ring;     /* this worker's: stop, ctl_efd, info */
-    struct pvt_serve_gen *gen; /* this ring's serving state */
+    struct pvt_serve_gen *gen; /* this ring's serving state (in its info) */
     struct pvt_ring *const *rings; /* every ring of the region (2 x nslots), for /stats */
-    struct pvt_serve_gen *gens;    /* theirs, by slot_index */
     int nslots;
     pid_t primary;             /* the primary process, named in /stats */
     int one_process;           /* thread: every worker's RSS is the process's */
@@ -124,29 +127,23 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w);
 int pvt_serve_pass(int chan, int fd, int scm);
 
 /*
- * What serving needs of one ring beyond ring.h, kept beside the rings (in
- * shared memory for processes, so every worker's /stats sees it). Indexed by
- * the ring's slot_index, its place in the region: a serving pool with room
- * for cap slots maps 2 x cap rings, and slot i has rings i and cap + i, one
- * for its current worker and one for the worker that replaces it (or the
- * one that drains after being replaced). That second ring is what lets a
- * replacement be ready before its predecessor stops accepting.
+ * A serving pool with room for cap slots maps 2 x cap rings, and slot i has
+ * rings i and cap + i, one for its current worker and one for the worker
+ * that replaces it (or the one that drains after being replaced). That
+ * second ring is what lets a replacement be ready before its predecessor
+ * stops accepting. Each ring's serving state is in its info (struct
+ * pvt_serve_gen, ring.h); its descriptors are the driver's (below).
  */
-struct pvt_serve_gen {
-    atomic_int current;      /* driver: the slot's current generation (listed by /stats) */
-    atomic_int accepting;    /* worker: its loop waits on its source of connections */
-    atomic_int close_listen; /* driver: the worker owns its copy of listen_fd; it closes
-                              * it as soon as it stops accepting */
-    int chan[2];             /* rr: [0] the driver's end, [1] the worker's; -1: none */
-};
-
 /*
  * The sockets of one serving pool, opened by the driver: the listening
  * sockets (before any worker starts, so a forked worker inherits them and a
  * worker thread shares them), and per ring, before its first worker starts
- * (pvt_serve_net_prepare), its eventfd (ring->ctl_efd: how a worker is told
- * to stop) and, for rr, its channel. scm: 1 when the workers are processes
- * (rr passes descriptors by SCM_RIGHTS), 0 for threads (descriptor numbers).
+ * (pvt_serve_net_prepare), its eventfd (how a worker is told to stop; the
+ * worker finds its copy in ring->ctl_efd) and, for rr, its channel. The
+ * driver keeps every descriptor here, in its own memory, by the ring's
+ * place in the region, and never reads one back from a ring. scm: 1 when
+ * the workers are processes (rr passes descriptors by SCM_RIGHTS), 0 for
+ * threads (descriptor numbers).
  */
 struct pvt_serve_net {
     struct pvt_serve_cfg cfg;
@@ -157,8 +154,9 @@ struct pvt_serve_net {
     int *lfds;                     /* [0] (shared, rr) or one per slot (reuseport), cap */
     struct pvt_ring **rings;       /* per slot: its current ring (the driver's array) */
     struct pvt_ring *const *all;   /* every ring of the region, 2 x cap, NULL once closed */
-    struct pvt_serve_gen *gens;    /* 2 x cap, by ring slot_index */
-    size_t gens_len;
+    int (*chan)[2];                /* per ring, 2 x cap: rr: [0] the driver's end, [1] the
+                                    * worker's; -1: none */
+    int *ctl;                      /* per ring, 2 x cap: its eventfd; -1: none */
     int rr_next;                   /* rr: whose turn is next */
     uint64_t handed, refused;      /* rr: connections passed, and closed unserved */
     /*
@@ -195,8 +193,16 @@ void pvt_serve_net_close(struct pvt_serve_net *net);
  * its rr channel, the slot's reuseport socket) and clear its flags. 0 or
  * -errno. */
 int pvt_serve_net_prepare(struct pvt_serve_net *net, int slot, struct pvt_ring *r);
-/* The serving state of ring r. */
-struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, const struct pvt_ring *r);
+/* The serving state of ring r (in its info). */
+struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, struct pvt_ring *r);
+/* Ring r's place among net->all, found from its pointer; -1 if it is none
+ * of them. */
+int pvt_serve_net_index(const struct pvt_serve_net *net, const struct pvt_ring *r);
+/* rr: ring r's channel, [0] the driver's end, [1] the worker's (-1: none). */
+int *pvt_serve_net_chan(const struct pvt_serve_net *net, const struct pvt_ring *r);
+/* Ask the worker on r to stop (pvt_ring_request_stop's how), and for a
+ * serving pool wake it through r's eventfd. Works for a job pool too. */
+void pvt_serve_net_stop(const struct pvt_serve_net *net, struct pvt_ring *r, unsigned how);
 /* What slot's server on ring r needs, into *w. */
 void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_ring *r,
                           const char *backend, pid_t primary, struct pvt_serve_worker *w);

@@ -15,6 +15,13 @@
  * channel. A worker process closes every other descriptor of the set right
  * after fork (pvt_serve_net_child), so that the primary's end of a channel
  * has one owner, and a worker sees the primary go as end of file.
+ *
+ * Trust. Every descriptor the driver closes, writes to or passes a
+ * connection over is in struct pvt_serve_net, in its own memory, indexed by
+ * a ring's place in the region as computed from the ring's pointer. Nothing
+ * a worker can write (its ring) names a descriptor or an index the driver
+ * uses; the worker's own copy of its eventfd (ring->ctl_efd) is written by
+ * the driver and only read by that worker.
  */
 #include "serve.h"
 
@@ -125,9 +132,52 @@ void pvt_listen_close(int *fds, int n)
 
 /* ---- a pool's set of sockets ---- */
 
-struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, const struct pvt_ring *r)
+struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, struct pvt_ring *r)
 {
-    return &net->gens[r->slot_index];
+    (void)net;
+    return &r->info.gen;
+}
+
+int pvt_serve_net_index(const struct pvt_serve_net *net, const struct pvt_ring *r)
+{
+    /* The rings are evenly spaced in one mapping: the place follows from
+     * the pointer, checked against the driver's own array. */
+    uintptr_t first = (uintptr_t)net->all[0], stride = (uintptr_t)net->all[1] - first;
+    uintptr_t at = (uintptr_t)r, k;
+
+    if (at < first || stride == 0 || (at - first) % stride != 0)
+        return -1;
+    k = (at - first) / stride;
+    return k < (uintptr_t)(2 * net->cap) && net->all[k] == r ? (int)k : -1;
+}
+
+/* Ring r's index, or abort: r always comes from the driver's own arrays. */
+static int ring_index(const struct pvt_serve_net *net, const struct pvt_ring *r)
+{
+    int k = pvt_serve_net_index(net, r);
+
+    if (k < 0)
+        abort();
+    return k;
+}
+
+int *pvt_serve_net_chan(const struct pvt_serve_net *net, const struct pvt_ring *r)
+{
+    return net->chan[ring_index(net, r)];
+}
+
+void pvt_serve_net_stop(const struct pvt_serve_net *net, struct pvt_ring *r, unsigned how)
+{
+    uint64_t one = 1;
+    int fd;
+
+    pvt_ring_request_stop(r, how);
+    if (!net->all)
+        return; /* a job pool */
+    fd = net->ctl[ring_index(net, r)];
+    if (fd >= 0)
+        while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+            ;
 }
 
 int pvt_serve_net_open(struct pvt_serve_net *net, const struct pvt_serve_cfg *cfg, int n,
@@ -143,16 +193,17 @@ int pvt_serve_net_open(struct pvt_serve_net *net, const struct pvt_serve_cfg *cf
     net->n = n;
     net->cap = cap;
     net->rings = rings;
-    net->gens_len = (size_t)(2 * cap) * sizeof(*net->gens);
-    net->gens = mmap(NULL, net->gens_len, PROT_READ | PROT_WRITE,
-                     (scm ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS, -1, 0);
-    if (net->gens == MAP_FAILED) {
-        net->gens = NULL;
+    net->chan = malloc((size_t)(2 * cap) * sizeof(*net->chan));
+    net->ctl = malloc((size_t)(2 * cap) * sizeof(*net->ctl));
+    if (!net->chan || !net->ctl) {
+        free(net->chan);
+        free(net->ctl);
         return -ENOMEM;
     }
     for (i = 0; i < 2 * cap; i++) {
         all[i]->ctl_efd = -1;
-        net->gens[i].chan[0] = net->gens[i].chan[1] = -1;
+        net->ctl[i] = -1;
+        net->chan[i][0] = net->chan[i][1] = -1;
     }
     net->all = all;
     net->room_epfd = -1;
@@ -180,22 +231,24 @@ fail:
 int pvt_serve_net_prepare(struct pvt_serve_net *net, int slot, struct pvt_ring *r)
 {
     struct pvt_serve_gen *g = pvt_serve_net_gen(net, r);
+    int k = ring_index(net, r), *chan = net->chan[k];
     uint64_t v;
     int sv[2], fd;
 
-    if (r->ctl_efd < 0) {
-        r->ctl_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (r->ctl_efd < 0)
+    if (net->ctl[k] < 0) {
+        net->ctl[k] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (net->ctl[k] < 0)
             return -errno;
     }
-    while (read(r->ctl_efd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+    r->ctl_efd = net->ctl[k]; /* the worker's copy; the previous worker's may be garbage */
+    while (read(net->ctl[k], &v, sizeof(v)) == (ssize_t)sizeof(v))
         ; /* a stop meant for the ring's previous worker */
-    if (net->cfg.distribution == PVT_DIST_RR && g->chan[0] < 0) {
+    if (net->cfg.distribution == PVT_DIST_RR && chan[0] < 0) {
         /* SEQPACKET: one message, one connection, never split or merged. */
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
             return -errno;
-        g->chan[0] = sv[0];
-        g->chan[1] = sv[1];
+        chan[0] = sv[0];
+        chan[1] = sv[1];
     }
     if (net->cfg.distribution == PVT_DIST_REUSEPORT && net->lfds[slot] < 0) {
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)net->port)};
@@ -219,23 +272,24 @@ void pvt_serve_net_close(struct pvt_serve_net *net)
         return;
     pvt__serve_rr_close(net);
     for (i = 0; i < 2 * net->cap; i++) {
-        struct pvt_serve_gen *g = &net->gens[i];
+        int *chan = net->chan[i];
         /* Fd numbers still in a channel are connections no thread took. */
-        while (!net->scm && g->chan[1] >= 0 && (fd = pvt__serve_chan_recv(g->chan[1], 0)) >= 0)
+        while (!net->scm && chan[1] >= 0 && (fd = pvt__serve_chan_recv(chan[1], 0)) >= 0)
             close(fd);
-        if (g->chan[0] >= 0)
-            close(g->chan[0]);
-        if (g->chan[1] >= 0)
-            close(g->chan[1]);
-        if (net->all[i]->ctl_efd >= 0)
-            close(net->all[i]->ctl_efd);
+        if (chan[0] >= 0)
+            close(chan[0]);
+        if (chan[1] >= 0)
+            close(chan[1]);
+        if (net->ctl[i] >= 0)
+            close(net->ctl[i]);
         net->all[i]->ctl_efd = -1;
     }
     if (net->lfds)
         pvt_listen_close(net->lfds, net->cap);
     free(net->lfds);
     free(net->roll);
-    munmap(net->gens, net->gens_len);
+    free(net->chan);
+    free(net->ctl);
     memset(net, 0, sizeof(*net));
 }
 
@@ -252,12 +306,11 @@ void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_
         .listen_fd = dist == PVT_DIST_SHARED      ? net->lfds[0]
                      : dist == PVT_DIST_REUSEPORT ? net->lfds[slot]
                                                   : -1,
-        .chan_fd = dist == PVT_DIST_RR ? g->chan[1] : -1,
+        .chan_fd = dist == PVT_DIST_RR ? pvt_serve_net_chan(net, r)[1] : -1,
         .chan_scm = net->scm,
         .ring = r,
         .gen = g,
         .rings = net->all,
-        .gens = net->gens,
         .nslots = net->cap,
         .primary = primary,
         .one_process = !net->scm,
@@ -267,19 +320,19 @@ void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_
 void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r)
 {
     enum pvt_dist dist = net->cfg.distribution;
-    int i;
+    int i, k = ring_index(net, r);
 
     if (net->cfg.watch_fd > 0)
         close(net->cfg.watch_fd);
     pvt__serve_rr_child(net);
     for (i = 0; i < 2 * net->cap; i++) {
-        const struct pvt_serve_gen *g = &net->gens[i];
-        if (g->chan[0] >= 0)
-            close(g->chan[0]);
-        if (i != r->slot_index && g->chan[1] >= 0)
-            close(g->chan[1]);
-        if (i != r->slot_index && net->all[i]->ctl_efd >= 0)
-            close(net->all[i]->ctl_efd);
+        const int *chan = net->chan[i];
+        if (chan[0] >= 0)
+            close(chan[0]);
+        if (i != k && chan[1] >= 0)
+            close(chan[1]);
+        if (i != k && net->ctl[i] >= 0)
+            close(net->ctl[i]);
     }
     for (i = 0; i < net->cap; i++)
         if (net->lfds[i] >= 0 &&

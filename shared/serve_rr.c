@@ -129,7 +129,7 @@ static int takes_conns(const struct pvt_ring *r)
 /* Pass fd on the channel of ring r. 0, -EAGAIN (full) or -errno. */
 static int pass_to(struct pvt_serve_net *net, struct pvt_ring *r, int fd)
 {
-    return pvt_serve_pass(pvt_serve_net_gen(net, r)->chan[0], fd, net->scm);
+    return pvt_serve_pass(pvt_serve_net_chan(net, r)[0], fd, net->scm);
 }
 
 /*
@@ -229,12 +229,12 @@ static void wait_for_room(struct pvt_serve_net *net, int rc, uint64_t now)
 
     net->room_waits++;
     for (i = 0; rc == -EAGAIN && net->room_epfd >= 0 && i < 2 * net->cap; i++) {
-        struct pvt_serve_gen *g = &net->gens[i];
-        if (g->chan[0] < 0 || !takes_conns(net->all[i]))
+        const int *chan = net->chan[i];
+        if (chan[0] < 0 || !takes_conns(net->all[i]))
             continue;
         e.data.u32 = (uint32_t)i;
         if (epoll_ctl(net->room_epfd, net->room_added[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-                      g->chan[0], &e) == 0) {
+                      chan[0], &e) == 0) {
             net->room_added[i] = 1;
             armed++;
         }
@@ -334,12 +334,12 @@ void pvt_serve_net_hand_out_all(struct pvt_serve_net *net)
 
 int pvt_serve_net_reclaim(struct pvt_serve_net *net, struct pvt_ring *r)
 {
-    struct pvt_serve_gen *g = pvt_serve_net_gen(net, r);
+    const int *chan = pvt_serve_net_chan(net, r);
     int fd, k = 0;
 
-    if (net->cfg.distribution != PVT_DIST_RR || g->chan[1] < 0)
+    if (net->cfg.distribution != PVT_DIST_RR || chan[1] < 0)
         return 0;
-    while ((fd = pvt__serve_chan_recv(g->chan[1], net->scm)) >= 0) {
+    while ((fd = pvt__serve_chan_recv(chan[1], net->scm)) >= 0) {
         hold(net, fd);
         k++;
     }

@@ -2,12 +2,15 @@
  * serve_stats.c: the body of GET /stats, the same in every worker (serve.h).
  *
  * DESIGN
- * A worker reads every ring's info (MAP_SHARED for processes) and the
- * serving state beside it, and lists each slot's current worker: slot i's
+ * A worker reads every ring's info (MAP_SHARED for processes), its
+ * serving state included, and lists each slot's current worker: slot i's
  * is on ring i or ring nslots + i, whichever the driver marked current, so
  * a worker started before a rolling restart still lists the workers that
  * replaced the others. The counters are read without locks: each is one
- * atomic word, and /stats is a snapshot, not a transaction.
+ * atomic word, and /stats is a snapshot, not a transaction. Another
+ * worker may have scribbled over its ring: every value read is only
+ * printed (a state outside the enum as "unknown", numbers as they are),
+ * never used as an index or a size, so garbage shows as garbage.
  */
 #include "serve.h"
 
@@ -60,7 +63,7 @@ int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t le
     int i, k, pid;
 
     for (i = 0; i < 2 * w->nslots; i++)
-        if (atomic_load(&w->gens[i].current))
+        if (atomic_load(&w->rings[i]->info.gen.current))
             total += atomic_load(&w->rings[i]->info.requests);
     jput(&b, "{\"backend\":\"%s\",\"distribution\":\"%s\",\"pid\":%d,\"requests\":%llu,"
              "\"workers\":[", w->backend, pvt_dist_names[w->cfg->distribution],
@@ -68,9 +71,9 @@ int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t le
     for (i = 0, k = 0; i < w->nslots; i++) {
         const struct pvt_ring_info *in;
         /* Slot i's current worker is on ring i or ring nslots + i. */
-        if (atomic_load(&w->gens[i].current))
+        if (atomic_load(&w->rings[i]->info.gen.current))
             in = &w->rings[i]->info;
-        else if (atomic_load(&w->gens[w->nslots + i].current))
+        else if (atomic_load(&w->rings[w->nslots + i]->info.gen.current))
             in = &w->rings[w->nslots + i]->info;
         else
             continue; /* a slot not in use */

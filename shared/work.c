@@ -32,6 +32,10 @@ const struct pvt_workload pvt_workloads[PVT_WL_COUNT] = {
     [PVT_WL_SLOW] = {"slow", PVT_ARG_MS, 100, 3600000, "blocks the worker ARG ms", 1},
     [PVT_WL_LEAK] = {"leak", PVT_ARG_COUNT, 16, 4096, "ARG MiB allocated, touched, never freed",
                      1},
+    [PVT_WL_SCRIBBLE] = {"scribble", PVT_ARG_COUNT, 0, UINT32_MAX,
+                         "overwrites the memory the worker shares with its driver: 0xff, "
+                         "or random bytes from seed ARG",
+                         1},
 };
 
 int pvt_workload_parse(const char *spec, uint32_t *id, uint64_t *arg)
@@ -90,7 +94,8 @@ int pvt_workload_format(uint32_t id, uint64_t arg, char *buf, size_t len)
 {
     if (id >= PVT_WL_COUNT)
         return snprintf(buf, len, "unknown");
-    if (pvt_workloads[id].arg_kind == PVT_ARG_NONE)
+    /* An argument of 0 is only ever a default (scribble's 0xff pattern). */
+    if (pvt_workloads[id].arg_kind == PVT_ARG_NONE || arg == 0)
         return snprintf(buf, len, "%s", pvt_workloads[id].name);
     return snprintf(buf, len, "%s:%llu", pvt_workloads[id].name, (unsigned long long)arg);
 }
@@ -244,6 +249,8 @@ uint64_t pvt_work_run(struct pvt_work_ctx *ctx, const struct pvt_job *job)
         return pvt_fault_slow(job->arg);
     case PVT_WL_LEAK:
         return pvt_fault_leak(job->arg);
+    case PVT_WL_SCRIBBLE:
+        return pvt_fault_scribble(job->arg);
     default:
         return 0;
     }

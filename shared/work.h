@@ -3,7 +3,7 @@
  *
  * A workload is named on the command line as NAME or NAME:ARG ("noop",
  * "cpu:50M", "hash:64K", "mem:64M", "sleep:10", "alloc:1000"). The faults
- * of fault.h are workloads too ("crash", "exit:3", "leak:64"), marked so. Each worker
+ * of fault.h are workloads too ("crash", "exit:3", "leak:64", "scribble"), marked so. Each worker
  * owns a pvt_work_ctx holding its scratch buffers, so workers never share
  * memory through a workload: with threads the only thing they share is the
  * allocator (which is the point of alloc).
@@ -30,6 +30,7 @@ enum pvt_workload_id {
     PVT_WL_HANG,  /* a loop that never returns */
     PVT_WL_SLOW,  /* blocks the worker ARG ms */
     PVT_WL_LEAK,  /* ARG MiB allocated, touched, never freed */
+    PVT_WL_SCRIBBLE, /* overwrites what the worker shares with its driver (ARG: a seed) */
     PVT_WL_COUNT
 };
 

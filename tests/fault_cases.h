@@ -20,4 +20,8 @@ void fault_test_serve_recycle_first(void **state);
 void fault_test_serve_no_faults_404(void **state);
 void fault_test_serve_thread_faults(void **state);
 
+void fault_test_scribble_task(void **state);
+void fault_test_scribble_serve(void **state);
+void fault_test_scribble_isolated(void **state);
+
 #endif

@@ -406,6 +406,9 @@ int main(void)
         cmocka_unit_test_teardown(fault_test_serve_recycle_first, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_no_faults_404, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_thread_faults, fh_teardown),
+        cmocka_unit_test_teardown(fault_test_scribble_task, fh_teardown),
+        cmocka_unit_test_teardown(fault_test_scribble_serve, fh_teardown),
+        cmocka_unit_test_teardown(fault_test_scribble_isolated, fh_teardown),
     };
     struct rlimit core = {0, 0};
 

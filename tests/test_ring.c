@@ -63,7 +63,7 @@ static void test_region_map(void **state)
     h_open(h, 2, 8);
     assert_int_equal(h->g.n, 2);
     assert_true(h->g.waker->efd >= 0);
-    assert_int_equal(atomic_load(&h->g.waker->waiting), 0);
+    assert_int_equal(atomic_load(h->g.waker->waiting), 0);
     for (i = 0; i < 2; i++) {
         struct pvt_ring *r = h->g.rings[i];
         assert_int_equal((uintptr_t)r % PVT_CACHELINE, 0);
@@ -205,16 +205,16 @@ static void test_waker(void **state)
     w = h->g.waker;
     pvt_waker_kick(w); /* not waiting: nothing */
     assert_false(efd_readable(w->efd));
-    atomic_store(&w->waiting, 1);
+    atomic_store(w->waiting, 1);
     pvt_waker_kick(w);
-    assert_int_equal(atomic_load(&w->waiting), 0);
+    assert_int_equal(atomic_load(w->waiting), 0);
     assert_true(efd_readable(w->efd));
     pvt_waker_kick(w); /* a second kick: waiting was cleared */
     pvt_waker_drain(w);
     assert_false(efd_readable(w->efd));
-    atomic_store(&w->waiting, 1);
+    atomic_store(w->waiting, 1);
     pvt_waker_drain(w);
-    assert_int_equal(atomic_load(&w->waiting), 0);
+    assert_int_equal(atomic_load(w->waiting), 0);
 }
 
 static void test_collect_nothing(void **state)
@@ -245,7 +245,7 @@ static void test_collect_nothing(void **state)
     /* The wait's error is passed on when nothing was collected. */
     h->wait_rc = -EIO;
     assert_int_equal(pvt_disp_collect(&h->d, res, 4, 100, wait_cb, h), -EIO);
-    assert_int_equal(atomic_load(&h->g.waker->waiting), 0);
+    assert_int_equal(atomic_load(h->g.waker->waiting), 0);
 }
 
 /* Poll the waker's eventfd for up to ms. 1 if it became readable. */
@@ -281,14 +281,14 @@ static void test_worker_kicks(void **state)
 
     /* Armed, wake point at the first of three jobs. */
     atomic_store(&r->wake_at, tail_of(h, 0) + 1);
-    atomic_store(&h->g.waker->waiting, 1);
+    atomic_store(h->g.waker->waiting, 1);
     make_jobs(jobs, 3, 10, PVT_WL_SLEEP, 1);
     assert_int_equal(pvt_disp_submit(&h->d, jobs, 3), 3);
     if (!efd_wait(h, WAIT_MS))
         fail_msg("an armed driver was not woken (done %llu of %llu)",
                  (unsigned long long)done_of(h, 0), (unsigned long long)tail_of(h, 0));
     assert_true(done_of(h, 0) >= 4);
-    assert_int_equal(atomic_load(&h->g.waker->waiting), 0); /* the kick disarms */
+    assert_int_equal(atomic_load(h->g.waker->waiting), 0); /* the kick disarms */
     pvt_waker_drain(h->g.waker);
     if (!wait_sleeping(h, 0, WAIT_MS))
         fail_msg("an idle worker never announced sleep");
@@ -296,7 +296,7 @@ static void test_worker_kicks(void **state)
 
     /* Armed, wake point never reached: the worker kicks when it goes idle. */
     atomic_store(&r->wake_at, UINT64_MAX);
-    atomic_store(&h->g.waker->waiting, 1);
+    atomic_store(h->g.waker->waiting, 1);
     make_jobs(jobs, 3, 20, PVT_WL_SLEEP, 1);
     assert_int_equal(pvt_disp_submit(&h->d, jobs, 3), 3);
     if (!efd_wait(h, WAIT_MS))
@@ -315,7 +315,7 @@ static void test_worker_kicks(void **state)
         fail_msg("an idle worker never announced sleep");
     assert_int_equal(pvt_disp_drain(&h->d, (struct pvt_result[3]){{0}}, 3), 3);
     atomic_store(&r->wake_at, tail_of(h, 0) + 1);
-    atomic_store(&h->g.waker->waiting, 1);
+    atomic_store(h->g.waker->waiting, 1);
     jobs[0] = (struct pvt_job){.id = 30, .workload = PVT_WL_NOOP};
     jobs[1] = (struct pvt_job){.id = 31, .workload = PVT_WL_SLEEP, .arg = 2000};
     assert_int_equal(pvt_disp_submit(&h->d, jobs, 2), 2);

@@ -56,6 +56,7 @@
 #include <unistd.h>
 
 #include "disp.h"
+#include "fault.h"
 #include "place.h"
 #include "serve.h"
 #include "thr_msg.h"
@@ -129,6 +130,10 @@ static void *thr_main(void *arg)
     struct pvt_serve_worker w = tw->sw;
     struct pvt_msg_chan *chan = tw->chan;
 
+    /* What the scribble fault overwrites: the ring and the waker's word, as
+     * in a worker process (a thread shares the rest of the process too). */
+    pvt_fault_share(r, p->g.stride);
+    pvt_fault_share(p->g.base, p->g.head);
     atomic_store(&r->info.pid, (int)gettid());
     if (p->bind) {
         rc = pvt_place_bind_self(&p->sets[tw->slot]);
@@ -231,7 +236,7 @@ static void tell_old(struct pvt_pool *p, int i)
 
     atomic_store(&pvt_serve_net_gen(&p->net, o)->current, 0);
     atomic_store(&o->info.state, PVT_W_STOPPING); /* out of the rr turn */
-    pvt_ring_request_stop(o, 1);
+    pvt_serve_net_stop(&p->net, o, 1);
     p->s[i].old_told = 1;
     p->s[i].old_told_ns = pvt_now_ns();
 }
@@ -624,7 +629,7 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     for (i = 0; i < p->n; i++) {
         if (atomic_load(&p->r[i]->info.state) == PVT_W_READY)
             atomic_store(&p->r[i]->info.state, PVT_W_STOPPING);
-        pvt_ring_request_stop(p->r[i], 1);
+        pvt_serve_net_stop(&p->net, p->r[i], 1);
     }
     for (i = 0; p->serving && i < p->cap; i++)
         if (p->s[i].old && !p->s[i].old_told)
@@ -634,7 +639,7 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->g.n; i++)
-            pvt_ring_request_stop(p->g.rings[i], 2);
+            pvt_serve_net_stop(&p->net, p->g.rings[i], 2);
         pvt_realtime_after(&ts, STOP_GRACE_MS);
         if (join_all(p, &ts) > 0) {
             for (i = 0; i < p->g.n; i++) {
@@ -659,8 +664,9 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
 }
 
 /*
- * The message queues of a pool destroyed with a stuck thread outlive it on
- * purpose: the thread may still reply into them. A serving pool's stuck
+ * The message queues and the waker of a pool destroyed with a stuck thread
+ * outlive it on purpose: the thread may still reply into them, or kick the
+ * waker (its ring holds the handle's address). A serving pool's stuck
  * thread reads more of it (its pvt_serve_worker points at the pool's serve
  * config and ring array), so such a pool is kept whole. What is kept stays
  * here for the life of the process, so that it stays reachable and
@@ -698,6 +704,7 @@ static void thr_destroy(struct pvt_pool *p)
         pvt_region_unmap(&p->g);
     } else {
         keep(p->msg);
+        keep(p->g.waker);
         free(p->g.rings); /* a stuck thread keeps its own ring pointer, not this array */
     }
     free(p->w);

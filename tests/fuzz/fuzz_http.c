@@ -58,6 +58,9 @@ uint64_t pvt_work_run(struct pvt_work_ctx *ctx, const struct pvt_job *job)
     case PVT_WL_LEAK:
         FUZZ_CHECK(job->arg >= 1 && job->arg <= 4096);
         return job->arg % 5 == 0 ? 0 : job->arg << 20; /* 0: the malloc failed */
+    case PVT_WL_SCRIBBLE:
+        FUZZ_CHECK(job->arg <= UINT32_MAX); /* 0: the default, 0xff bytes */
+        return 4096;                        /* the bytes it would overwrite */
     case PVT_WL_EXIT:
         FUZZ_CHECK(job->arg >= 1 && job->arg <= 255);
         longjmp(worker_died, 1);
