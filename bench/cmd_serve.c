@@ -69,7 +69,8 @@ static void help(void)
            "                 [--idle-timeout MS] [--request-timeout MS] [--shutdown-timeout MS]\n"
            "                 [--max-workers N]\n"
            "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
-           "                 [--max-jobs N [--max-jobs-jitter J]] [--restart]\n\n"
+           "                 [--max-jobs N [--max-jobs-jitter J]] [--crash-loop N/SECONDS]\n"
+           "                 [--restart]\n\n"
            "Serves HTTP/1.1 (keep-alive, pipelining) from N workers sharing one port. Once\n"
            "every worker listens it prints one line on stdout:\n"
            "    ready port=P pid=PRIMARY_PID ctl=SOCKET\n"
@@ -117,18 +118,23 @@ static void help(void)
            "      --max-rss MB        proc: a worker past this RSS drains and is replaced\n"
            "      --max-jobs N        proc: a worker drains and is replaced after N requests\n"
            "      --max-jobs-jitter J proc: ... plus a random 0..J per worker\n"
+           "      --crash-loop N/SECONDS  the crash-loop guard: the Nth death of one worker\n"
+           "                          within SECONDS stops its respawns (with --restart: the\n"
+           "                          server process's); N 1..%d (default %d/%d, as systemd's\n"
+           "                          StartLimitBurst/StartLimitIntervalSec)\n"
            "      --restart           run the server in a child process and start a new one\n"
            "                          when it dies (what systemd's Restart=always does; the\n"
            "                          only recovery for the thread backend)\n"
            "A dead worker process is replaced at once; further deaths of the same slot within\n"
-           "%d s wait %d ms, then twice as long each time, up to %d ms; the %dth death in that\n"
-           "window stops the slot's respawns (the other workers keep serving).\n\n"
+           "the guard's window wait %d ms, then twice as long each time, up to %d ms; the Nth\n"
+           "death in that window stops the slot's respawns (the other workers keep serving).\n\n"
            "  -q, --quiet             no summary on stderr at exit\n"
            "  -h, --help              this help\n\n"
            "Exit status: 0 after a graceful stop, 1 when it could not serve (e.g. the port is\n"
            "in use), 2 for a usage error, %d when the stop had to force workers.\n",
-           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_LOOP_WINDOW_MS / 1000,
-           PVT_SUP_BACKOFF_MS, PVT_SUP_BACKOFF_MAX_MS, PVT_SUP_LOOP_DEATHS, EXIT_FORCED);
+           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_MAX_LOOP,
+           PVT_SUP_LOOP_DEATHS, PVT_SUP_LOOP_WINDOW_MS / 1000, PVT_SUP_BACKOFF_MS,
+           PVT_SUP_BACKOFF_MAX_MS, EXIT_FORCED);
 }
 
 enum {
@@ -145,7 +151,8 @@ enum {
     OPT_MAXJOBS,
     OPT_JITTER,
     OPT_RESTART,
-    OPT_MAXW
+    OPT_MAXW,
+    OPT_CRASHLOOP
 };
 
 static const struct option opts[] = {
@@ -166,11 +173,26 @@ static const struct option opts[] = {
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
     {"max-jobs", required_argument, NULL, OPT_MAXJOBS},
     {"max-jobs-jitter", required_argument, NULL, OPT_JITTER},
+    {"crash-loop", required_argument, NULL, OPT_CRASHLOOP},
     {"restart", no_argument, NULL, OPT_RESTART},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* --crash-loop N/SECONDS into the guard of sup. */
+static void parse_crash_loop(struct pvt_sup_cfg *sup, const char *arg)
+{
+    const char *slash = strchr(arg, '/');
+    char n[32];
+
+    if (!slash || slash == arg || (size_t)(slash - arg) >= sizeof(n) || !slash[1])
+        pvt_usage_error(CMD, "--crash-loop: '%s' is not N/SECONDS (e.g. 5/10)", arg);
+    memcpy(n, arg, (size_t)(slash - arg));
+    n[slash - arg] = '\0';
+    sup->loop_deaths = (int)pvt_cli_long(CMD, "--crash-loop", n, 1, PVT_SUP_MAX_LOOP);
+    sup->loop_window_ms = (int)pvt_cli_long(CMD, "--crash-loop", slash + 1, 1, 86400) * 1000;
+}
 
 static void parse_args(struct serve_opts *o, int argc, char **argv)
 {
@@ -240,6 +262,9 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
         case OPT_JITTER:
             o->sup.max_jobs_jitter =
                 (uint64_t)pvt_cli_long(CMD, "--max-jobs-jitter", optarg, 0, 1000000000000);
+            break;
+        case OPT_CRASHLOOP:
+            parse_crash_loop(&o->sup, optarg);
             break;
         case OPT_RESTART:
             o->restart = 1;
@@ -373,7 +398,7 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
         if (w[i].parked && !v->parked)
             pvt_err(CMD, "worker %d died %d times within %d s: not respawned again "
                          "(crash loop); the others keep serving",
-                    i, PVT_SUP_LOOP_DEATHS, PVT_SUP_LOOP_WINDOW_MS / 1000);
+                    i, o->sup.loop_deaths, o->sup.loop_window_ms / 1000);
         if (w[i].hung && !v->hung)
             pvt_err(CMD, "worker %d (%s %d) is hung: %s", i, o->ops->name, (int)w[i].pid,
                     strcmp(o->ops->name, "proc") == 0
@@ -529,6 +554,7 @@ int pvt_cmd_serve(int argc, char **argv)
     sigset_t waitmask;
 
     parse_args(&o, argc, argv);
+    pvt_sup_resolve(&o.sup, &o.sup); /* in range by parse_args: the defaults filled in */
     /* With --restart, every server process binds the same path: this one's. */
     if (pvt_ctl_path(getpid(), o.ctl, sizeof(o.ctl)) < 0) {
         pvt_err(CMD, "the control socket's path is too long ($XDG_RUNTIME_DIR)");
@@ -536,7 +562,7 @@ int pvt_cmd_serve(int argc, char **argv)
     }
     signals_setup(&waitmask);
     if (o.restart)
-        return pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &waitmask, &got_signal,
-                                  serve_run_cb, &o);
+        return pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &o.sup, &waitmask,
+                                  &got_signal, serve_run_cb, &o);
     return serve_run(&o, &waitmask);
 }

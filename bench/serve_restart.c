@@ -176,7 +176,8 @@ static int backoff_sleep(int ms, const sigset_t *waitmask, atomic_int *sigflag)
     return 0;
 }
 
-int pvt__serve_restart(int *port, int stop_timeout_ms, const sigset_t *waitmask,
+int pvt__serve_restart(int *port, int stop_timeout_ms, const struct pvt_sup_cfg *cfg,
+                       const sigset_t *waitmask,
                        atomic_int *sigflag, int (*run)(void *arg, const sigset_t *waitmask),
                        void *arg)
 {
@@ -187,7 +188,7 @@ int pvt__serve_restart(int *port, int stop_timeout_ms, const sigset_t *waitmask,
     int printed = 0, stopped = 0, status, rc, delay;
     char why[96];
 
-    pvt_sup_resolve(&(struct pvt_sup_cfg){0}, &sup);
+    pvt_sup_resolve(cfg, &sup); /* only the backoff and the guard apply here */
     for (;;) {
         rc = child_start(&c, run, arg, waitmask);
         if (rc < 0) {
