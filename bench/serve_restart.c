@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fdkeep.h"
 #include "ring.h" /* pvt_now_ns */
 #include "serve_restart.h"
 #include "sup.h"
@@ -60,8 +61,9 @@ static int child_start(struct child *c, int (*run)(void *, const sigset_t *), vo
     if (c->pid == 0) {
         if (dup2(fds[1], STDOUT_FILENO) < 0)
             _exit(PVT_EXIT_FAIL);
-        close(fds[0]);
-        close(fds[1]);
+        /* The server needs nothing of this process's but stdio. */
+        if (pvt_fd_keep_only(NULL, 0) < 0)
+            _exit(PVT_EXIT_FAIL);
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
             _exit(PVT_EXIT_FAIL);
         _exit(run(arg, waitmask));

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "disp.h"
+#include "fdkeep.h"
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
@@ -77,6 +78,26 @@ static void close_primary_fds(struct pvt_pool *p, int slot)
     }
     if (p->serving)
         pvt_serve_net_child(&p->net, slot, p->r[slot]);
+}
+
+/*
+ * In a new worker: close every descriptor but what the worker uses (the
+ * waker, its message channel, its listener or rr channel, its ctl eventfd).
+ * Whatever else the primary held at the fork (a control client it was
+ * answering, another pool's sockets) would otherwise stay open in the
+ * worker for its whole life. A worker that cannot do this exits
+ * PVT_WEXIT_OSERR.
+ */
+static void keep_worker_fds(const struct pvt_pool *p, int slot, const struct pvt_serve_worker *w)
+{
+    int keep[] = {p->g.waker->efd,
+                  p->s[slot].wfd,
+                  p->r[slot]->ctl_efd,
+                  w ? w->listen_fd : -1,
+                  w ? w->chan_fd : -1};
+
+    if (pvt_fd_keep_only(keep, (int)(sizeof(keep) / sizeof(keep[0]))) < 0)
+        _exit(PVT_WEXIT_OSERR);
 }
 
 /* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
@@ -129,6 +150,7 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         chan = pvt__proc_msg_child(p, i, &c);
         if (p->serving)
             pvt_serve_net_worker(&p->net, i, r, "proc", primary, &w);
+        keep_worker_fds(p, i, p->serving ? &w : NULL);
         pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
                               p->serving ? &w : NULL, chan ? &c : NULL);
     }

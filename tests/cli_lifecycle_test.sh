@@ -272,6 +272,44 @@ PY
 check "malformed, unknown, oversized and refused requests get an error reply; the server goes on" \
     "$([ "$(cat "$LOG/bad")" = fine ] || echo " $(flat "$LOG/bad")")"
 
+# A client that reads to end of file gets it with the reply, also when the
+# request forked workers (scale +1, restart): a worker must not inherit the
+# client's socket. Each read is bounded (30 s), and so is the whole client.
+timeout 120 python3 - "$sock" >"$LOG/eof" 2>&1 <<'PY'
+import json, socket, sys, time
+def call(raw):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(sys.argv[1])
+    s.sendall(raw + b"\n")
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return data.decode(errors="replace")
+            data += b
+    except socket.timeout:
+        return "no end of file within 30 s after %r" % data
+def settled():
+    for _ in range(300):
+        r = json.loads(call(b'{"cmd":"status"}'))
+        if r["rolling"] == 0 and r["draining"] == 0 and all(w["state"] == "ready" for w in r["workers"]):
+            return True
+        time.sleep(0.1)
+    return False
+bad = []
+for raw in (b'{"cmd":"scale","delta":1}', b'{"cmd":"restart","batch":1}'):
+    r = call(raw)
+    if not r.startswith('{"ok":true') or not r.endswith("\n"):
+        bad.append("%s: %s" % (raw.decode(), r.strip()))
+    if not settled():
+        bad.append("%s: the workers never settled" % raw.decode())
+print("; ".join(bad) if bad else "fine")
+PY
+check "ctl scale +1 and restart: a client reading to end of file gets it after the reply" \
+    "$([ "$(cat "$LOG/eof")" = fine ] || echo " $(flat "$LOG/eof")")"
+
 # A forced stop: a request longer than --shutdown-timeout.
 slow_request "$port" 8000 /dev/null
 "$PVT" ctl "$sock" stop >"$LOG/out" 2>&1
