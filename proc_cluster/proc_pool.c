@@ -270,7 +270,10 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
 
     /* Serving: a worker that asks to be recycled (recycle_due) or turns
      * ready kicks the waker once this is armed; the tick below looks after
-     * arming, so no request is missed. */
+     * arming, so no request is missed. The waker's eventfd is
+     * level-triggered, so it is drained here when serving or stopping (a
+     * job pool's kick that no collect will take): left readable, it would
+     * make every wait return at once and stop spin. */
     if (p->serving)
         atomic_store(&p->g.waker->waiting, 1);
     due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
@@ -292,8 +295,8 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
             pvt__proc_reap_old(p, (int)(tag - PVT__PROC_TAG_OLD));
         else if (tag >= PVT__PROC_TAG_MSG)
             ; /* a message: recv reads it */
-        else if (ev[k].data.u32 == 0 && p->serving)
-            pvt_waker_drain(p->g.waker); /* a respawned worker is ready */
+        else if (ev[k].data.u32 == 0 && (p->serving || p->stopping))
+            pvt_waker_drain(p->g.waker); /* see below */
         else if (ev[k].data.u32 > 0)
             reap(p, (int)ev[k].data.u32 - 1);
     }
@@ -507,6 +510,10 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->stopped = 1;
     p->stopping = 1;
     p->d.stopping = 1;
+    /* Nobody serves the caller's descriptor until stop returns: a client
+     * waiting on it would keep it readable and the wait below spinning. */
+    if (p->serving && p->net.cfg.watch_fd > 0)
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->net.cfg.watch_fd, NULL);
     if (p->serving)
         pvt_serve_net_hand_out_all(&p->net); /* what the kernel accepted is served */
     rr_enable(p, 0); /* what is handed over is served; nothing new is */

@@ -5,7 +5,8 @@
  * the pool opened is open; workers die with a primary that exits without
  * destroying its pool; a worker that cannot bind fails create and leaves
  * nothing behind; a worker of a second pool in the same process holds none
- * of the first pool's descriptors. Run from test_proc.c's main.
+ * of the first pool's descriptors; a stop waits for a slow job without
+ * spinning. Run from test_proc.c's main.
  *
  * The primary that dies is a child the case forks. Following STYLE.md, it
  * never calls cmocka: it resets the crash signals, turns off core dumps,
@@ -22,14 +23,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc_cases.h"
 #include "proc_harness.h"
+#include "proc_int.h" /* the waker, for the stop case */
 #include "proc_pool.h"
 #include "pvt.h"
 #include "serve.h"
@@ -292,4 +296,49 @@ void test_second_pool_keeps_no_first_pool_fd(void **state)
         fail_msg("the second pool's worker holds %d of the %d sockets and pipes open before it "
                  "(%s ...)", shared, nb, what);
     assert_true(nb >= 3); /* the first pool's listener and channels were seen */
+}
+
+/* CPU time the calling thread has used, in ms. */
+static double thread_cpu_ms(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_THREAD, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/*
+ * A job pool's stop waits, it does not spin: with the waker left readable
+ * (a worker kicked it after the last collect returned, and nobody collects
+ * again), a stop that waits 1.5 s for a queued sleep job uses under a tenth
+ * of that in CPU time on the primary's thread. A busy loop on the waker
+ * would use nearly all of it.
+ */
+void test_job_stop_does_not_spin(void **state)
+{
+    struct pvt_result res[1];
+    struct pvt_pool *p;
+    double cpu, wall;
+    int k, rc;
+
+    (void)state;
+    p = pool_new(1, 0);
+    for (k = 0; k < 4; k++)
+        assert_int_equal(submit_one(p, (uint64_t)k, PVT_WL_NOOP, 0), 1);
+    assert_int_equal(ops->collect(p, res, 1, GUARD_MS), 1);
+    assert_int_equal(submit_one(p, 4, PVT_WL_SLEEP, 1500), 1);
+    /* What a worker does when it finds the driver armed, as one may after
+     * the collect above returned: the waker is left readable. */
+    atomic_store(&p->g.waker->waiting, 1);
+    pvt_waker_kick(p->g.waker);
+    cpu = thread_cpu_ms();
+    wall = (double)now_ms();
+    rc = ops->stop(p, GUARD_MS);
+    cpu = thread_cpu_ms() - cpu;
+    wall = (double)now_ms() - wall;
+    pool_free();
+    assert_int_equal(rc, 0);
+    if (cpu > wall / 10 + 20)
+        fail_msg("the primary used %.0f ms of CPU in a stop of %.0f ms: it spins", cpu, wall);
 }
