@@ -14,7 +14,8 @@
  *
  * The control socket (ctl.h) is one more descriptor the pool's wait watches
  * (serve.h: watch_fd), so `pvt ctl` is served from this same loop, with no
- * thread: supervise returns when a client waits, and the loop answers it.
+ * thread: supervise returns when a client needs something, and the loop
+ * moves every client on without blocking.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -427,7 +428,7 @@ static void do_restart(const struct serve_opts *o, struct pvt_pool *pool, int *r
 
 /* Supervise until a stop signal (or `pvt ctl stop`), then stop gracefully.
  * An exit code. */
-static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, int ctl_fd,
+static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, struct pvt_ctl *ctl_srv,
                       const sigset_t *waitmask)
 {
     struct pvt_worker_stats *w = calloc(PVT_MAX_WORKERS, sizeof(*w));
@@ -448,7 +449,7 @@ static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, int ctl
             status = PVT_EXIT_FAIL;
             break;
         }
-        ctl = ctl_fd >= 0 ? pvt_ctl_serve(ctl_fd, o->ops, pool) : 0;
+        ctl = pvt_ctl_serve(ctl_srv, o->ops, pool);
         /* supervise returns for every rr hand-off: look at most every 20 ms. */
         now = pvt_now_ns();
         if (now - last >= 20000000u) {
@@ -486,6 +487,7 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
     struct pvt_pool *pool = NULL;
     struct pvt_pool_cfg pcfg;
     char why[160];
+    struct pvt_ctl *ctl = NULL;
     int rc, status, ctl_fd;
 
     rc = pvt_topo_load(&topo);
@@ -508,12 +510,14 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
     if (o->max_workers > PVT_MAX_WORKERS)
         o->max_workers = PVT_MAX_WORKERS;
     ctl_fd = pvt_ctl_listen(o->ctl);
+    if (ctl_fd >= 0)
+        ctl_fd = pvt_ctl_open(ctl_fd, 0, &ctl);
     if (ctl_fd < 0) {
         pvt_err(CMD, "cannot listen on the control socket %s: %s", o->ctl, strerror(-ctl_fd));
         pvt_plan_free(plan);
         return PVT_EXIT_FAIL;
     }
-    o->serve.watch_fd = ctl_fd;
+    o->serve.watch_fd = pvt_ctl_fd(ctl);
     pcfg = (struct pvt_pool_cfg){.workers = o->workers,
                                  .max_workers = o->max_workers,
                                  .plan = plan,
@@ -531,11 +535,11 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
         pvt_err(CMD, "cannot write the ready line to stdout");
         status = PVT_EXIT_FAIL;
     } else {
-        status = serve_loop(o, pool, ctl_fd, waitmask);
+        status = serve_loop(o, pool, ctl, waitmask);
     }
     o->ops->destroy(pool);
 out:
-    close(ctl_fd);
+    pvt_ctl_close(ctl);
     unlink(o->ctl);
     pvt_plan_free(plan);
     return status;
@@ -552,17 +556,24 @@ int pvt_cmd_serve(int argc, char **argv)
                            .pin = PVT_PLACE_COMPACT,
                            .stop_timeout_ms = 10000};
     sigset_t waitmask;
+    int rc;
 
     parse_args(&o, argc, argv);
     pvt_sup_resolve(&o.sup, &o.sup); /* in range by parse_args: the defaults filled in */
-    /* With --restart, every server process binds the same path: this one's. */
-    if (pvt_ctl_path(getpid(), o.ctl, sizeof(o.ctl)) < 0) {
-        pvt_err(CMD, "the control socket's path is too long ($XDG_RUNTIME_DIR)");
+    /* A directory of this process's own; with --restart, every server
+     * process binds the same path in it. */
+    rc = pvt_ctl_path(getpid(), o.ctl, sizeof(o.ctl));
+    if (rc < 0) {
+        pvt_err(CMD, "cannot make a directory for the control socket ($XDG_RUNTIME_DIR or "
+                     "/tmp): %s", strerror(-rc));
         return PVT_EXIT_FAIL;
     }
     signals_setup(&waitmask);
     if (o.restart)
-        return pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &o.sup, &waitmask,
-                                  &got_signal, serve_run_cb, &o);
-    return serve_run(&o, &waitmask);
+        rc = pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &o.sup, &waitmask,
+                                &got_signal, serve_run_cb, &o);
+    else
+        rc = serve_run(&o, &waitmask);
+    pvt_ctl_path_remove(o.ctl);
+    return rc;
 }

@@ -219,7 +219,7 @@ note_started $(descendants "$pid")
 inner=$(children "$pid" | tr '\n' ' ')
 why=""
 [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/restart.err"));"
-grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid.ctl" "$LOG/restart.out" || why="$why ready line does not name pid $pid;"
+grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid\.[A-Za-z0-9]*/ctl" "$LOG/restart.out" || why="$why ready line does not name pid $pid;"
 [ "$(echo $inner | wc -w)" -eq 1 ] || why="$why server processes '$inner', want one;"
 if [ -n "$port" ]; then
     [ "$(http status "$port" / 5)" = 200 ] || why="$why GET / before: not 200;"

@@ -4,14 +4,15 @@
 # socket, `pvt ctl`, SIGHUP's rolling restart, scale, and SIGTERM with a slow
 # request in flight.
 #
-# For both backends: the ready line names ctl=SOCKET (mode 0600); `pvt ctl
+# For both backends: the ready line names ctl=SOCKET (mode 0600, in a
+# directory of its own, mode 0700); `pvt ctl
 # SOCKET status --json` lists pids (proc) or tids (thread) that exist, and
 # each worker's CPU list is its Cpus_allowed_list in /proc; a SIGHUP under a
 # light bounded `pvt load` leaves 0 failed requests and only new worker ids;
 # `ctl scale +1` then `-1` under load leaves 0 failed requests; SIGTERM with
 # a /sleep request in flight: that request is answered 200, the server exits
 # 0, no worker process is left (checked by pid and start time) and the
-# socket is gone. Then `pvt ctl` usage errors exit 2 with one line, a
+# socket and its directory are gone. Then `pvt ctl` usage errors exit 2 with one line, a
 # malformed request gets an error reply, and a forced stop exits 3.
 #
 # The checks are on failures, exit codes and ids, never on timing. Every
@@ -147,7 +148,10 @@ for backend in proc thread; do
     [ -n "$port" ] && [ -n "$sock" ] || why="$why ready line without port= and ctl=: $(flat "$LOG/srv.out");"
     [ -S "$sock" ] || why="$why $sock is not a socket;"
     [ "$(stat -c %a "$sock" 2>/dev/null)" = 600 ] || why="$why mode $(stat -c %a "$sock" 2>/dev/null), want 600;"
-    check "$what: ready line names ctl=$sock, a socket of mode 0600" "$why"
+    sockdir=$(dirname "$sock")
+    [ "$(stat -c %a:%u "$sockdir" 2>/dev/null)" = "700:$(id -u)" ] ||
+        why="$why directory $sockdir: $(stat -c %a:%u "$sockdir" 2>/dev/null), want 700:$(id -u);"
+    check "$what: ready line names ctl=$sock, a socket of mode 0600 in a directory of mode 0700" "$why"
     [ -n "$port" ] || { not_ok "$what: no server: $(flat "$LOG/srv.err")"; continue; }
 
     before=$(status_check "$backend" "$pid" "$sock" 2 2>"$LOG/py")
@@ -216,6 +220,7 @@ for backend in proc thread; do
         [ "$(start_time "$w")" = "${started[$w]}" ] && why="$why worker $w left;"
     done
     [ -e "$sock" ] && why="$why $sock left behind;"
+    [ -e "$sockdir" ] && why="$why $sockdir left behind;"
     check "$what: SIGTERM with /sleep in flight: it is answered 200, exit 0, nothing left" "$why"
     unset started
 done
