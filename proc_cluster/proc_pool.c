@@ -26,6 +26,10 @@
  * Messages (job pools) travel on a socketpair per worker, made before each
  * fork and closed at its reap (proc_msg.c).
  *
+ * Descriptors. A new worker keeps only what it uses (fdkeep.h): whatever
+ * else the primary held at the fork, a control client it was answering or
+ * another pool's sockets, would stay open in the worker for its whole life.
+ *
  * Ownership. The primary writes tail and stop and, only while no worker
  * serves the ring, done and running; a worker writes done, running and info.
  * Signals to workers go through pidfd_send_signal, so a recycled pid can never
