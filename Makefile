@@ -8,7 +8,7 @@ OUT        ?=
 
 QUICK      ?=
 
-.PHONY: all deps build test tour bench clean test-asan test-tsan test-valgrind fuzz soak
+.PHONY: all deps build test test-slow-harness tour bench clean test-asan test-tsan test-valgrind fuzz soak
 
 all: build
 
@@ -24,6 +24,12 @@ build: deps $(BUILD)/CMakeCache.txt
 # The tests: cmocka suites and CLI checks through CTest.
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# The same, with python3 (how the CLI scripts reach a server) slowed by
+# SLOW_PY_DELAY seconds (default 0.5) per start: no test may depend on how
+# fast the harness runs. Not in CI (it takes several minutes).
+test-slow-harness: build
+	./tests/slow_harness.sh $(BUILD)
 
 # The main job: every lesson on this machine, then the plots and the report.
 # QUICK=1 for smaller sweeps, OUT=DIR for where it goes.

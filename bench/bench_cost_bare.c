@@ -18,6 +18,7 @@
  * joined. A forked child never returns: it leaves through _exit.
  */
 #include "bench_cost_bare.h"
+#include "fdkeep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +135,9 @@ static void bare_child(struct pvt_bare *b, int i, pid_t parent)
     } else {
         close(b->release[1]);
     }
+    /* As a pool's worker does (fdkeep.h). */
+    if (pvt_fd_keep_only((int[]){b->ack[1], b->cmd ? b->cmd[2 * i] : b->release[0]}, 2) < 0)
+        _exit(2);
     _exit(bare_worker(b, i));
 }
 

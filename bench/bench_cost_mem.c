@@ -36,6 +36,7 @@
 #include "bench_cost.h"
 #include "bench_cost_bare.h"
 #include "cli.h"
+#include "fdkeep.h"
 #include "mem.h"
 #include "work.h"
 
@@ -300,7 +301,8 @@ static int isolated(struct pvt_cost_run *r, const struct mem_job *j)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(2);
-        close(fds[0]);
+        if (pvt_fd_keep_only(&fds[1], 1) < 0)
+            _exit(1);
         rc = mem_job_run(r, j);
         if (write(fds[1], &rc, sizeof(rc)) != sizeof(rc))
             _exit(1);

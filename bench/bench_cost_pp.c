@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdkeep.h"
 #include "ring.h"
 
 #define PP_STOP       UINT32_MAX
@@ -296,6 +297,8 @@ int pvt_pp_run(int mech, int proc, int peer_cpu, uint64_t min_ns, uint64_t min_r
                 _exit(2);
             close_fds(mech == PVT_PP_PIPE ? &p->to_peer[1] : &p->to_peer[0], 1);
             close_fds(&p->to_primary[0], 1);
+            if (pvt_fd_keep_only((int[]){p->to_peer[0], p->to_peer[1], p->to_primary[1]}, 3) < 0)
+                _exit(1);
             peer_loop(p);
             _exit(0);
         }

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "bench_state_int.h"
+#include "fdkeep.h"
 #include "proc_pool.h"
 #include "ring.h"
 
@@ -53,7 +54,7 @@ int pvt__state_write_all(int fd, const void *buf, size_t len)
 static __attribute__((noreturn)) void child_main(struct state_run *r, int index, pid_t primary)
 {
     struct state_worker w = {.run = r, .index = index, .fd = -1};
-    int k, rc;
+    int keep[2], k, rc;
 
     pvt__proc_child_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -65,6 +66,10 @@ static __attribute__((noreturn)) void child_main(struct state_run *r, int index,
             close(r->socks[2 * k]); /* the primary's ends made so far */
         w.fd = r->socks[2 * index + 1];
     }
+    keep[0] = r->report[1];
+    keep[1] = w.fd;
+    if (pvt_fd_keep_only(keep, 2) < 0)
+        _exit(PVT_WEXIT_OSERR);
     pvt__state_worker_body(&w);
     rc = pvt__state_write_all(r->report[1], &w.rep, sizeof(w.rep));
     atomic_fetch_add_explicit(&r->gate->finished, 1, memory_order_release);

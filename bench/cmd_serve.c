@@ -14,7 +14,8 @@
  *
  * The control socket (ctl.h) is one more descriptor the pool's wait watches
  * (serve.h: watch_fd), so `pvt ctl` is served from this same loop, with no
- * thread: supervise returns when a client waits, and the loop answers it.
+ * thread: supervise returns when a client needs something, and the loop
+ * moves every client on without blocking.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,7 +70,8 @@ static void help(void)
            "                 [--idle-timeout MS] [--request-timeout MS] [--shutdown-timeout MS]\n"
            "                 [--max-workers N]\n"
            "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
-           "                 [--max-jobs N [--max-jobs-jitter J]] [--restart]\n\n"
+           "                 [--max-jobs N [--max-jobs-jitter J]] [--crash-loop N/SECONDS]\n"
+           "                 [--restart]\n\n"
            "Serves HTTP/1.1 (keep-alive, pipelining) from N workers sharing one port. Once\n"
            "every worker listens it prints one line on stdout:\n"
            "    ready port=P pid=PRIMARY_PID ctl=SOCKET\n"
@@ -119,18 +121,23 @@ static void help(void)
            "      --max-rss MB        proc: a worker past this RSS drains and is replaced\n"
            "      --max-jobs N        proc: a worker drains and is replaced after N requests\n"
            "      --max-jobs-jitter J proc: ... plus a random 0..J per worker\n"
+           "      --crash-loop N/SECONDS  the crash-loop guard: the Nth death of one worker\n"
+           "                          within SECONDS stops its respawns (with --restart: the\n"
+           "                          server process's); N 1..%d (default %d/%d, as systemd's\n"
+           "                          StartLimitBurst/StartLimitIntervalSec)\n"
            "      --restart           run the server in a child process and start a new one\n"
            "                          when it dies (what systemd's Restart=always does; the\n"
            "                          only recovery for the thread backend)\n"
            "A dead worker process is replaced at once; further deaths of the same slot within\n"
-           "%d s wait %d ms, then twice as long each time, up to %d ms; the %dth death in that\n"
-           "window stops the slot's respawns (the other workers keep serving).\n\n"
+           "the guard's window wait %d ms, then twice as long each time, up to %d ms; the Nth\n"
+           "death in that window stops the slot's respawns (the other workers keep serving).\n\n"
            "  -q, --quiet             no summary on stderr at exit\n"
            "  -h, --help              this help\n\n"
            "Exit status: 0 after a graceful stop, 1 when it could not serve (e.g. the port is\n"
            "in use), 2 for a usage error, %d when the stop had to force workers.\n",
-           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_LOOP_WINDOW_MS / 1000,
-           PVT_SUP_BACKOFF_MS, PVT_SUP_BACKOFF_MAX_MS, PVT_SUP_LOOP_DEATHS, EXIT_FORCED);
+           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_MAX_LOOP,
+           PVT_SUP_LOOP_DEATHS, PVT_SUP_LOOP_WINDOW_MS / 1000, PVT_SUP_BACKOFF_MS,
+           PVT_SUP_BACKOFF_MAX_MS, EXIT_FORCED);
 }
 
 enum {
@@ -147,7 +154,8 @@ enum {
     OPT_MAXJOBS,
     OPT_JITTER,
     OPT_RESTART,
-    OPT_MAXW
+    OPT_MAXW,
+    OPT_CRASHLOOP
 };
 
 static const struct option opts[] = {
@@ -168,11 +176,26 @@ static const struct option opts[] = {
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
     {"max-jobs", required_argument, NULL, OPT_MAXJOBS},
     {"max-jobs-jitter", required_argument, NULL, OPT_JITTER},
+    {"crash-loop", required_argument, NULL, OPT_CRASHLOOP},
     {"restart", no_argument, NULL, OPT_RESTART},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* --crash-loop N/SECONDS into the guard of sup. */
+static void parse_crash_loop(struct pvt_sup_cfg *sup, const char *arg)
+{
+    const char *slash = strchr(arg, '/');
+    char n[32];
+
+    if (!slash || slash == arg || (size_t)(slash - arg) >= sizeof(n) || !slash[1])
+        pvt_usage_error(CMD, "--crash-loop: '%s' is not N/SECONDS (e.g. 5/10)", arg);
+    memcpy(n, arg, (size_t)(slash - arg));
+    n[slash - arg] = '\0';
+    sup->loop_deaths = (int)pvt_cli_long(CMD, "--crash-loop", n, 1, PVT_SUP_MAX_LOOP);
+    sup->loop_window_ms = (int)pvt_cli_long(CMD, "--crash-loop", slash + 1, 1, 86400) * 1000;
+}
 
 static void parse_args(struct serve_opts *o, int argc, char **argv)
 {
@@ -242,6 +265,9 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
         case OPT_JITTER:
             o->sup.max_jobs_jitter =
                 (uint64_t)pvt_cli_long(CMD, "--max-jobs-jitter", optarg, 0, 1000000000000);
+            break;
+        case OPT_CRASHLOOP:
+            parse_crash_loop(&o->sup, optarg);
             break;
         case OPT_RESTART:
             o->restart = 1;
@@ -378,7 +404,7 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
         if (w[i].parked && !v->parked)
             pvt_err(CMD, "worker %d died %d times within %d s: not respawned again "
                          "(crash loop); the others keep serving",
-                    i, PVT_SUP_LOOP_DEATHS, PVT_SUP_LOOP_WINDOW_MS / 1000);
+                    i, o->sup.loop_deaths, o->sup.loop_window_ms / 1000);
         if (w[i].hung && !v->hung)
             pvt_err(CMD, "worker %d (%s %d) is hung: %s", i, o->ops->name, (int)w[i].pid,
                     strcmp(o->ops->name, "proc") == 0
@@ -407,7 +433,7 @@ static void do_restart(const struct serve_opts *o, struct pvt_pool *pool, int *r
 
 /* Supervise until a stop signal (or `pvt ctl stop`), then stop gracefully.
  * An exit code. */
-static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, int ctl_fd,
+static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, struct pvt_ctl *ctl_srv,
                       const sigset_t *waitmask)
 {
     struct pvt_worker_stats *w = calloc(PVT_MAX_WORKERS, sizeof(*w));
@@ -428,7 +454,7 @@ static int serve_loop(const struct serve_opts *o, struct pvt_pool *pool, int ctl
             status = PVT_EXIT_FAIL;
             break;
         }
-        ctl = ctl_fd >= 0 ? pvt_ctl_serve(ctl_fd, o->ops, pool) : 0;
+        ctl = pvt_ctl_serve(ctl_srv, o->ops, pool);
         /* supervise returns for every rr hand-off: look at most every 20 ms. */
         now = pvt_now_ns();
         if (now - last >= 20000000u) {
@@ -466,6 +492,7 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
     struct pvt_pool *pool = NULL;
     struct pvt_pool_cfg pcfg;
     char why[160];
+    struct pvt_ctl *ctl = NULL;
     int rc, status, ctl_fd;
 
     rc = pvt_topo_load(&topo);
@@ -488,12 +515,14 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
     if (o->max_workers > PVT_MAX_WORKERS)
         o->max_workers = PVT_MAX_WORKERS;
     ctl_fd = pvt_ctl_listen(o->ctl);
+    if (ctl_fd >= 0)
+        ctl_fd = pvt_ctl_open(ctl_fd, 0, &ctl);
     if (ctl_fd < 0) {
         pvt_err(CMD, "cannot listen on the control socket %s: %s", o->ctl, strerror(-ctl_fd));
         pvt_plan_free(plan);
         return PVT_EXIT_FAIL;
     }
-    o->serve.watch_fd = ctl_fd;
+    o->serve.watch_fd = pvt_ctl_fd(ctl);
     pcfg = (struct pvt_pool_cfg){.workers = o->workers,
                                  .max_workers = o->max_workers,
                                  .plan = plan,
@@ -511,11 +540,11 @@ static int serve_run(struct serve_opts *o, const sigset_t *waitmask)
         pvt_err(CMD, "cannot write the ready line to stdout");
         status = PVT_EXIT_FAIL;
     } else {
-        status = serve_loop(o, pool, ctl_fd, waitmask);
+        status = serve_loop(o, pool, ctl, waitmask);
     }
     o->ops->destroy(pool);
 out:
-    close(ctl_fd);
+    pvt_ctl_close(ctl);
     unlink(o->ctl);
     pvt_plan_free(plan);
     return status;
@@ -532,16 +561,24 @@ int pvt_cmd_serve(int argc, char **argv)
                            .pin = PVT_PLACE_COMPACT,
                            .stop_timeout_ms = 10000};
     sigset_t waitmask;
+    int rc;
 
     parse_args(&o, argc, argv);
-    /* With --restart, every server process binds the same path: this one's. */
-    if (pvt_ctl_path(getpid(), o.ctl, sizeof(o.ctl)) < 0) {
-        pvt_err(CMD, "the control socket's path is too long ($XDG_RUNTIME_DIR)");
+    pvt_sup_resolve(&o.sup, &o.sup); /* in range by parse_args: the defaults filled in */
+    /* A directory of this process's own; with --restart, every server
+     * process binds the same path in it. */
+    rc = pvt_ctl_path(getpid(), o.ctl, sizeof(o.ctl));
+    if (rc < 0) {
+        pvt_err(CMD, "cannot make a directory for the control socket ($XDG_RUNTIME_DIR or "
+                     "/tmp): %s", strerror(-rc));
         return PVT_EXIT_FAIL;
     }
     signals_setup(&waitmask);
     if (o.restart)
-        return pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &waitmask, &got_signal,
-                                  serve_run_cb, &o);
-    return serve_run(&o, &waitmask);
+        rc = pvt__serve_restart(&o.serve.port, o.stop_timeout_ms, &o.sup, &waitmask,
+                                &got_signal, serve_run_cb, &o);
+    else
+        rc = serve_run(&o, &waitmask);
+    pvt_ctl_path_remove(o.ctl);
+    return rc;
 }

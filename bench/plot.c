@@ -185,7 +185,7 @@ static int run_gnuplot(const char *dir, const char *name, const char *script, ch
         return -e;
     }
     if (pid == 0) {
-        int null = open("/dev/null", O_RDWR);
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2's copies stay open */
 
         if (chdir(dir) < 0)
             _exit(127);

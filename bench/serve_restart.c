@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fdkeep.h"
 #include "ring.h" /* pvt_now_ns */
 #include "serve_restart.h"
 #include "sup.h"
@@ -60,8 +61,9 @@ static int child_start(struct child *c, int (*run)(void *, const sigset_t *), vo
     if (c->pid == 0) {
         if (dup2(fds[1], STDOUT_FILENO) < 0)
             _exit(PVT_EXIT_FAIL);
-        close(fds[0]);
-        close(fds[1]);
+        /* The server needs nothing of this process's but stdio. */
+        if (pvt_fd_keep_only(NULL, 0) < 0)
+            _exit(PVT_EXIT_FAIL);
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
             _exit(PVT_EXIT_FAIL);
         _exit(run(arg, waitmask));
@@ -176,7 +178,8 @@ static int backoff_sleep(int ms, const sigset_t *waitmask, atomic_int *sigflag)
     return 0;
 }
 
-int pvt__serve_restart(int *port, int stop_timeout_ms, const sigset_t *waitmask,
+int pvt__serve_restart(int *port, int stop_timeout_ms, const struct pvt_sup_cfg *cfg,
+                       const sigset_t *waitmask,
                        atomic_int *sigflag, int (*run)(void *arg, const sigset_t *waitmask),
                        void *arg)
 {
@@ -187,7 +190,7 @@ int pvt__serve_restart(int *port, int stop_timeout_ms, const sigset_t *waitmask,
     int printed = 0, stopped = 0, status, rc, delay;
     char why[96];
 
-    pvt_sup_resolve(&(struct pvt_sup_cfg){0}, &sup);
+    pvt_sup_resolve(cfg, &sup); /* only the backoff and the guard apply here */
     for (;;) {
         rc = child_start(&c, run, arg, waitmask);
         if (rc < 0) {

@@ -26,6 +26,10 @@
  * Messages (job pools) travel on a socketpair per worker, made before each
  * fork and closed at its reap (proc_msg.c).
  *
+ * Descriptors. A new worker keeps only what it uses (fdkeep.h): whatever
+ * else the primary held at the fork, a control client it was answering or
+ * another pool's sockets, would stay open in the worker for its whole life.
+ *
  * Ownership. The primary writes tail and stop and, only while no worker
  * serves the ring, done and running; a worker writes done, running and info.
  * Signals to workers go through pidfd_send_signal, so a recycled pid can never
@@ -51,6 +55,7 @@
 
 #include "disp.h"
 #include "fault.h"
+#include "fdkeep.h"
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
@@ -87,6 +92,26 @@ static void close_primary_fds(struct pvt_pool *p, int slot)
     }
     if (p->serving)
         pvt_serve_net_child(&p->net, slot, p->r[slot]);
+}
+
+/*
+ * In a new worker: close every descriptor but what the worker uses (the
+ * waker, its message channel, its listener or rr channel, its ctl eventfd).
+ * Whatever else the primary held at the fork (a control client it was
+ * answering, another pool's sockets) would otherwise stay open in the
+ * worker for its whole life. A worker that cannot do this exits
+ * PVT_WEXIT_OSERR.
+ */
+static void keep_worker_fds(const struct pvt_pool *p, int slot, const struct pvt_serve_worker *w)
+{
+    int keep[] = {p->g.waker->efd,
+                  p->s[slot].wfd,
+                  p->r[slot]->ctl_efd,
+                  w ? w->listen_fd : -1,
+                  w ? w->chan_fd : -1};
+
+    if (pvt_fd_keep_only(keep, (int)(sizeof(keep) / sizeof(keep[0]))) < 0)
+        _exit(PVT_WEXIT_OSERR);
 }
 
 /* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
@@ -155,6 +180,7 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         chan = pvt__proc_msg_child(p, i, &c);
         if (p->serving)
             pvt_serve_net_worker(&p->net, i, r, "proc", primary, &w);
+        keep_worker_fds(p, i, p->serving ? &w : NULL);
         pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
                               p->serving ? &w : NULL, chan ? &c : NULL);
     }
@@ -307,7 +333,10 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
 
     /* Serving: a worker that asks to be recycled (recycle_due) or turns
      * ready kicks the waker once this is armed; the tick below looks after
-     * arming, so no request is missed. */
+     * arming, so no request is missed. The waker's eventfd is
+     * level-triggered, so it is drained here when serving or stopping (a
+     * job pool's kick that no collect will take): left readable, it would
+     * make every wait return at once and stop spin. */
     if (p->serving)
         atomic_store(p->g.waker->waiting, 1);
     due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
@@ -330,8 +359,8 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
             pvt__proc_reap_old(p, (int)(tag - PVT__PROC_TAG_OLD));
         else if (tag >= PVT__PROC_TAG_MSG)
             ; /* a message: recv reads it */
-        else if (ev[k].data.u32 == 0 && p->serving)
-            pvt_waker_drain(p->g.waker); /* a respawned worker is ready */
+        else if (ev[k].data.u32 == 0 && (p->serving || p->stopping))
+            pvt_waker_drain(p->g.waker); /* see below */
         else if (ev[k].data.u32 > 0)
             reap(p, (int)ev[k].data.u32 - 1);
     }
@@ -531,6 +560,10 @@ static int proc_stop(struct pvt_pool *p, int deadline_ms)
     p->stopped = 1;
     p->stopping = 1;
     p->d.stopping = 1;
+    /* Nobody serves the caller's descriptor until stop returns: a client
+     * waiting on it would keep it readable and the wait below spinning. */
+    if (p->serving && p->net.cfg.watch_fd > 0)
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->net.cfg.watch_fd, NULL);
     if (p->serving)
         pvt_serve_net_hand_out_all(&p->net); /* what the kernel accepted is served */
     rr_sync(p, NULL); /* what is handed over is served; nothing new is */

@@ -1,14 +1,25 @@
 /*
  * ctl.c: the control socket of `pvt serve` and its client (see ctl.h).
+ *
+ * DESIGN
+ * One thread, the caller's, owns everything here. A client's entry moves
+ * one way: reading its line (watched for EPOLLIN), then sending its reply
+ * (watched for EPOLLOUT), then dropped; every read and send is
+ * non-blocking, so a client that is slow or silent costs the loop nothing
+ * but its entry, which its deadline frees. The listening socket is in the
+ * epoll set only while an entry is free, so a full table leaves new
+ * connections in the backlog and never makes the set spin.
  */
 #include "ctl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -29,10 +40,28 @@ int pvt_ctl_path(pid_t pid, char *buf, size_t len)
 
     if (!dir || dir[0] != '/' || access(dir, W_OK | X_OK) != 0)
         dir = "/tmp";
-    n = snprintf(buf, len, "%s/pvt-%d.ctl", dir, (int)pid);
+    n = snprintf(buf, len, "%s/pvt-%d.XXXXXX/ctl", dir, (int)pid);
     if (n < 0 || (size_t)n >= len || (size_t)n >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
+    buf[n - 4] = '\0'; /* mkdtemp takes the directory alone */
+    if (!mkdtemp(buf))
+        return -errno;
+    buf[n - 4] = '/';
     return 0;
+}
+
+void pvt_ctl_path_remove(const char *path)
+{
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    char *slash;
+
+    unlink(path);
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        rmdir(dir);
+    }
 }
 
 static int unix_addr(const char *path, struct sockaddr_un *sa)
@@ -193,37 +222,6 @@ static json_t *handle(const char *line, const struct pvt_pool_ops *ops, struct p
     return reply;
 }
 
-/* One line from fd within PVT_CTL_READ_MS: its length, or -1 (error,
- * timeout, end of file first), or -E2BIG for an oversized one. */
-static int read_line(int fd, char *buf, size_t cap)
-{
-    uint64_t end = pvt_now_ns() + PVT_CTL_READ_MS * 1000000ull, now;
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-    size_t len = 0;
-    char *nl;
-    ssize_t n;
-
-    for (;;) {
-        n = recv(fd, buf + len, cap - 1 - len, MSG_DONTWAIT);
-        if (n > 0) {
-            len += (size_t)n;
-            buf[len] = '\0';
-            if ((nl = memchr(buf, '\n', len))) {
-                *nl = '\0';
-                return (int)(nl - buf);
-            }
-            if (len >= cap - 1)
-                return -E2BIG;
-            continue;
-        }
-        if (n == 0 || (errno != EAGAIN && errno != EINTR))
-            return -1;
-        now = pvt_now_ns();
-        if (now >= end || poll(&pfd, 1, (int)((end - now) / 1000000u) + 1) == 0)
-            return -1;
-    }
-}
-
 /* The reply as one line (JSON_COMPACT escapes every newline in a string),
  * without its newline; NULL when out of memory. */
 static char *dump(json_t *reply)
@@ -240,45 +238,227 @@ char *pvt_ctl_answer(const char *line, const struct pvt_pool_ops *ops, struct pv
     return dump(handle(line, ops, pool, flags));
 }
 
-static void send_reply(int fd, char *s)
-{
-    struct timeval tv = {0, PVT_CTL_READ_MS * 1000};
-    size_t off = 0, len;
-    ssize_t n;
+/* ---- serving clients without blocking ---- */
 
-    if (!s)
-        return;
-    len = strlen(s);
-    s[len] = '\n'; /* replaces the NUL, which is not sent */
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    while (off <= len) {
-        n = send(fd, s + off, len + 1 - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        off += (size_t)n;
-    }
-    free(s);
+struct ctl_client {
+    int fd;               /* -1: a free entry */
+    uint64_t deadline_ns; /* dropped past this */
+    size_t in_len;
+    char in[PVT_CTL_MAX_LINE + 2]; /* a line, its newline, a NUL */
+    char *out;                     /* the reply, queued; NULL before it */
+    size_t out_len, out_off;
+};
+
+struct pvt_ctl {
+    int lfd, epfd, client_ms;
+    int listening; /* lfd is in the epoll set: there is room for a client */
+    struct ctl_client c[PVT_CTL_CLIENTS];
+};
+
+#define CTL_TAG_LISTEN UINT32_MAX
+
+static void client_drop(struct pvt_ctl *c, struct ctl_client *k)
+{
+    epoll_ctl(c->epfd, EPOLL_CTL_DEL, k->fd, NULL);
+    close(k->fd);
+    free(k->out);
+    *k = (struct ctl_client){.fd = -1};
 }
 
-int pvt_ctl_serve(int lfd, const struct pvt_pool_ops *ops, struct pvt_pool *pool)
+/* Send what the client takes now; drop it once it has the whole reply, or
+ * when it is gone. */
+static void client_flush(struct pvt_ctl *c, struct ctl_client *k)
 {
-    char line[PVT_CTL_MAX_LINE + 1];
-    int k, fd, n, flags = 0;
+    ssize_t n;
 
-    for (k = 0; k < CTL_CLIENTS; k++) {
-        fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    while (k->out_off < k->out_len) {
+        n = send(k->fd, k->out + k->out_off, k->out_len - k->out_off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0)
+            k->out_off += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else if (n < 0 && errno == EAGAIN)
+            return; /* EPOLLOUT says when it takes more */
+        else
+            break;
+    }
+    client_drop(c, k);
+}
+
+/* Queue reply s (malloc'd, NUL-terminated, no newline) and start sending:
+ * from now on the client is watched for room, not for input. */
+static void client_reply(struct pvt_ctl *c, struct ctl_client *k, char *s)
+{
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = (uint32_t)(k - c->c)};
+    size_t len;
+
+    if (s && strlen(s) + 2 > PVT_CTL_MAX_REPLY) { /* pvt ctl's buffer: a newline, a NUL */
+        free(s);
+        s = dump(error_reply("the reply is over %s bytes", "1048576"));
+    }
+    if (!s) {
+        client_drop(c, k);
+        return;
+    }
+    len = strlen(s);
+    s[len] = '\n'; /* replaces the NUL, which is not sent */
+    k->out = s;
+    k->out_len = len + 1;
+    epoll_ctl(c->epfd, EPOLL_CTL_MOD, k->fd, &ev);
+    client_flush(c, k);
+}
+
+/* Read what the client sent; answer once its line is whole. */
+static void client_read(struct pvt_ctl *c, struct ctl_client *k, const struct pvt_pool_ops *ops,
+                        struct pvt_pool *pool, int *flags)
+{
+    size_t cap = sizeof(k->in) - 1;
+    char *nl;
+    ssize_t n;
+
+    for (;;) {
+        n = recv(k->fd, k->in + k->in_len, cap - k->in_len, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n <= 0) {
+            client_drop(c, k); /* gone before a whole line */
+            return;
+        }
+        k->in_len += (size_t)n;
+        k->in[k->in_len] = '\0';
+        if ((nl = memchr(k->in, '\n', k->in_len))) {
+            *nl = '\0';
+            client_reply(c, k, pvt_ctl_answer(k->in, ops, pool, flags));
+            return;
+        }
+        if (k->in_len >= cap) {
+            client_reply(c, k, dump(error_reply("request longer than %s bytes", "1024")));
+            return;
+        }
+    }
+}
+
+/* The listening socket in the epoll set exactly while a client entry is free. */
+static void listen_update(struct pvt_ctl *c)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = CTL_TAG_LISTEN};
+    int i, room = 0;
+
+    for (i = 0; i < PVT_CTL_CLIENTS && !room; i++)
+        room = c->c[i].fd < 0;
+    if (room && !c->listening && epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->lfd, &ev) == 0)
+        c->listening = 1;
+    else if (!room && c->listening && epoll_ctl(c->epfd, EPOLL_CTL_DEL, c->lfd, NULL) == 0)
+        c->listening = 0;
+}
+
+/* Take fd as a client: its entry's index, or -EBUSY or -errno (fd closed). */
+static int client_add(struct pvt_ctl *c, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    int i, rc;
+
+    for (i = 0; i < PVT_CTL_CLIENTS && c->c[i].fd >= 0; i++)
+        ;
+    if (i == PVT_CTL_CLIENTS) {
+        close(fd);
+        return -EBUSY;
+    }
+    ev.data.u32 = (uint32_t)i;
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+        epoll_ctl(c->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        rc = -errno;
+        close(fd);
+        return rc;
+    }
+    c->c[i] = (struct ctl_client){
+        .fd = fd, .deadline_ns = pvt_now_ns() + (uint64_t)c->client_ms * 1000000u};
+    listen_update(c);
+    return i;
+}
+
+int pvt_ctl_adopt(struct pvt_ctl *c, int fd)
+{
+    int rc = client_add(c, fd);
+
+    return rc < 0 ? rc : 0;
+}
+
+int pvt_ctl_open(int lfd, int client_ms, struct pvt_ctl **out)
+{
+    struct pvt_ctl *c = calloc(1, sizeof(*c));
+    int i, rc;
+
+    if (!c) {
+        close(lfd);
+        return -ENOMEM;
+    }
+    c->lfd = lfd;
+    c->client_ms = client_ms > 0 ? client_ms : PVT_CTL_CLIENT_MS;
+    for (i = 0; i < PVT_CTL_CLIENTS; i++)
+        c->c[i].fd = -1;
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (c->epfd < 0) {
+        rc = -errno;
+        close(lfd);
+        free(c);
+        return rc;
+    }
+    listen_update(c);
+    *out = c;
+    return 0;
+}
+
+int pvt_ctl_fd(const struct pvt_ctl *c)
+{
+    return c->epfd;
+}
+
+int pvt_ctl_serve(struct pvt_ctl *c, const struct pvt_pool_ops *ops, struct pvt_pool *pool)
+{
+    struct epoll_event ev[PVT_CTL_CLIENTS + 1];
+    uint64_t now = pvt_now_ns();
+    int i, n, fd, flags = 0;
+
+    for (i = 0; i < PVT_CTL_CLIENTS; i++)
+        if (c->c[i].fd >= 0 && now > c->c[i].deadline_ns)
+            client_drop(c, &c->c[i]); /* too slow to send its line or take its reply */
+    n = epoll_wait(c->epfd, ev, PVT_CTL_CLIENTS + 1, 0);
+    for (i = 0; i < n; i++) {
+        struct ctl_client *k = &c->c[ev[i].data.u32 % PVT_CTL_CLIENTS];
+        if (ev[i].data.u32 == CTL_TAG_LISTEN || k->fd < 0)
+            continue; /* the listener below; a client dropped since */
+        if (k->out)
+            client_flush(c, k);
+        else
+            client_read(c, k, ops, pool, &flags);
+    }
+    listen_update(c);
+    while (c->listening) {
+        fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             break;
-        n = read_line(fd, line, sizeof(line));
-        if (n == -E2BIG)
-            send_reply(fd, dump(error_reply("request longer than %s bytes", "1024")));
-        else if (n >= 0)
-            send_reply(fd, pvt_ctl_answer(line, ops, pool, &flags));
-        close(fd);
+        i = client_add(c, fd);
+        if (i >= 0)
+            client_read(c, &c->c[i], ops, pool, &flags); /* its line may be there */
     }
     return flags;
+}
+
+void pvt_ctl_close(struct pvt_ctl *c)
+{
+    int i;
+
+    if (!c)
+        return;
+    for (i = 0; i < PVT_CTL_CLIENTS; i++)
+        if (c->c[i].fd >= 0)
+            client_drop(c, &c->c[i]);
+    close(c->epfd);
+    close(c->lfd);
+    free(c);
 }
 
 /* ---- the client ---- */

@@ -8,10 +8,12 @@
 # - thread --restart --allow-faults: GET /crash kills the server process; the
 #   ready line is printed once; the server answers again (bounded retries);
 #   stderr says it restarted; SIGTERM exits 0 and no process is left.
-# - thread --restart, repeated /abort: a crash loop ends with exit 1 and a
-#   "giving up" line after the guard's number of deaths.
-# - --max-rss and --max-jobs with --backend thread are usage errors: exit 2,
-#   one line naming the flag.
+# - thread --restart --crash-loop 3/600, repeated /abort: a crash loop ends
+#   with exit 1 and a "giving up" line after 3 deaths. The window is long, so
+#   how fast the harness sends the aborts cannot matter.
+# - --max-rss and --max-jobs with --backend thread, and --crash-loop values
+#   that are not N/SECONDS in range, are usage errors: exit 2, one line
+#   naming the flag.
 # - proc --worker-timeout 300 + /hang: the worker is killed and replaced
 #   (/stats: restarts 1), stderr says it hung.
 # - proc --max-jobs 50, 300 sequential requests (a connection each): none
@@ -165,6 +167,9 @@ serve_error "--backend thread --max-jobs" "--max-jobs" --backend thread --port 0
 serve_error "--max-jobs-jitter without --max-jobs" "--max-jobs-jitter" --backend proc --port 0 \
     --max-jobs-jitter 5
 serve_error "--worker-timeout 10" "--worker-timeout" --backend proc --port 0 --worker-timeout 10
+for bad in 0/10 65/10 5/0 5 /10 5/ x/10 5/x 5/100000; do
+    serve_error "--crash-loop $bad" "--crash-loop" --backend proc --port 0 --crash-loop "$bad"
+done
 
 # --- proc: a crash takes one worker, which is replaced ------------------------------
 
@@ -214,7 +219,7 @@ note_started $(descendants "$pid")
 inner=$(children "$pid" | tr '\n' ' ')
 why=""
 [ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/restart.err"));"
-grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid.ctl" "$LOG/restart.out" || why="$why ready line does not name pid $pid;"
+grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid\.[A-Za-z0-9]*/ctl" "$LOG/restart.out" || why="$why ready line does not name pid $pid;"
 [ "$(echo $inner | wc -w)" -eq 1 ] || why="$why server processes '$inner', want one;"
 if [ -n "$port" ]; then
     [ "$(http status "$port" / 5)" = 200 ] || why="$why GET / before: not 200;"
@@ -242,7 +247,7 @@ left=$LEFT
 # --- a crash loop under --restart gives up ------------------------------------------
 
 what="serve --backend thread --restart, repeated /abort"
-start_server loop --backend thread --workers 1 --port 0 --restart --allow-faults
+start_server loop --backend thread --workers 1 --port 0 --restart --allow-faults --crash-loop 3/600
 pid=$SRV_PID port=$SRV_PORT
 why=""
 [ -n "$port" ] || why="$why no ready line;"
@@ -266,14 +271,15 @@ deaths=$(grep -c '^pvt serve: the server process [0-9]* was killed by signal 6 '
 restarts=$(grep -c '^pvt serve: restarted: ' "$LOG/loop.err")
 [ $SRV_RC -eq 1 ] || why="$why exit $SRV_RC, want 1;"
 grep -q 'giving up' "$LOG/loop.err" || why="$why no 'giving up' line;"
-[ "$aborts" -eq 5 ] && [ "$deaths" -eq 5 ] && [ "$restarts" -eq 4 ] ||
-    why="$why $aborts aborts, $deaths deaths logged, $restarts restarts; want 5, 5, 4;"
+grep -q '3 deaths within 600 s, giving up' "$LOG/loop.err" || why="$why the guard not named;"
+[ "$aborts" -eq 3 ] && [ "$deaths" -eq 3 ] && [ "$restarts" -eq 2 ] ||
+    why="$why $aborts aborts, $deaths deaths logged, $restarts restarts; want 3, 3, 2;"
 [ "$(lines "$LOG/loop.out")" -eq 1 ] || why="$why $(lines "$LOG/loop.out") lines on stdout, want 1;"
 left_started
 left=$LEFT
 [ -z "$left" ] || why="$why processes left:$left;"
 [ -z "$why" ] || why="$why stderr: $(flat "$LOG/loop.err")"
-check "$what: gives up after 5 deaths, exit 1, nothing left" "$why"
+check "$what --crash-loop 3/600: gives up after 3 deaths, exit 1, nothing left" "$why"
 
 # --- proc: the watchdog replaces a hung worker ---------------------------------------
 

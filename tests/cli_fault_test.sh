@@ -261,8 +261,13 @@ for _ in $(seq 300); do
     kill -0 "$BG_PID" 2>/dev/null || break
     sleep 0.1
 done
-sleep 0.3 # into the next run, so a server and a load are running
-children=$(descendants "$BG_PID")
+children=""
+for _ in $(seq 200); do # until a run is under way: a server (and a load) running
+    children=$(descendants "$BG_PID")
+    [ -n "$children" ] && break
+    kill -0 "$BG_PID" 2>/dev/null || break
+    sleep 0.05
+done
 note_started $children # one already gone (a crashed server) is not waited for
 interrupt_bg "interrupted fault bench" 30
 if awk -F, 'NR == 1 { nf = NF } NF != nf { bad = 1 } END { exit bad || NR < 2 }' \

@@ -4,14 +4,15 @@
 # socket, `pvt ctl`, SIGHUP's rolling restart, scale, and SIGTERM with a slow
 # request in flight.
 #
-# For both backends: the ready line names ctl=SOCKET (mode 0600); `pvt ctl
+# For both backends: the ready line names ctl=SOCKET (mode 0600, in a
+# directory of its own, mode 0700); `pvt ctl
 # SOCKET status --json` lists pids (proc) or tids (thread) that exist, and
 # each worker's CPU list is its Cpus_allowed_list in /proc; a SIGHUP under a
 # light bounded `pvt load` leaves 0 failed requests and only new worker ids;
 # `ctl scale +1` then `-1` under load leaves 0 failed requests; SIGTERM with
 # a /sleep request in flight: that request is answered 200, the server exits
 # 0, no worker process is left (checked by pid and start time) and the
-# socket is gone. Then `pvt ctl` usage errors exit 2 with one line, a
+# socket and its directory are gone. Then `pvt ctl` usage errors exit 2 with one line, a
 # malformed request gets an error reply, and a forced stop exits 3.
 #
 # The checks are on failures, exit codes and ids, never on timing. Every
@@ -147,7 +148,10 @@ for backend in proc thread; do
     [ -n "$port" ] && [ -n "$sock" ] || why="$why ready line without port= and ctl=: $(flat "$LOG/srv.out");"
     [ -S "$sock" ] || why="$why $sock is not a socket;"
     [ "$(stat -c %a "$sock" 2>/dev/null)" = 600 ] || why="$why mode $(stat -c %a "$sock" 2>/dev/null), want 600;"
-    check "$what: ready line names ctl=$sock, a socket of mode 0600" "$why"
+    sockdir=$(dirname "$sock")
+    [ "$(stat -c %a:%u "$sockdir" 2>/dev/null)" = "700:$(id -u)" ] ||
+        why="$why directory $sockdir: $(stat -c %a:%u "$sockdir" 2>/dev/null), want 700:$(id -u);"
+    check "$what: ready line names ctl=$sock, a socket of mode 0600 in a directory of mode 0700" "$why"
     [ -n "$port" ] || { not_ok "$what: no server: $(flat "$LOG/srv.err")"; continue; }
 
     before=$(status_check "$backend" "$pid" "$sock" 2 2>"$LOG/py")
@@ -216,6 +220,7 @@ for backend in proc thread; do
         [ "$(start_time "$w")" = "${started[$w]}" ] && why="$why worker $w left;"
     done
     [ -e "$sock" ] && why="$why $sock left behind;"
+    [ -e "$sockdir" ] && why="$why $sockdir left behind;"
     check "$what: SIGTERM with /sleep in flight: it is answered 200, exit 0, nothing left" "$why"
     unset started
 done
@@ -271,6 +276,44 @@ print("fine")
 PY
 check "malformed, unknown, oversized and refused requests get an error reply; the server goes on" \
     "$([ "$(cat "$LOG/bad")" = fine ] || echo " $(flat "$LOG/bad")")"
+
+# A client that reads to end of file gets it with the reply, also when the
+# request forked workers (scale +1, restart): a worker must not inherit the
+# client's socket. Each read is bounded (30 s), and so is the whole client.
+timeout 120 python3 - "$sock" >"$LOG/eof" 2>&1 <<'PY'
+import json, socket, sys, time
+def call(raw):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(sys.argv[1])
+    s.sendall(raw + b"\n")
+    data = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                return data.decode(errors="replace")
+            data += b
+    except socket.timeout:
+        return "no end of file within 30 s after %r" % data
+def settled():
+    for _ in range(300):
+        r = json.loads(call(b'{"cmd":"status"}'))
+        if r["rolling"] == 0 and r["draining"] == 0 and all(w["state"] == "ready" for w in r["workers"]):
+            return True
+        time.sleep(0.1)
+    return False
+bad = []
+for raw in (b'{"cmd":"scale","delta":1}', b'{"cmd":"restart","batch":1}'):
+    r = call(raw)
+    if not r.startswith('{"ok":true') or not r.endswith("\n"):
+        bad.append("%s: %s" % (raw.decode(), r.strip()))
+    if not settled():
+        bad.append("%s: the workers never settled" % raw.decode())
+print("; ".join(bad) if bad else "fine")
+PY
+check "ctl scale +1 and restart: a client reading to end of file gets it after the reply" \
+    "$([ "$(cat "$LOG/eof")" = fine ] || echo " $(flat "$LOG/eof")")"
 
 # A forced stop: a request longer than --shutdown-timeout.
 slow_request "$port" 8000 /dev/null

@@ -15,15 +15,12 @@ start_time() {
     echo "${f[19]}"
 }
 
-# children PID: the pids whose parent is PID (field 4 of /proc/PID/stat).
+# children PID: the pids whose parent is PID. One pgrep, not a cat per
+# process: a scan of /proc that forks for each entry takes seconds on a busy
+# machine, and children that live a second would come and go unseen.
 children() {
-    local st s f p
-    for st in /proc/[0-9]*/stat; do
-        s=$(cat "$st" 2>/dev/null) || continue
-        s=${s##*) }
-        read -r -a f <<<"$s"
-        [ "${f[1]}" = "$1" ] && { p=${st#/proc/}; echo "${p%/stat}"; }
-    done
+    pgrep -P "$1"
+    return 0
 }
 
 # descendants PID: its children, theirs and theirs (a bench, its servers and

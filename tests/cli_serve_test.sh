@@ -165,7 +165,7 @@ for backend in proc thread; do
         pid=$SRV_PID
         why=""
         [ "$(lines "$LOG/srv.out")" -eq 1 ] || why="$why $(lines "$LOG/srv.out") lines on stdout;"
-        grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid.ctl" "$LOG/srv.out" || why="$why ready line not 'ready port=P pid=$pid ctl=SOCKET';"
+        grep -qx "ready port=[0-9]* pid=$pid ctl=/.*/pvt-$pid\.[A-Za-z0-9]*/ctl" "$LOG/srv.out" || why="$why ready line not 'ready port=P pid=$pid ctl=SOCKET';"
         [ -n "$SRV_PORT" ] && [ "$SRV_PORT" -gt 0 ] || why="$why no port > 0;"
         if [ -z "$why" ]; then
             ok "$what --port 0: one line, ready port=$SRV_PORT pid=$pid"

@@ -9,5 +9,7 @@ void test_no_zombie_no_orphan(void **state);
 void test_workers_are_processes(void **state);
 void test_workers_die_with_primary(void **state);
 void test_impossible_plan(void **state);
+void test_second_pool_keeps_no_first_pool_fd(void **state);
+void test_job_stop_does_not_spin(void **state);
 
 #endif

@@ -4,7 +4,9 @@
  * or not) no worker is left, not running, not a zombie, and no descriptor
  * the pool opened is open; workers die with a primary that exits without
  * destroying its pool; a worker that cannot bind fails create and leaves
- * nothing behind. Run from test_proc.c's main.
+ * nothing behind; a worker of a second pool in the same process holds none
+ * of the first pool's descriptors; a stop waits for a slow job without
+ * spinning. Run from test_proc.c's main.
  *
  * The primary that dies is a child the case forks. Following STYLE.md, it
  * never calls cmocka: it resets the crash signals, turns off core dumps,
@@ -21,15 +23,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc_cases.h"
 #include "proc_harness.h"
+#include "proc_int.h" /* the waker, for the stop case */
 #include "proc_pool.h"
 #include "pvt.h"
+#include "serve.h"
 #include "work.h"
 
 /* After destroy, no worker is left: not running, not a zombie. */
@@ -234,4 +241,104 @@ void test_impossible_plan(void **state)
     }
     expect_no_children();
     expect_fds(fds, "after a failed create of 2");
+}
+
+/* The sockets and pipes pid holds at descriptors 3 and up, as /proc names
+ * them ("socket:[INODE]"), into names (at most max); how many. */
+static int fd_links(pid_t pid, char (*names)[64], int max)
+{
+    char path[64], link[64];
+    int fd, n = 0;
+    ssize_t len;
+
+    for (fd = 3; fd < 1024 && n < max; fd++) {
+        snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)pid, fd);
+        len = readlink(path, link, sizeof(link) - 1);
+        if (len <= 0)
+            continue;
+        link[len] = '\0';
+        if (strncmp(link, "socket:", 7) == 0 || strncmp(link, "pipe:", 5) == 0)
+            snprintf(names[n++], sizeof(names[0]), "%s", link);
+    }
+    return n;
+}
+
+/*
+ * Two pools in one process: a worker of the second holds none of the
+ * sockets and pipes the process had before it was made (the first pool's
+ * listener, rr channels and messages among them). Checked through
+ * /proc/PID/fd of the second pool's worker.
+ */
+void test_second_pool_keeps_no_first_pool_fd(void **state)
+{
+    static char before[256][64], worker[256][64];
+    struct pvt_serve_cfg serve = {.distribution = PVT_DIST_RR};
+    struct pvt_pool_cfg cfg = {.workers = 2, .serve = &serve};
+    struct pvt_worker_stats w[1];
+    struct pvt_pool_stats st;
+    struct pvt_pool *first = NULL, *second;
+    int nb, nw, i, j, shared = 0;
+    char what[64] = "";
+
+    (void)state;
+    assert_int_equal(ops->create(&cfg, &first), 0);
+    nb = fd_links(getpid(), before, 256);
+    second = pool_new(1, 0);
+    get_stats(second, &st, w);
+    nw = fd_links(w[0].pid, worker, 256);
+    for (i = 0; i < nw; i++)
+        for (j = 0; j < nb; j++)
+            if (strcmp(worker[i], before[j]) == 0 && shared++ == 0)
+                snprintf(what, sizeof(what), "%.48s", worker[i]);
+    pool_free();
+    ops->destroy(first);
+    if (shared)
+        fail_msg("the second pool's worker holds %d of the %d sockets and pipes open before it "
+                 "(%s ...)", shared, nb, what);
+    assert_true(nb >= 3); /* the first pool's listener and channels were seen */
+}
+
+/* CPU time the calling thread has used, in ms. */
+static double thread_cpu_ms(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_THREAD, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/*
+ * A job pool's stop waits, it does not spin: with the waker left readable
+ * (a worker kicked it after the last collect returned, and nobody collects
+ * again), a stop that waits 1.5 s for a queued sleep job uses under a tenth
+ * of that in CPU time on the primary's thread. A busy loop on the waker
+ * would use nearly all of it.
+ */
+void test_job_stop_does_not_spin(void **state)
+{
+    struct pvt_result res[1];
+    struct pvt_pool *p;
+    double cpu, wall;
+    int k, rc;
+
+    (void)state;
+    p = pool_new(1, 0);
+    for (k = 0; k < 4; k++)
+        assert_int_equal(submit_one(p, (uint64_t)k, PVT_WL_NOOP, 0), 1);
+    assert_int_equal(ops->collect(p, res, 1, GUARD_MS), 1);
+    assert_int_equal(submit_one(p, 4, PVT_WL_SLEEP, 1500), 1);
+    /* What a worker does when it finds the driver armed, as one may after
+     * the collect above returned: the waker is left readable. */
+    atomic_store(p->g.waker->waiting, 1);
+    pvt_waker_kick(p->g.waker);
+    cpu = thread_cpu_ms();
+    wall = (double)now_ms();
+    rc = ops->stop(p, GUARD_MS);
+    cpu = thread_cpu_ms() - cpu;
+    wall = (double)now_ms() - wall;
+    pool_free();
+    assert_int_equal(rc, 0);
+    if (cpu > wall / 10 + 20)
+        fail_msg("the primary used %.0f ms of CPU in a stop of %.0f ms: it spins", cpu, wall);
 }

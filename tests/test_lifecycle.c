@@ -13,7 +13,9 @@
  * anything else that is not a whole 200 answer is a failure. So a restart
  * or a scale that drops or resets one accepted connection fails the case.
  * Nothing is timed: every wait is bounded only to turn a hang into a
- * failure, and no case comes near the bounds.
+ * failure, and no case comes near the bounds. One case bounds the CPU time
+ * a stop uses against its own duration, which catches a busy loop whatever
+ * the machine's speed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,10 +24,12 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,11 +288,27 @@ static void *slow_cb(void *arg)
  * returns 0; past a short deadline, stop forces the worker and returns
  * -ETIMEDOUT. Either way nothing is left behind.
  */
-static void slow_stop(const struct pvt_pool_ops *ops, enum pvt_dist d, int ms, int deadline,
-                      int want_rc)
+/* CPU time the calling thread has used, in ms. */
+static double thread_cpu_ms(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_THREAD, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/*
+ * stop with a slow request in flight (ms long): what stop returns, and how
+ * the request ended. With watch (the pool's watch_fd, > 0), *cpu_ms and
+ * *wall_ms get the CPU time the calling thread (the primary) used in stop
+ * and how long stop took.
+ */
+static void slow_stop_run(const struct pvt_pool_ops *ops, enum pvt_dist d, int ms, int deadline,
+                          int want_rc, int watch, double *cpu_ms, double *wall_ms)
 {
     static struct slow s;
-    struct pvt_serve_cfg sc = {.distribution = d};
+    struct pvt_serve_cfg sc = {.distribution = d, .watch_fd = watch};
     struct pvt_pool_cfg cfg = {.workers = WORKERS, .serve = &sc};
     struct ctx x = {.ops = ops, .dist = pvt_dist_names[d]};
     uint64_t end = sc_now_ms() + GUARD_MS;
@@ -310,7 +330,15 @@ static void slow_stop(const struct pvt_pool_ops *ops, enum pvt_dist d, int ms, i
         conns = conns && atomic_load(&s.sent);
     }
     sc_sleep_ms(20); /* the request itself reaches the worker */
+    if (watch > 0) {
+        *cpu_ms = thread_cpu_ms();
+        *wall_ms = (double)sc_now_ms();
+    }
     rc = ops->stop(x.pool, deadline);
+    if (watch > 0) {
+        *cpu_ms = thread_cpu_ms() - *cpu_ms;
+        *wall_ms = (double)sc_now_ms() - *wall_ms;
+    }
     pthread_join(t, NULL);
     ops->destroy(x.pool);
     if (rc != want_rc)
@@ -323,6 +351,45 @@ static void slow_stop(const struct pvt_pool_ops *ops, enum pvt_dist d, int ms, i
         fail_msg("[%s/%s] a forced stop still answered the request (status %d)", ops->name,
                  x.dist, s.status);
     no_child_left(ops->name);
+}
+
+static void slow_stop(const struct pvt_pool_ops *ops, enum pvt_dist d, int ms, int deadline,
+                      int want_rc)
+{
+    slow_stop_run(ops, d, ms, deadline, want_rc, -1, NULL, NULL);
+}
+
+/*
+ * A graceful stop waits, it does not spin: with a control client waiting on
+ * the watched descriptor (a pipe with a byte unread, which stays readable:
+ * nobody serves the control socket during a stop) and a request that keeps
+ * a worker busy for 1.5 s, the primary's thread uses under a tenth of the
+ * stop's duration in CPU time. A loop that polled a ready descriptor would
+ * use nearly all of it (or, on a crowded machine, all the CPU it is given,
+ * still far above a tenth). The bound is on busy-waiting, not on speed.
+ */
+static void stop_cpu_case(const struct pvt_pool_ops *ops, enum pvt_dist d)
+{
+    double cpu = 0, wall = 0;
+    int fds[2];
+
+    if (d != PVT_DIST_RR)
+        return; /* one distribution is enough: the wait is the same */
+    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    slow_stop_run(ops, d, 1500, 20000, 0, fds[0], &cpu, &wall);
+    close(fds[0]);
+    close(fds[1]);
+    if (cpu > wall / 10 + 20)
+        fail_msg("[%s/%s] the primary used %.0f ms of CPU in a stop of %.0f ms with a "
+                 "client waiting on the watched descriptor: it spins",
+                 ops->name, pvt_dist_names[d], cpu, wall);
+}
+
+static void test_stop_does_not_spin(void **state)
+{
+    (void)state;
+    each_server(stop_cpu_case);
 }
 
 static void stop_cases(const struct pvt_pool_ops *ops, enum pvt_dist d)
@@ -416,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_restart_scale),
         cmocka_unit_test(test_stop_slow_request),
         cmocka_unit_test(test_stuck_predecessor),
+        cmocka_unit_test(test_stop_does_not_spin),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -450,6 +450,8 @@ int main(void)
         cmocka_unit_test_teardown(test_workers_are_processes, teardown_pool),
         cmocka_unit_test_teardown(test_workers_die_with_primary, teardown_pool),
         cmocka_unit_test_teardown(test_impossible_plan, teardown_pool),
+        cmocka_unit_test_teardown(test_second_pool_keeps_no_first_pool_fd, teardown_pool),
+        cmocka_unit_test_teardown(test_job_stop_does_not_spin, teardown_pool),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,8 @@
 /*
  * fuzz_ctl.c: what `pvt serve`'s control socket answers to any request line
- * (shared/ctl.c: pvt_ctl_answer), against a pool of this file's own.
+ * (shared/ctl.c), against a pool of this file's own, as a client reads it:
+ * through the server's non-blocking read and queued reply (pvt_ctl_serve on
+ * a socketpair it adopts), the line arriving in two pieces.
  *
  * The input is cut as the server cuts what it reads: at the first newline,
  * at most PVT_CTL_MAX_LINE bytes, and a NUL ends it. Whatever it is, the
@@ -13,7 +15,9 @@
  */
 #include <errno.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -69,6 +73,44 @@ static int fake_scale(struct pvt_pool *p, int delta)
 static const struct pvt_pool_ops fake_ops = {
     .name = "proc", .stats = fake_stats, .restart = fake_restart, .scale = fake_scale};
 
+/*
+ * The reply to line as a client gets it: through a server (pvt_ctl_open) on
+ * a socketpair it adopts, the line sent in two pieces (cut where the input's
+ * first byte says) with a serve between them, the reply read to end of
+ * file. Returns it malloc'd, without its newline; checks that exactly one
+ * newline ended it.
+ */
+static char *socket_answer(const char *line, struct pvt_pool *pool, int *flags)
+{
+    size_t len = strlen(line), cut = len ? (unsigned char)line[0] % (len + 1) : 0, got = 0;
+    char *buf = malloc(PVT_CTL_MAX_REPLY);
+    struct pvt_ctl *ctl;
+    int sv[2], lfd, k;
+    ssize_t n = -1;
+
+    FUZZ_CHECK(buf != NULL);
+    FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0); /* never listens: no client comes */
+    FUZZ_CHECK(lfd >= 0 && pvt_ctl_open(lfd, 0, &ctl) == 0);
+    FUZZ_CHECK(pvt_ctl_adopt(ctl, sv[0]) == 0);
+    FUZZ_CHECK(send(sv[1], line, cut, MSG_NOSIGNAL) == (ssize_t)cut);
+    *flags |= pvt_ctl_serve(ctl, &fake_ops, pool);
+    FUZZ_CHECK(send(sv[1], line + cut, len - cut, MSG_NOSIGNAL) == (ssize_t)(len - cut));
+    FUZZ_CHECK(send(sv[1], "\n", 1, MSG_NOSIGNAL) == 1);
+    for (k = 0; k < 1000 && n != 0; k++) {
+        *flags |= pvt_ctl_serve(ctl, &fake_ops, pool);
+        while (got < PVT_CTL_MAX_REPLY &&
+               (n = recv(sv[1], buf + got, PVT_CTL_MAX_REPLY - got, MSG_DONTWAIT)) > 0)
+            got += (size_t)n;
+    }
+    FUZZ_CHECK(n == 0); /* the server closed after its reply */
+    pvt_ctl_close(ctl);
+    close(sv[1]);
+    FUZZ_CHECK(got > 0 && got < PVT_CTL_MAX_REPLY && buf[got - 1] == '\n');
+    buf[got - 1] = '\0';
+    return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char line[PVT_CTL_MAX_LINE + 1];
@@ -85,8 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((nl = memchr(line, '\n', size)))
         line[nl - line] = '\0';
 
-    out = pvt_ctl_answer(line, &fake_ops, &pool, &flags);
-    FUZZ_CHECK(out != NULL);
+    out = socket_answer(line, &pool, &flags);
     FUZZ_CHECK(strchr(out, '\n') == NULL && strlen(out) < PVT_CTL_MAX_REPLY);
     reply = json_loads(out, 0, NULL);
     FUZZ_CHECK(json_is_object(reply));
