@@ -67,7 +67,7 @@ static void help(void)
     printf("usage: pvt serve --backend proc|thread [--workers N] [--host ADDR] [--port P]\n"
            "                 [--distribution shared|reuseport|rr] [--pin POLICY] [--unit UNIT]\n"
            "                 [--idle-timeout MS] [--request-timeout MS] [--shutdown-timeout MS]\n"
-           "                 [--max-workers N]\n"
+           "                 [--max-workers N] [--unbounded-routes]\n"
            "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
            "                 [--max-jobs N [--max-jobs-jitter J]] [--restart]\n\n"
            "Serves HTTP/1.1 (keep-alive, pipelining) from N workers sharing one port. Once\n"
@@ -79,7 +79,8 @@ static void help(void)
            "SIGHUP replaces every worker, one at a time: each replacement accepts before its\n"
            "predecessor stops accepting, which then drains and exits (a rolling restart).\n"
            "SOCKET is a unix socket for 'pvt ctl SOCKET status|restart|scale +N|-N|stop'.\n\n"
-           "Routes: /  /cpu?n=N  /hash?bytes=B  /mem?bytes=B  /sleep?ms=MS  /stats (JSON)\n\n"
+           "Routes: /  /cpu?n=N  /hash?bytes=B  /mem?bytes=B  /sleep?ms=MS  /stats (JSON)\n"
+           "(n up to 1G and B up to 256M unless --unbounded-routes; over that: 400)\n\n"
            "  -b, --backend NAME      ",
            EXIT_FORCED);
     for (b = pvt_backends; *b; b++)
@@ -107,7 +108,10 @@ static void help(void)
            "      --shutdown-timeout MS  graceful stop's deadline before force (default\n"
            "                          10000); --stop-timeout is the same\n"
            "      --max-workers N     room for this many workers, for 'pvt ctl scale'\n"
-           "                          (default twice --workers, at least --workers + 4)\n\n"
+           "                          (default twice --workers, at least --workers + 4)\n"
+           "      --unbounded-routes  lift the routes' bounds (/cpu n <= 1G, /hash and /mem\n"
+           "                          B <= 256M) up to their own limits (100G, 1G, 4G); for a\n"
+           "                          server no other machine can reach\n\n"
            "Faults and supervision:\n"
            "      --allow-faults      serve the fault routes /crash /abort /exit?code=N /hang\n"
            "                          /slow?ms=N /leak?mb=N (404 without this flag)\n"
@@ -145,7 +149,8 @@ enum {
     OPT_MAXJOBS,
     OPT_JITTER,
     OPT_RESTART,
-    OPT_MAXW
+    OPT_MAXW,
+    OPT_UNBOUNDED
 };
 
 static const struct option opts[] = {
@@ -162,6 +167,7 @@ static const struct option opts[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP},
     {"max-workers", required_argument, NULL, OPT_MAXW},
     {"allow-faults", no_argument, NULL, OPT_FAULTS},
+    {"unbounded-routes", no_argument, NULL, OPT_UNBOUNDED},
     {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
     {"max-jobs", required_argument, NULL, OPT_MAXJOBS},
@@ -226,6 +232,9 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
             break;
         case OPT_FAULTS:
             o->serve.allow_faults = 1;
+            break;
+        case OPT_UNBOUNDED:
+            o->serve.unbounded_routes = 1;
             break;
         case OPT_WTIMEOUT:
             o->sup.worker_timeout_ms =
