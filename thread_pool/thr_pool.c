@@ -497,7 +497,22 @@ int pvt_thr_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n)
     return p->msg ? pvt__thr_msg_put(p->msg, slot, buf, n) : -EINVAL;
 }
 
-/* Join every started thread by the deadline. Returns how many are left. */
+/* CLOCK_MONOTONIC ms from now. A stop's deadlines are measured on it, never
+ * on CLOCK_REALTIME: a wall clock stepped during a stop would cut the
+ * workers' time short or stretch it. */
+static void monotonic_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
+/* Join every started thread by the deadline (CLOCK_MONOTONIC). Returns how
+ * many are left. */
 static int join_all(struct pvt_pool *p, const struct timespec *deadline)
 {
     int i, left = 0;
@@ -506,7 +521,7 @@ static int join_all(struct pvt_pool *p, const struct timespec *deadline)
         struct thr_worker *tw = &p->w[i];
         if (!tw->started || tw->joined)
             continue;
-        if (pthread_timedjoin_np(tw->tid, NULL, deadline) == 0)
+        if (pthread_clockjoin_np(tw->tid, NULL, CLOCK_MONOTONIC, deadline) == 0)
             tw->joined = 1;
         else
             left++;
@@ -536,13 +551,13 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     for (i = 0; p->serving && i < p->cap; i++)
         if (p->s[i].old && !p->s[i].old_told)
             tell_old(p, i);
-    pvt_realtime_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
+    monotonic_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
     if (join_all(p, &ts) > 0) {
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->g.n; i++)
             pvt_ring_request_stop(p->g.rings[i], 2);
-        pvt_realtime_after(&ts, STOP_GRACE_MS);
+        monotonic_after(&ts, STOP_GRACE_MS);
         if (join_all(p, &ts) > 0) {
             for (i = 0; i < p->g.n; i++) {
                 if (p->w[i].started && !p->w[i].joined) {
