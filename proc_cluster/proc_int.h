@@ -23,6 +23,11 @@ struct proc_slot {
     uint64_t respawn_at; /* ns: a delayed respawn is due then; 0: none */
     uint64_t term_at;    /* ns: the watchdog sent SIGTERM then; 0: not */
     int recycling;       /* asked to drain and exit, to be replaced at once */
+    /* Job pools: the job limit the primary gave the current worker (0:
+     * none) and the ring's done count when it started, so that a
+     * PVT_WEXIT_RECYCLE is believed only from a worker that ran them. */
+    uint64_t job_limit;
+    uint64_t job_base;
     /* Serving pools (proc_roll.c): the worker this slot's current one
      * replaced, or the one scale removed, draining on the slot's other
      * ring; its pidfd is in the epoll set as TAG_OLD + slot. */
@@ -113,7 +118,11 @@ void pvt__proc_msg_stats(const struct pvt_pool *p, struct pvt_pool_stats *st);
  * checks. Returns the ms until the next is due (-1: none). */
 int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now_ns);
 /* Whether slot i's worker exited to be replaced: asked to recycle, or
- * leaving by itself with PVT_WEXIT_RECYCLE (status: its wait status). */
+ * leaving by itself with PVT_WEXIT_RECYCLE once it ran the jobs of the
+ * limit the primary gave it (status: its wait status). */
 int pvt__proc_recycled(struct pvt_pool *p, int i, int status);
+/* r's done count, no more than its tail: a worker cannot have finished a
+ * job it was never given, whatever it wrote. */
+uint64_t pvt__proc_ring_done(struct pvt_ring *r);
 
 #endif

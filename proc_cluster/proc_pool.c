@@ -95,10 +95,12 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
     atomic_store(&r->info.hung, 0);
     atomic_store(&r->info.recycle_due, 0);
     r->beat_ms = pvt_sup_beat_ms(&p->sup);
-    r->max_jobs = pvt_sup_job_limit(&p->sup, &p->seed);
+    p->s[i].job_limit = pvt_sup_job_limit(&p->sup, &p->seed);
+    r->max_jobs = p->s[i].job_limit;
     p->s[i].term_at = 0;
     p->s[i].recycling = 0;
     /* A replacement resumes at the first job that has no result. */
+    p->s[i].job_base = pvt__proc_ring_done(r);
     atomic_store(&r->running, atomic_load(&r->done));
     if (p->serving) {
         rc = pvt_serve_net_prepare(&p->net, i, r);
@@ -307,6 +309,27 @@ static void rr_enable(struct pvt_pool *p, int on)
 
 static void proc_destroy(struct pvt_pool *p);
 
+/*
+ * SIGCHLD ignored, or SA_NOCLDWAIT, makes the kernel reap the workers
+ * itself: waitpid would find no child and their exit status would be lost
+ * (a crash reported as code 0). Both survive exec, so a parent that set
+ * them hands them to pvt. The primary needs every status: SIG_IGN goes
+ * back to SIG_DFL and SA_NOCLDWAIT is cleared; a handler is kept.
+ */
+static void sigchld_reapable(void)
+{
+    struct sigaction sa;
+
+    if (sigaction(SIGCHLD, NULL, &sa) < 0)
+        return;
+    if (sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_NOCLDWAIT))
+        return;
+    if (sa.sa_handler == SIG_IGN)
+        sa.sa_handler = SIG_DFL;
+    sa.sa_flags &= ~SA_NOCLDWAIT;
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
 static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 {
     struct pvt_pool *p;
@@ -316,6 +339,7 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 
     if (pvt_serve_cap(cfg) < 0)
         return -EINVAL;
+    sigchld_reapable();
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;

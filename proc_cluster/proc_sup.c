@@ -10,8 +10,9 @@
  * worker stores in its ring (MAP_SHARED): a hung worker gets SIGTERM, and
  * SIGKILL kill_grace_ms later if it is still there; its death is then
  * reaped like any other, so its running job fails and a replacement comes.
- * Recycling (max_rss, max_jobs) counts a recycle, not a death. A job
- * worker past max_rss is asked to leave after its current job, with
+ * Recycling (max_rss, max_jobs) counts a recycle, not a death, and only a
+ * recycle the primary asked for or can verify counts (pvt__proc_recycled).
+ * A job worker past max_rss is asked to leave after its current job, with
  * recycling set, so reap replaces it at once; its queued jobs wait in its
  * ring for the replacement. A serving worker is replaced the way a rolling
  * restart replaces it (proc_roll.c): its replacement is forked first, and
@@ -27,11 +28,36 @@
 
 #define RSS_CHECK_MS 100
 
+uint64_t pvt__proc_ring_done(struct pvt_ring *r)
+{
+    uint64_t tail = atomic_load(&r->tail), done = atomic_load(&r->done);
+
+    return done < tail ? done : tail;
+}
+
+/*
+ * The exit code is the worker's word, and a worker that says "recycle me"
+ * is respawned at once and never counted as a death: believed from any
+ * worker, it would let one that exits in a loop escape the backoff and the
+ * crash-loop guard. So PVT_WEXIT_RECYCLE counts only where the primary can
+ * check it: a job pool's worker whose ring shows it finished the job limit
+ * the primary gave it (a serving worker is recycled by the primary, in
+ * proc_roll.c, and never leaves with this code to be believed).
+ */
 int pvt__proc_recycled(struct pvt_pool *p, int i, int status)
 {
+    struct proc_slot *sl = &p->s[i];
+    uint64_t done;
+
     if (p->stopping)
         return 0;
-    return p->s[i].recycling || (WIFEXITED(status) && WEXITSTATUS(status) == PVT_WEXIT_RECYCLE);
+    if (sl->recycling)
+        return 1; /* asked: max_rss */
+    if (p->serving || !sl->job_limit || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != PVT_WEXIT_RECYCLE)
+        return 0;
+    done = pvt__proc_ring_done(p->r[i]);
+    return done >= sl->job_base && done - sl->job_base >= sl->job_limit;
 }
 
 /* Respawns whose backoff is over. */
