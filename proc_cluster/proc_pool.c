@@ -173,6 +173,10 @@ static void reap(struct pvt_pool *p, int i)
     p->alive--;
     pvt__proc_msg_close(p, i); /* what it left unread goes with it */
     atomic_store(&r->info.died_ns, pvt_now_ns());
+    /* Its pid may be another process's soon, and it holds no connection:
+     * /stats and ctl status show no pid until a replacement says its own. */
+    atomic_store(&r->info.pid, 0);
+    atomic_store(&r->info.conns, 0);
 
     recycled = pvt__proc_recycled(p, i, status);
     intended = p->stopping || (atomic_load(&r->stop) != 0 && !recycled);
@@ -458,9 +462,10 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     }
     for (i = 0; st->w && i < p->n; i++) {
         struct proc_slot *sl = &p->s[i];
-        st->w[i].ready_ns = atomic_load(&p->r[i]->info.ready_ns);
-        if (sl->pid)
-            st->w[i].pid = sl->pid;
+        /* The primary's own record: an empty slot has no pid, however old
+         * the ring's (retired, parked, or waiting for a respawn). */
+        st->w[i].pid = sl->pid;
+        st->w[i].ready_ns = sl->pid ? atomic_load(&p->r[i]->info.ready_ns) : 0;
         st->w[i].restarts = sl->restarts;
         st->w[i].last_exit_code = sl->last_code;
         st->w[i].last_exit_signal = sl->last_signal;

@@ -108,6 +108,7 @@ void pvt__proc_reap_old(struct pvt_pool *p, int i)
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, sl->old_pidfd, NULL);
     close(sl->old_pidfd);
     atomic_store(&pvt_serve_net_gen(&p->net, sl->old_ring)->current, 0);
+    atomic_store(&sl->old_ring->info.pid, 0);
     atomic_store(&sl->old_ring->info.state, PVT_W_EXITED);
     sl->old_pidfd = -1;
     sl->old_pid = 0;

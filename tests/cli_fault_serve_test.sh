@@ -5,6 +5,8 @@
 # - proc --allow-faults: GET /crash gets no response; stderr logs the dead
 #   worker (signal 11) and its replacement (another pid); the server keeps
 #   answering; SIGTERM exits 0 and no process is left.
+# - proc --allow-faults, /exit?code=78: the slot is not respawned, and /stats
+#   and `pvt ctl status` show it exited with pid 0, not its dead worker's.
 # - thread --restart --allow-faults: GET /crash kills the server process; the
 #   ready line is printed once; the server answers again (bounded retries);
 #   stderr says it restarted; SIGTERM exits 0 and no process is left.
@@ -78,6 +80,10 @@ elif cmd == "stats":           # stats PORT: "restarts=R hung=H workers=N", or a
         ws = json.loads(body)["workers"]
         print("restarts=%d hung=%d workers=%d" % (sum(w["restarts"] for w in ws),
               sum(1 for w in ws if w["hung"]), len(ws)))
+elif cmd == "workers":         # workers PORT: "STATE:PID" per worker of /stats
+    st, body = status(port, "/stats", 5)
+    print(st if st != "200" else
+          " ".join("%s:%d" % (w["state"], w["pid"]) for w in json.loads(body)["workers"]))
 elif cmd == "seq":             # seq PORT N: N sequential GET /, one connection each
     bad = []
     for i in range(int(sys.argv[3])):
@@ -204,6 +210,42 @@ left_started
 left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left; stderr: $(flat "$LOG/crash.err")"
+
+# --- proc: a retired slot reports no pid ---------------------------------------------
+
+# A worker that exits with code 78 (it could not take its CPUs: EX_CONFIG) is
+# not respawned. Its slot stays listed as exited, with no pid: the old one
+# may belong to another process by now.
+what="serve --backend proc, a slot retired by /exit?code=78"
+start_server retire --backend proc --workers 2 --port 0 --allow-faults
+pid=$SRV_PID port=$SRV_PORT
+note_started $(descendants "$pid")
+ctl=$(sed -n 's/^ready .* ctl=\([^ ]*\)$/\1/p' "$LOG/retire.out")
+why=""
+[ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/retire.err"));"
+if [ -n "$port" ]; then
+    st=$(http status "$port" "/exit?code=78" 10)
+    [ "$st" = closed ] || why="$why /exit?code=78: '$st', want the connection closed;"
+    for _ in $(seq 100); do
+        ws=$(http workers "$port")
+        case " $ws" in *" exited:"*) break ;; esac
+        sleep 0.1
+    done
+    case " $ws " in
+    *" exited:0 "*) ;;
+    *) why="$why /stats workers '$ws', want one exited:0;" ;;
+    esac
+    "$PVT" ctl "$ctl" status --json >"$LOG/retire.ctl" 2>&1
+    python3 - "$LOG/retire.ctl" <<'PY' >"$LOG/retire.py" 2>&1 || why="$why ctl status: $(tail -n 1 "$LOG/retire.py");"
+import json, sys
+ws = json.load(open(sys.argv[1]))["workers"]
+gone = [w for w in ws if w["state"] == "exited"]
+assert len(gone) == 1 and gone[0]["pid"] == 0, "workers %r, want one exited with pid 0" % ws
+PY
+fi
+check "$what: /stats and ctl status show it exited with pid 0" "$why"
+stop_server "$pid"
+left_started
 
 # --- thread under --restart: the process dies and comes back --------------------------
 

@@ -140,6 +140,7 @@ static void *thr_main(void *arg)
         pvt_ring_worker_run(r, chan ? pvt_msg_worker_drain_cb : NULL, chan);
     }
 
+    atomic_store(&r->info.pid, 0); /* stats: an exited slot has no thread id */
     atomic_store(&r->info.state, PVT_W_EXITED);
     return NULL;
 }
