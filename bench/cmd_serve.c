@@ -346,6 +346,7 @@ struct seen {
     pid_t pid;
     unsigned restarts;
     int hung, parked;
+    unsigned drained;
 };
 
 static void exit_text(const struct pvt_worker_stats *w, char *buf, size_t len)
@@ -359,19 +360,55 @@ static void exit_text(const struct pvt_worker_stats *w, char *buf, size_t len)
         snprintf(buf, len, "exited with code %d", w->last_exit_code);
 }
 
+/* Why a serving worker was recycled: "RSS 80 MiB over --max-rss 64". */
+static void recycle_text(const struct serve_opts *o, const struct pvt_worker_stats *w, char *buf,
+                         size_t len)
+{
+    unsigned long long v = (unsigned long long)w->recycle_value;
+
+    if (w->recycle_why == PVT_RECYCLE_RSS)
+        snprintf(buf, len, "RSS %llu MiB over --max-rss %llu", v / 1024,
+                 (unsigned long long)(o->sup.max_rss_kb / 1024));
+    else if (o->sup.max_jobs_jitter)
+        snprintf(buf, len, "it answered its %llu requests (--max-jobs %llu, jitter %llu)", v,
+                 (unsigned long long)o->sup.max_jobs, (unsigned long long)o->sup.max_jobs_jitter);
+    else
+        snprintf(buf, len, "it answered its %llu requests (--max-jobs %llu)", v,
+                 (unsigned long long)o->sup.max_jobs);
+}
+
+/* The end of a replaced worker that drained: always after a recycle, and
+ * for one replaced by a restart or removed by scale only when it did not
+ * exit cleanly. */
+static void log_drained(int i, const struct pvt_worker_stats *w)
+{
+    const char *what = w->drained_recycled ? "recycled" : "replaced";
+
+    if (w->drained_signal)
+        pvt_err(CMD, "worker %d: old pid %d (%s) was killed by signal %d (%s)", i,
+                (int)w->drained_pid, what, w->drained_signal, strsignal(w->drained_signal));
+    else if (w->drained_recycled || w->drained_code != 0)
+        pvt_err(CMD, "worker %d: old pid %d (%s) exited with code %d", i, (int)w->drained_pid,
+                what, w->drained_code);
+}
+
 /* One line on stderr for each worker that died, was replaced, hung or was
  * parked since the last look (nginx logs "worker process exited on signal"). */
 static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struct seen *seen,
                         struct pvt_worker_stats *w, int *rolled)
 {
     struct pvt_pool_stats st = {.w = w};
-    char why[96];
+    char why[160];
     int i;
 
     o->ops->stats(pool, &st);
     for (i = 0; i < st.workers; i++) {
         struct seen *v = &seen[i];
-        if (w[i].restarts != v->restarts && *rolled && v->pid) {
+        if (w[i].restarts != v->restarts && w[i].recycle_why && v->pid) {
+            recycle_text(o, &w[i], why, sizeof(why));
+            pvt_err(CMD, "worker %d (pid %d) recycled: %s; replaced by pid %d, old worker draining",
+                    i, (int)v->pid, why, (int)w[i].pid);
+        } else if (w[i].restarts != v->restarts && *rolled && v->pid) {
             pvt_err(CMD, "worker %d: pid %d replaced by pid %d (rolling restart)", i,
                     (int)v->pid, (int)w[i].pid);
         } else if (w[i].restarts != v->restarts) {
@@ -388,7 +425,9 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
                     strcmp(o->ops->name, "proc") == 0
                         ? "sent SIGTERM (SIGKILL if it lingers)"
                         : "a thread cannot be killed; its capacity is lost until a restart");
-        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked};
+        if (w[i].drained != v->drained)
+            log_drained(i, &w[i]);
+        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked, w[i].drained};
     }
     if (*rolled && !st.rolling && !st.draining) {
         pvt_err(CMD, "rolling restart done: %d workers", st.workers);

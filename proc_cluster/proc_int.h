@@ -35,6 +35,17 @@ struct proc_slot {
     int old_pidfd;
     struct pvt_ring *old_ring;
     int old_told;        /* it was asked to stop accepting */
+    int old_why;         /* enum pvt_recycle_why: why it was replaced */
+    /* Serving pools: a recycle asked for and not yet done (proc_sup.c), why
+     * the current worker replaced its predecessor, and the predecessors
+     * reaped (pvt_worker_stats says what each means). */
+    int recycle_why;
+    uint64_t recycle_value;
+    int repl_why;
+    uint64_t repl_value;
+    unsigned drained;
+    pid_t drained_pid;
+    int drained_code, drained_signal, drained_recycled;
     /* Job pools (proc_msg.c): the current worker's channel, -1: none. */
     int mfd; /* the primary's end, in the epoll set as TAG_MSG + slot */
     int wfd; /* the worker's end (its copy in the worker is the one used) */

@@ -178,6 +178,8 @@ static void reap(struct pvt_pool *p, int i)
     atomic_store(&r->info.pid, 0);
     atomic_store(&r->info.conns, 0);
 
+    /* Whatever replaces it now is no recycle of a serving worker. */
+    sl->recycle_why = sl->repl_why = PVT_RECYCLE_NONE;
     recycled = pvt__proc_recycled(p, i, status);
     intended = p->stopping || (atomic_load(&r->stop) != 0 && !recycled);
     sl->last_intended = intended || recycled;
@@ -238,6 +240,7 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
         pvt__proc_tell_old(p, i);
     if (p->serving)
         p->net.roll[i] = 0;
+    p->s[i].recycle_why = PVT_RECYCLE_NONE;
     p->s[i].respawn_at = 0;
     p->d.live[i] = 0;
     pvt_disp_drop_queued(&p->d, i);
@@ -472,6 +475,13 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
         st->w[i].last_exit_intended = sl->last_intended;
         st->w[i].parked = sl->sup.parked;
         st->w[i].recycles = sl->sup.recycles;
+        st->w[i].recycle_why = sl->repl_why;
+        st->w[i].recycle_value = sl->repl_value;
+        st->w[i].drained = sl->drained;
+        st->w[i].drained_pid = sl->drained_pid;
+        st->w[i].drained_code = sl->drained_code;
+        st->w[i].drained_signal = sl->drained_signal;
+        st->w[i].drained_recycled = sl->drained_recycled;
     }
     for (i = 0; i < p->n; i++)
         st->parked += p->s[i].sup.parked;

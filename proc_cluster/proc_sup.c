@@ -116,13 +116,15 @@ static void watchdog(struct pvt_pool *p, uint64_t now, uint64_t *next)
         *next = tick;
 }
 
-/* Serving slot i's worker is to be recycled: replace it as a rolling
- * restart does, once. */
-static void recycle_serving(struct pvt_pool *p, int i)
+/* Serving slot i's worker is to be recycled (why, value: as in
+ * pvt_worker_stats): replace it as a rolling restart does, once. */
+static void recycle_serving(struct pvt_pool *p, int i, int why, uint64_t value)
 {
     if (p->net.roll[i])
         return; /* already to be replaced */
     p->net.roll[i] = 1;
+    p->s[i].recycle_why = why;
+    p->s[i].recycle_value = value;
     if (p->net.roll_batch < 1)
         p->net.roll_batch = 1;
     p->s[i].sup.recycles++;
@@ -138,7 +140,7 @@ static void jobs_check(struct pvt_pool *p)
         return;
     for (i = 0; i < p->n; i++)
         if (p->s[i].pid && atomic_load(&p->r[i]->info.recycle_due))
-            recycle_serving(p, i);
+            recycle_serving(p, i, PVT_RECYCLE_JOBS, p->s[i].job_limit);
 }
 
 static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
@@ -161,7 +163,7 @@ static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
             if (kb < 0 || (uint64_t)kb <= p->sup.max_rss_kb)
                 continue;
             if (p->serving) {
-                recycle_serving(p, i);
+                recycle_serving(p, i, PVT_RECYCLE_RSS, (uint64_t)kb);
                 continue;
             }
             sl->recycling = 1;

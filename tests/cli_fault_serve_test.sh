@@ -16,8 +16,11 @@
 #   one line naming the flag.
 # - proc --worker-timeout 300 + /hang: the worker is killed and replaced
 #   (/stats: restarts 1), stderr says it hung.
+# - proc --max-rss 64 + /leak?mb=80: stderr says the worker was recycled (its
+#   RSS over the limit, its replacement's pid, draining), then that the old
+#   pid exited with code 0; no line says code -1.
 # - proc --max-jobs 50, 300 sequential requests (a connection each): none
-#   fails, and /stats shows restarts > 0.
+#   fails, /stats shows restarts > 0, and stderr has the recycle lines.
 #
 # HTTP goes through python3, every socket with a timeout; every wait is a
 # bounded retry loop, and nothing asserts how long anything took. Processes
@@ -349,6 +352,39 @@ left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
 
+# --- proc: --max-rss recycles, and says so -------------------------------------------
+
+# /leak?mb=80 takes the worker past --max-rss 64: its replacement starts, it
+# drains, and stderr says what happened, then how the old worker ended.
+what="serve --backend proc --max-rss 64, /leak?mb=80"
+start_server rss --backend proc --workers 1 --port 0 --allow-faults --max-rss 64
+pid=$SRV_PID port=$SRV_PORT
+note_started $(descendants "$pid")
+why=""
+[ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/rss.err"));"
+if [ -n "$port" ]; then
+    st=$(http status "$port" "/leak?mb=80" 10)
+    [ "$st" = 200 ] || why="$why /leak?mb=80: '$st', want 200;"
+    pat='^pvt serve: worker 0 \(pid [0-9]+\) recycled: RSS [0-9]+ MiB over --max-rss 64; replaced by pid [0-9]+, old worker draining$'
+    if wait_log "$LOG/rss.err" "$pat" 100; then
+        old=$(grep -E -- "$pat" "$LOG/rss.err" | head -n 1 | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
+        wait_log "$LOG/rss.err" "^pvt serve: worker 0: old pid $old \(recycled\) exited with code 0\$" 100 ||
+            why="$why no line for the exit of the recycled pid $old;"
+    else
+        why="$why no recycle line;"
+    fi
+    note_started $(descendants "$pid")
+    grep -q 'code -1' "$LOG/rss.err" && why="$why a line says code -1;"
+    [ "$(http status "$port" / 5)" = 200 ] || why="$why GET / after: not 200;"
+fi
+[ -z "$why" ] || why="$why stderr: $(flat "$LOG/rss.err")"
+check "$what: recycled, logged as a recycle, then the old worker's exit" "$why"
+stop_server "$pid"
+left_started
+left=$LEFT
+[ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
+    not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
+
 # --- proc: --max-jobs recycles without a failed request ------------------------------
 
 # A recycled worker is replaced as a rolling restart replaces it: the
@@ -369,6 +405,12 @@ for dist in shared reuseport rr; do
         r=$(echo "$st" | sed -n 's/^restarts=\([0-9]*\) .*/\1/p')
         [ -n "$r" ] && [ "$r" -gt 0 ] || why="$why /stats: '$st', want restarts > 0;"
         note_started $(descendants "$pid")
+        pat='^pvt serve: worker [01] \(pid [0-9]+\) recycled: it answered its 50 requests \(--max-jobs 50\); replaced by pid [0-9]+, old worker draining$'
+        wait_log "$LOG/jobs.err" "$pat" 50 || why="$why no recycle line;"
+        wait_log "$LOG/jobs.err" '^pvt serve: worker [01]: old pid [0-9]+ \(recycled\) exited with code 0$' 50 ||
+            why="$why no line for the recycled worker's exit;"
+        grep -q 'code -1' "$LOG/jobs.err" && why="$why a line says code -1;"
+        [ -z "$why" ] || why="$why stderr: $(flat "$LOG/jobs.err")"
     fi
     check "$what: none failed, workers recycled" "$why"
     stop_server "$pid"
