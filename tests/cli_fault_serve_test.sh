@@ -2,9 +2,10 @@
 #
 # cli_fault_serve_test.sh PVT: `pvt serve` under faults, from the outside.
 #
-# - proc --allow-faults: GET /crash gets no response; stderr logs the dead
-#   worker (signal 11) and its replacement (another pid); the server keeps
-#   answering; SIGTERM exits 0 and no process is left.
+# - proc --allow-faults, started with SIGCHLD ignored: GET /crash gets no
+#   response; stderr logs the dead worker (signal 11) and its replacement
+#   (another pid); the server keeps answering; SIGTERM exits 0 and no
+#   process is left.
 # - proc --allow-faults, /exit?code=78: the slot is not respawned, and /stats
 #   and `pvt ctl status` show it exited with pid 0, not its dead worker's.
 # - thread --restart --allow-faults: GET /crash kills the server process; the
@@ -97,6 +98,14 @@ elif cmd == "seq":             # seq PORT N: N sequential GET /, one connection 
 PY
 http() { python3 "$TOP/http.py" "$@" 2>&1 | tail -n 1; }
 
+# sigign.py PROGRAM ARGS...: exec PROGRAM with SIGCHLD ignored, as a parent
+# that set it leaves it across exec.
+cat >"$TOP/sigign.py" <<'PY'
+import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])
+PY
+
 # wait_status PORT PATH WANT TRIES: retry every 0.1 s until the status is WANT.
 wait_status() {
     local i
@@ -123,7 +132,11 @@ start_server() {
     local name=$1 _
     shift
     rm -f "$LOG/$name.out" "$LOG/$name.err"
-    "$PVT" serve "$@" >"$LOG/$name.out" 2>"$LOG/$name.err" </dev/null &
+    if [ -n "${SRV_SIGIGN:-}" ]; then # the same process, exec'd with SIGCHLD ignored
+        python3 "$TOP/sigign.py" "$PVT" serve "$@" >"$LOG/$name.out" 2>"$LOG/$name.err" </dev/null &
+    else
+        "$PVT" serve "$@" >"$LOG/$name.out" 2>"$LOG/$name.err" </dev/null &
+    fi
     SRV_PID=$!
     BG_PIDS+=("$SRV_PID")
     SRV_PORT=
@@ -177,8 +190,10 @@ serve_error "--worker-timeout 10" "--worker-timeout" --backend proc --port 0 --w
 
 # --- proc: a crash takes one worker, which is replaced ------------------------------
 
-what="serve --backend proc --allow-faults, /crash"
-start_server crash --backend proc --workers 2 --port 0 --allow-faults
+# It is started with SIGCHLD ignored, as a parent may leave it: the death
+# must still be seen as the signal it was.
+what="serve --backend proc --allow-faults (SIGCHLD ignored), /crash"
+SRV_SIGIGN=1 start_server crash --backend proc --workers 2 --port 0 --allow-faults
 pid=$SRV_PID port=$SRV_PORT
 note_started $(descendants "$pid")
 before=$(children "$pid" | sort | tr '\n' ' ')
