@@ -171,7 +171,7 @@ int pvt__proc_roll_tick(struct pvt_pool *p)
         sl->old_why = sl->recycle_why;
         sl->repl_why = sl->recycle_why;
         sl->repl_value = sl->recycle_value;
-        sl->recycle_why = 0;
+        sl->recycle_why = PVT_RECYCLE_NONE;
         inflight++;
     }
     return inflight || pending ? ROLL_POLL_MS : -1;
