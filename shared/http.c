@@ -15,9 +15,10 @@
  *
  * Which errors close: 400 (malformed request or argument, HTTP/0.9), 413,
  * 414, 431 and 505 (an HTTP major version other than 1) close, because the
- * rest of the stream cannot be trusted to be framed; 404 and 405 leave the connection open (405's body has been read and thrown
- * away). Any request carrying an Upgrade (or CONNECT) is answered and the
- * connection closed, since this server speaks no other protocol.
+ * rest of the stream cannot be trusted to be framed; 404 and 405 leave the
+ * connection open (405's body has been read and thrown away). Any request
+ * carrying an Upgrade (or CONNECT) is answered and the connection closed,
+ * since this server speaks no other protocol.
  */
 #include "http.h"
 

@@ -498,41 +498,49 @@ int pvt_thr_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n)
     return p->msg ? pvt__thr_msg_put(p->msg, slot, buf, n) : -EINVAL;
 }
 
-/* CLOCK_MONOTONIC ms from now. A stop's deadlines are measured on it, never
- * on CLOCK_REALTIME: a wall clock stepped during a stop would cut the
- * workers' time short or stretch it. */
-static void monotonic_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
+#define JOIN_NAP_MAX_US 10000
 
-/* Join every started thread by the deadline (CLOCK_MONOTONIC). Returns how
- * many are left. */
-static int join_all(struct pvt_pool *p, const struct timespec *deadline)
+/*
+ * Join every started thread by deadline (pvt_now_ns, CLOCK_MONOTONIC).
+ * Returns how many are left. The joins are polled with pthread_tryjoin_np,
+ * napping from 1 ms up to JOIN_NAP_MAX_US in between, against the monotonic
+ * clock: pthread_timedjoin_np takes a CLOCK_REALTIME deadline, which a
+ * clock step would move (cutting the workers' time short, or stretching
+ * it), and ThreadSanitizer does not see pthread_clockjoin_np as a join.
+ */
+static int join_all(struct pvt_pool *p, uint64_t deadline)
 {
-    int i, left = 0;
+    long nap_us = 1000;
+    uint64_t now, left_ns;
+    int i, left;
 
-    for (i = 0; i < p->g.n; i++) {
-        struct thr_worker *tw = &p->w[i];
-        if (!tw->started || tw->joined)
-            continue;
-        if (pthread_clockjoin_np(tw->tid, NULL, CLOCK_MONOTONIC, deadline) == 0)
-            tw->joined = 1;
-        else
-            left++;
+    for (;;) {
+        left = 0;
+        for (i = 0; i < p->g.n; i++) {
+            struct thr_worker *tw = &p->w[i];
+            if (!tw->started || tw->joined)
+                continue;
+            if (pthread_tryjoin_np(tw->tid, NULL) == 0)
+                tw->joined = 1;
+            else
+                left++;
+        }
+        now = pvt_now_ns();
+        if (!left || now >= deadline)
+            return left;
+        left_ns = deadline - now;
+        if ((uint64_t)nap_us * 1000u < left_ns)
+            left_ns = (uint64_t)nap_us * 1000u;
+        nanosleep(&(struct timespec){.tv_sec = (time_t)(left_ns / 1000000000u),
+                                     .tv_nsec = (long)(left_ns % 1000000000u)},
+                  NULL);
+        if (nap_us < JOIN_NAP_MAX_US)
+            nap_us *= 2;
     }
-    return left;
 }
 
 static int thr_stop(struct pvt_pool *p, int deadline_ms)
 {
-    struct timespec ts;
     int i, forced = 0;
 
     if (p->stopped)
@@ -552,14 +560,12 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     for (i = 0; p->serving && i < p->cap; i++)
         if (p->s[i].old && !p->s[i].old_told)
             tell_old(p, i);
-    monotonic_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
-    if (join_all(p, &ts) > 0) {
+    if (join_all(p, pvt_now_ns() + (uint64_t)(deadline_ms < 0 ? 0 : deadline_ms) * 1000000u) > 0) {
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->g.n; i++)
             pvt_ring_request_stop(p->g.rings[i], 2);
-        monotonic_after(&ts, STOP_GRACE_MS);
-        if (join_all(p, &ts) > 0) {
+        if (join_all(p, pvt_now_ns() + (uint64_t)STOP_GRACE_MS * 1000000u) > 0) {
             for (i = 0; i < p->g.n; i++) {
                 if (p->w[i].started && !p->w[i].joined) {
                     pthread_detach(p->w[i].tid);
