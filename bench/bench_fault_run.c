@@ -245,6 +245,7 @@ static int server_start(struct ctx *x, int logfd)
     argv[n++] = "--unit";
     argv[n++] = (char *)pvt_place_unit_name(cfg->unit);
     argv[n++] = "--allow-faults";
+    argv[n++] = "--unbounded-routes"; /* the workload as asked, on loopback */
     argv[n++] = "--stop-timeout";
     argv[n++] = SERVE_STOP_MS;
     if (!proc)

@@ -376,6 +376,7 @@ static int server_start(struct run *r, struct pvt_server *s)
                     "--unit",
                     (char *)pvt_place_unit_name(cfg->unit),
                     "--quiet",
+                    "--unbounded-routes", /* the sweep's workloads, as asked */
                     NULL};
     int rc;
 

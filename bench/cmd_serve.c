@@ -68,7 +68,7 @@ static void help(void)
     printf("usage: pvt serve --backend proc|thread [--workers N] [--host ADDR] [--port P]\n"
            "                 [--distribution shared|reuseport|rr] [--pin POLICY] [--unit UNIT]\n"
            "                 [--idle-timeout MS] [--request-timeout MS] [--shutdown-timeout MS]\n"
-           "                 [--max-workers N]\n"
+           "                 [--max-workers N] [--unbounded-routes]\n"
            "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
            "                 [--max-jobs N [--max-jobs-jitter J]] [--crash-loop N/SECONDS]\n"
            "                 [--restart]\n\n"
@@ -81,7 +81,8 @@ static void help(void)
            "SIGHUP replaces every worker, one at a time: each replacement accepts before its\n"
            "predecessor stops accepting, which then drains and exits (a rolling restart).\n"
            "SOCKET is a unix socket for 'pvt ctl SOCKET status|restart|scale +N|-N|stop'.\n\n"
-           "Routes: /  /cpu?n=N  /hash?bytes=B  /mem?bytes=B  /sleep?ms=MS  /stats (JSON)\n\n"
+           "Routes: /  /cpu?n=N  /hash?bytes=B  /mem?bytes=B  /sleep?ms=MS  /stats (JSON)\n"
+           "(n up to 1G and B up to 256M unless --unbounded-routes; over that: 400)\n\n"
            "  -b, --backend NAME      ",
            EXIT_FORCED);
     for (b = pvt_backends; *b; b++)
@@ -110,7 +111,10 @@ static void help(void)
            "                          10000), and a replaced or removed worker's drain\n"
            "                          deadline; --stop-timeout is the same\n"
            "      --max-workers N     room for this many workers, for 'pvt ctl scale'\n"
-           "                          (default twice --workers, at least --workers + 4)\n\n"
+           "                          (default twice --workers, at least --workers + 4)\n"
+           "      --unbounded-routes  lift the routes' bounds (/cpu n <= 1G, /hash and /mem\n"
+           "                          B <= 256M) up to their own limits (100G, 1G, 4G); for a\n"
+           "                          server no other machine can reach\n\n"
            "Faults and supervision:\n"
            "      --allow-faults      serve the fault routes /crash /abort /exit?code=N /hang\n"
            "                          /slow?ms=N /leak?mb=N /scribble?seed=N (404 without\n"
@@ -155,7 +159,8 @@ enum {
     OPT_JITTER,
     OPT_RESTART,
     OPT_MAXW,
-    OPT_CRASHLOOP
+    OPT_CRASHLOOP,
+    OPT_UNBOUNDED
 };
 
 static const struct option opts[] = {
@@ -172,6 +177,7 @@ static const struct option opts[] = {
     {"stop-timeout", required_argument, NULL, OPT_STOP},
     {"max-workers", required_argument, NULL, OPT_MAXW},
     {"allow-faults", no_argument, NULL, OPT_FAULTS},
+    {"unbounded-routes", no_argument, NULL, OPT_UNBOUNDED},
     {"worker-timeout", required_argument, NULL, OPT_WTIMEOUT},
     {"max-rss", required_argument, NULL, OPT_MAXRSS},
     {"max-jobs", required_argument, NULL, OPT_MAXJOBS},
@@ -251,6 +257,9 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
             break;
         case OPT_FAULTS:
             o->serve.allow_faults = 1;
+            break;
+        case OPT_UNBOUNDED:
+            o->serve.unbounded_routes = 1;
             break;
         case OPT_WTIMEOUT:
             o->sup.worker_timeout_ms =
@@ -368,6 +377,7 @@ struct seen {
     pid_t pid;
     unsigned restarts;
     int hung, parked;
+    unsigned drained;
 };
 
 static void exit_text(const struct pvt_worker_stats *w, char *buf, size_t len)
@@ -381,19 +391,55 @@ static void exit_text(const struct pvt_worker_stats *w, char *buf, size_t len)
         snprintf(buf, len, "exited with code %d", w->last_exit_code);
 }
 
+/* Why a serving worker was recycled: "RSS 80 MiB over --max-rss 64". */
+static void recycle_text(const struct serve_opts *o, const struct pvt_worker_stats *w, char *buf,
+                         size_t len)
+{
+    unsigned long long v = (unsigned long long)w->recycle_value;
+
+    if (w->recycle_why == PVT_RECYCLE_RSS)
+        snprintf(buf, len, "RSS %llu MiB over --max-rss %llu", v / 1024,
+                 (unsigned long long)(o->sup.max_rss_kb / 1024));
+    else if (o->sup.max_jobs_jitter)
+        snprintf(buf, len, "it answered its %llu requests (--max-jobs %llu, jitter %llu)", v,
+                 (unsigned long long)o->sup.max_jobs, (unsigned long long)o->sup.max_jobs_jitter);
+    else
+        snprintf(buf, len, "it answered its %llu requests (--max-jobs %llu)", v,
+                 (unsigned long long)o->sup.max_jobs);
+}
+
+/* The end of a replaced worker that drained: always after a recycle, and
+ * for one replaced by a restart or removed by scale only when it did not
+ * exit cleanly. */
+static void log_drained(int i, const struct pvt_worker_stats *w)
+{
+    const char *what = w->drained_recycled ? "recycled" : "replaced";
+
+    if (w->drained_signal)
+        pvt_err(CMD, "worker %d: old pid %d (%s) was killed by signal %d (%s)", i,
+                (int)w->drained_pid, what, w->drained_signal, strsignal(w->drained_signal));
+    else if (w->drained_recycled || w->drained_code != 0)
+        pvt_err(CMD, "worker %d: old pid %d (%s) exited with code %d", i, (int)w->drained_pid,
+                what, w->drained_code);
+}
+
 /* One line on stderr for each worker that died, was replaced, hung or was
  * parked since the last look (nginx logs "worker process exited on signal"). */
 static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struct seen *seen,
                         struct pvt_worker_stats *w, int *rolled)
 {
     struct pvt_pool_stats st = {.w = w};
-    char why[96];
+    char why[160];
     int i;
 
     o->ops->stats(pool, &st);
     for (i = 0; i < st.workers; i++) {
         struct seen *v = &seen[i];
-        if (w[i].restarts != v->restarts && *rolled && v->pid) {
+        if (w[i].restarts != v->restarts && w[i].recycle_why && v->pid) {
+            recycle_text(o, &w[i], why, sizeof(why));
+            pvt_err(CMD, "worker %d (pid %d) recycled: %s; replaced by pid %d, old worker draining",
+                    i, (int)v->pid, why, (int)w[i].pid);
+        } else if (w[i].restarts != v->restarts && *rolled && v->pid) {
             pvt_err(CMD, "worker %d: pid %d replaced by pid %d (rolling restart)", i,
                     (int)v->pid, (int)w[i].pid);
         } else if (w[i].restarts != v->restarts) {
@@ -410,7 +456,9 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
                     strcmp(o->ops->name, "proc") == 0
                         ? "sent SIGTERM (SIGKILL if it lingers)"
                         : "a thread cannot be killed; its capacity is lost until a restart");
-        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked};
+        if (w[i].drained != v->drained)
+            log_drained(i, &w[i]);
+        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked, w[i].drained};
     }
     if (*rolled && !st.rolling && !st.draining) {
         pvt_err(CMD, "rolling restart done: %d workers", st.workers);

@@ -26,6 +26,11 @@ struct proc_slot {
     int killed_corrupt;  /* killed for the garbage in its ring (proc_sup.c) */
     int stop_asked;      /* the primary asked the current worker to stop (its own
                           * record: the ring's stop is memory the worker can write) */
+    /* Job pools: the job limit the primary gave the current worker (0:
+     * none) and the ring's done count when it started, so that a
+     * PVT_WEXIT_RECYCLE is believed only from a worker that ran them. */
+    uint64_t job_limit;
+    uint64_t job_base;
     /* Serving pools (proc_roll.c): the worker this slot's current one
      * replaced, or the one scale removed, draining on the slot's other
      * ring; its pidfd is in the epoll set as TAG_OLD + slot. */
@@ -35,6 +40,17 @@ struct proc_slot {
     int old_told;        /* it was asked to stop accepting */
     uint64_t old_told_ns; /* when: its drain deadline counts from then */
     uint64_t old_term_ns; /* ns: it was sent SIGTERM then (proc_sup.c); 0: not */
+    int old_why;         /* enum pvt_recycle_why: why it was replaced */
+    /* Serving pools: a recycle asked for and not yet done (proc_sup.c), why
+     * the current worker replaced its predecessor, and the predecessors
+     * reaped (pvt_worker_stats says what each means). */
+    int recycle_why;
+    uint64_t recycle_value;
+    int repl_why;
+    uint64_t repl_value;
+    unsigned drained;
+    pid_t drained_pid;
+    int drained_code, drained_signal, drained_recycled;
     /* Job pools (proc_msg.c): the current worker's channel, -1: none. */
     int mfd; /* the primary's end, in the epoll set as TAG_MSG + slot */
     int wfd; /* the worker's end (its copy in the worker is the one used) */
@@ -122,7 +138,12 @@ void pvt__proc_msg_stats(const struct pvt_pool *p, struct pvt_pool_stats *st);
  * checks. Returns the ms until the next is due (-1: none). */
 int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now_ns);
 /* Whether slot i's worker exited to be replaced: asked to recycle, or
- * leaving by itself with PVT_WEXIT_RECYCLE (status: its wait status). */
+ * leaving by itself with PVT_WEXIT_RECYCLE once it ran the jobs of the
+ * limit the primary gave it (status: its wait status). */
 int pvt__proc_recycled(struct pvt_pool *p, int i, int status);
+/* Slot i's done count as the primary can believe it (pvt_disp_done: within
+ * [head, tail] of its own records): a worker cannot have finished a job it
+ * was never given, whatever it wrote. */
+uint64_t pvt__proc_ring_done(struct pvt_pool *p, int i);
 
 #endif

@@ -130,7 +130,8 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
     atomic_store(&r->info.hung, 0);
     atomic_store(&r->info.recycle_due, 0);
     r->beat_ms = pvt_sup_beat_ms(&p->sup);
-    r->max_jobs = pvt_sup_job_limit(&p->sup, &p->seed);
+    p->s[i].job_limit = pvt_sup_job_limit(&p->sup, &p->seed);
+    r->max_jobs = p->s[i].job_limit;
     p->s[i].term_at = 0;
     p->s[i].recycling = 0;
     p->s[i].stop_asked = 0;
@@ -145,6 +146,7 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
     if (!p->serving)
         r->ctl_efd = -1; /* a serving ring's is set by pvt_serve_net_prepare */
     pvt_disp_ring_reset(&p->d, i);
+    p->s[i].job_base = pvt__proc_ring_done(p, i);
     if (p->serving) {
         rc = pvt_serve_net_prepare(&p->net, i, r);
         if (rc < 0) {
@@ -223,7 +225,13 @@ static void reap(struct pvt_pool *p, int i)
     p->alive--;
     pvt__proc_msg_close(p, i); /* what it left unread goes with it */
     atomic_store(&r->info.died_ns, pvt_now_ns());
+    /* Its pid may be another process's soon, and it holds no connection:
+     * /stats and ctl status show no pid until a replacement says its own. */
+    atomic_store(&r->info.pid, 0);
+    atomic_store(&r->info.conns, 0);
 
+    /* Whatever replaces it now is no recycle of a serving worker. */
+    sl->recycle_why = sl->repl_why = PVT_RECYCLE_NONE;
     recycled = pvt__proc_recycled(p, i, status);
     intended = p->stopping || (sl->stop_asked && !recycled);
     sl->last_intended = intended || recycled;
@@ -294,6 +302,7 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
         pvt__proc_tell_old(p, i);
     if (p->serving)
         p->net.roll[i] = 0;
+    p->s[i].recycle_why = PVT_RECYCLE_NONE;
     p->s[i].respawn_at = 0;
     p->d.live[i] = 0;
     pvt_disp_drop_queued(&p->d, i);
@@ -383,6 +392,27 @@ int pvt__proc_wait(struct pvt_pool *p, int timeout_ms)
 
 static void proc_destroy(struct pvt_pool *p);
 
+/*
+ * SIGCHLD ignored, or SA_NOCLDWAIT, makes the kernel reap the workers
+ * itself: waitpid would find no child and their exit status would be lost
+ * (a crash reported as code 0). Both survive exec, so a parent that set
+ * them hands them to pvt. The primary needs every status: SIG_IGN goes
+ * back to SIG_DFL and SA_NOCLDWAIT is cleared; a handler is kept.
+ */
+static void sigchld_reapable(void)
+{
+    struct sigaction sa;
+
+    if (sigaction(SIGCHLD, NULL, &sa) < 0)
+        return;
+    if (sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_NOCLDWAIT))
+        return;
+    if (sa.sa_handler == SIG_IGN)
+        sa.sa_handler = SIG_DFL;
+    sa.sa_flags &= ~SA_NOCLDWAIT;
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
 static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 {
     struct pvt_pool *p;
@@ -392,6 +422,7 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 
     if (pvt_serve_cap(cfg) < 0)
         return -EINVAL;
+    sigchld_reapable();
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
@@ -509,15 +540,23 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     }
     for (i = 0; st->w && i < p->n; i++) {
         struct proc_slot *sl = &p->s[i];
-        st->w[i].ready_ns = atomic_load(&p->r[i]->info.ready_ns);
-        if (sl->pid)
-            st->w[i].pid = sl->pid;
+        /* The primary's own record: an empty slot has no pid, however old
+         * the ring's (retired, parked, or waiting for a respawn). */
+        st->w[i].pid = sl->pid;
+        st->w[i].ready_ns = sl->pid ? atomic_load(&p->r[i]->info.ready_ns) : 0;
         st->w[i].restarts = sl->restarts;
         st->w[i].last_exit_code = sl->last_code;
         st->w[i].last_exit_signal = sl->last_signal;
         st->w[i].last_exit_intended = sl->last_intended;
         st->w[i].parked = sl->sup.parked;
         st->w[i].recycles = sl->sup.recycles;
+        st->w[i].recycle_why = sl->repl_why;
+        st->w[i].recycle_value = sl->repl_value;
+        st->w[i].drained = sl->drained;
+        st->w[i].drained_pid = sl->drained_pid;
+        st->w[i].drained_code = sl->drained_code;
+        st->w[i].drained_signal = sl->drained_signal;
+        st->w[i].drained_recycled = sl->drained_recycled;
     }
     for (i = 0; i < p->n; i++)
         st->parked += p->s[i].sup.parked;

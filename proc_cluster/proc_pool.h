@@ -7,17 +7,24 @@
 #include "pvt.h"
 #include "ring.h"
 
+/*
+ * create sets SIGCHLD back to SIG_DFL if it was ignored, and clears
+ * SA_NOCLDWAIT (a handler is kept): otherwise the kernel would reap the
+ * workers and their exit status would be lost.
+ */
 extern const struct pvt_pool_ops pvt_proc_ops;
 
 /*
  * How a worker process exits. The primary respawns a worker that died any
  * other way, and never one that exited with PVT_WEXIT_CONFIG: it would only
- * fail again.
+ * fail again. PVT_WEXIT_RECYCLE is a recycle only when the primary can see
+ * that the worker finished the max_jobs jobs it was given; from any other
+ * worker it is a death like any exit code.
  */
 #define PVT_WEXIT_OK 0      /* stopped because the primary asked */
 #define PVT_WEXIT_ORPHAN 70 /* the primary was already gone */
 #define PVT_WEXIT_OSERR 71  /* a serving worker's event loop, or a state worker's report, failed */
-#define PVT_WEXIT_RECYCLE 75 /* reached max_jobs: replace me (EX_TEMPFAIL); not a death */
+#define PVT_WEXIT_RECYCLE 75 /* reached max_jobs: replace me (EX_TEMPFAIL) */
 #define PVT_WEXIT_CONFIG 78 /* could not bind to its CPUs (EX_CONFIG) */
 
 struct pvt_serve_worker;

@@ -65,6 +65,7 @@ static void demote(struct pvt_pool *p, int i)
     sl->old_ring = p->r[i];
     sl->old_told = 0;
     sl->old_term_ns = 0;
+    sl->old_why = PVT_RECYCLE_NONE;
     retag(p, sl->old_pidfd, PVT__PROC_TAG_OLD + (uint32_t)i);
     sl->pid = 0;
     sl->pidfd = -1;
@@ -105,15 +106,22 @@ void pvt__proc_tell_old(struct pvt_pool *p, int i)
 void pvt__proc_reap_old(struct pvt_pool *p, int i)
 {
     struct proc_slot *sl = &p->s[i];
+    int status = 0;
 
     if (sl->old_pid == 0)
         return; /* a stale event */
-    while (waitpid(sl->old_pid, NULL, 0) < 0 && errno == EINTR)
+    while (waitpid(sl->old_pid, &status, 0) < 0 && errno == EINTR)
         ;
+    sl->drained++;
+    sl->drained_pid = sl->old_pid;
+    sl->drained_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    sl->drained_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    sl->drained_recycled = sl->old_why != PVT_RECYCLE_NONE;
     epoll_ctl(p->epfd, EPOLL_CTL_DEL, sl->old_pidfd, NULL);
     close(sl->old_pidfd);
     pvt_serve_net_reclaim(&p->net, sl->old_ring); /* a predecessor that did not drain */
     atomic_store(&pvt_serve_net_gen(&p->net, sl->old_ring)->current, 0);
+    atomic_store(&sl->old_ring->info.pid, 0);
     atomic_store(&sl->old_ring->info.state, PVT_W_EXITED);
     sl->old_pidfd = -1;
     sl->old_pid = 0;
@@ -165,6 +173,11 @@ int pvt__proc_roll_tick(struct pvt_pool *p)
             continue;
         }
         p->net.roll[i] = 0;
+        /* A recycle is done, or this was a restart (recycle_why 0). */
+        sl->old_why = sl->recycle_why;
+        sl->repl_why = sl->recycle_why;
+        sl->repl_value = sl->recycle_value;
+        sl->recycle_why = PVT_RECYCLE_NONE;
         inflight++;
     }
     return inflight || pending ? ROLL_POLL_MS : -1;

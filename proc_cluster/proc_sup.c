@@ -10,8 +10,9 @@
  * worker stores in its ring (MAP_SHARED): a hung worker gets SIGTERM, and
  * SIGKILL kill_grace_ms later if it is still there; its death is then
  * reaped like any other, so its running job fails and a replacement comes.
- * Recycling (max_rss, max_jobs) counts a recycle, not a death. A job
- * worker past max_rss is asked to leave after its current job, with
+ * Recycling (max_rss, max_jobs) counts a recycle, not a death, and only a
+ * recycle the primary asked for or can verify counts (pvt__proc_recycled).
+ * A job worker past max_rss is asked to leave after its current job, with
  * recycling set, so reap replaces it at once; its queued jobs wait in its
  * ring for the replacement. A serving worker is replaced the way a rolling
  * restart replaces it (proc_roll.c): its replacement is forked first, and
@@ -43,11 +44,34 @@
 #define RSS_CHECK_MS 100
 #define RING_CHECK_MS 250
 
+uint64_t pvt__proc_ring_done(struct pvt_pool *p, int i)
+{
+    return pvt_disp_done(&p->d, i);
+}
+
+/*
+ * The exit code is the worker's word, and a worker that says "recycle me"
+ * is respawned at once and never counted as a death: believed from any
+ * worker, it would let one that exits in a loop escape the backoff and the
+ * crash-loop guard. So PVT_WEXIT_RECYCLE counts only where the primary can
+ * check it: a job pool's worker whose ring shows it finished the job limit
+ * the primary gave it (a serving worker is recycled by the primary, in
+ * proc_roll.c, and never leaves with this code to be believed).
+ */
 int pvt__proc_recycled(struct pvt_pool *p, int i, int status)
 {
+    struct proc_slot *sl = &p->s[i];
+    uint64_t done;
+
     if (p->stopping)
         return 0;
-    return p->s[i].recycling || (WIFEXITED(status) && WEXITSTATUS(status) == PVT_WEXIT_RECYCLE);
+    if (sl->recycling)
+        return 1; /* asked: max_rss */
+    if (p->serving || !sl->job_limit || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != PVT_WEXIT_RECYCLE)
+        return 0;
+    done = pvt__proc_ring_done(p, i);
+    return done >= sl->job_base && done - sl->job_base >= sl->job_limit;
 }
 
 /* Respawns whose backoff is over. */
@@ -158,13 +182,15 @@ static void old_watch(struct pvt_pool *p, uint64_t now, uint64_t *next)
     }
 }
 
-/* Serving slot i's worker is to be recycled: replace it as a rolling
- * restart does, once. */
-static void recycle_serving(struct pvt_pool *p, int i)
+/* Serving slot i's worker is to be recycled (why, value: as in
+ * pvt_worker_stats): replace it as a rolling restart does, once. */
+static void recycle_serving(struct pvt_pool *p, int i, int why, uint64_t value)
 {
     if (p->net.roll[i])
         return; /* already to be replaced */
     p->net.roll[i] = 1;
+    p->s[i].recycle_why = why;
+    p->s[i].recycle_value = value;
     if (p->net.roll_batch < 1)
         p->net.roll_batch = 1;
     p->s[i].sup.recycles++;
@@ -180,7 +206,7 @@ static void jobs_check(struct pvt_pool *p)
         return;
     for (i = 0; i < p->n; i++)
         if (p->s[i].pid && atomic_load(&p->r[i]->info.recycle_due))
-            recycle_serving(p, i);
+            recycle_serving(p, i, PVT_RECYCLE_JOBS, p->s[i].job_limit);
 }
 
 static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
@@ -203,7 +229,7 @@ static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
             if (kb < 0 || (uint64_t)kb <= p->sup.max_rss_kb)
                 continue;
             if (p->serving) {
-                recycle_serving(p, i);
+                recycle_serving(p, i, PVT_RECYCLE_RSS, (uint64_t)kb);
                 continue;
             }
             sl->recycling = 1;

@@ -13,11 +13,12 @@
  * into the connection; pvt_http_resume answers the request and parses that
  * input. A connection belongs to one event loop: there is no locking.
  *
- * Which errors close: 400 (malformed request or argument), 413, 414 and 431
- * close, because the rest of the stream cannot be trusted to be framed; 404
- * and 405 leave the connection open (405's body has been read and thrown
- * away). Any request carrying an Upgrade (or CONNECT) is answered and the
- * connection closed, since this server speaks no other protocol.
+ * Which errors close: 400 (malformed request or argument, HTTP/0.9), 413,
+ * 414, 431 and 505 (an HTTP major version other than 1) close, because the
+ * rest of the stream cannot be trusted to be framed; 404 and 405 leave the
+ * connection open (405's body has been read and thrown away). Any request
+ * carrying an Upgrade (or CONNECT) is answered and the connection closed,
+ * since this server speaks no other protocol.
  */
 #include "http.h"
 
@@ -81,6 +82,15 @@ static int on_url_cb(http_parser *p, const char *at, size_t len)
 {
     struct pvt_http_conn *c = p->data;
 
+    /* HTTP/0.9, a request line with no version: http-parser sets 0.9 just
+     * before it reports the URI's end at the line end. Answered here, since
+     * such a client sends no headers and would wait for their end. (At the
+     * end of an input buffer the version is still the previous message's,
+     * or 0.0 on a new connection, never 0.9.) */
+    if (p->http_major == 0 && p->http_minor == 9) {
+        c->status = 400;
+        return -1;
+    }
     if (c->url_over || len > sizeof(c->url) - c->url_len) {
         c->url_over = 1;
         return 0;
@@ -97,6 +107,11 @@ static int on_headers_complete_cb(http_parser *p)
     c->in_head = 0;
     if (c->url_over) {
         c->status = 414;
+        return -1;
+    }
+    /* As nginx: HTTP/0.x is malformed here, another major version unsupported. */
+    if (p->http_major != 1) {
+        c->status = p->http_major == 0 ? 400 : 505;
         return -1;
     }
     http_parser_pause(p, 1);
@@ -201,6 +216,8 @@ static const char *status_line(int status)
         return "HTTP/1.1 414 URI Too Long\r\n";
     case 431:
         return "HTTP/1.1 431 Request Header Fields Too Large\r\n";
+    case 505:
+        return "HTTP/1.1 505 HTTP Version Not Supported\r\n";
     default:
         return "HTTP/1.1 500 Internal Server Error\r\n";
     }
@@ -298,31 +315,49 @@ struct route {
     const char *key; /* the query parameter, or NULL */
     int (*parse)(const char *s, uint64_t *out);
     uint64_t def, min, max;
+    uint64_t bound; /* the default upper bound (env->unbounded_routes lifts it), 0: none */
     uint32_t fault; /* R_FAULT: the workload (work.h) */
 };
 
 static const struct route routes[] = {
-    {"/", R_HELLO, NULL, NULL, 0, 0, 0, 0},
-    {"/cpu", R_CPU, "n", pvt_parse_count, 50000000, 1, 100000000000ull, 0},
-    {"/hash", R_HASH, "bytes", pvt_parse_size, 64 * 1024, 1, 1ull << 30, 0},
-    {"/mem", R_MEM, "bytes", pvt_parse_size, 64ull << 20, 8, 4ull << 30, 0},
-    {"/sleep", R_SLEEP, "ms", pvt_parse_count, 10, 1, 60000, 0},
-    {"/stats", R_STATS, NULL, NULL, 0, 0, 0, 0},
-    {"/crash", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_CRASH},
-    {"/abort", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_ABORT},
-    {"/exit", R_FAULT, "code", pvt_parse_count, 1, 1, 255, PVT_WL_EXIT},
-    {"/hang", R_FAULT, NULL, NULL, 0, 0, 0, PVT_WL_HANG},
-    {"/slow", R_FAULT, "ms", pvt_parse_count, 100, 1, 60000, PVT_WL_SLOW},
-    {"/leak", R_FAULT, "mb", pvt_parse_count, 16, 1, 4096, PVT_WL_LEAK},
-    {"/scribble", R_FAULT, "seed", pvt_parse_count, 0, 1, UINT32_MAX, PVT_WL_SCRIBBLE},
+    {"/", R_HELLO, NULL, NULL, 0, 0, 0, 0, 0},
+    {"/cpu", R_CPU, "n", pvt_parse_count, 50000000, 1, 100000000000ull, PVT_HTTP_BOUND_CPU, 0},
+    {"/hash", R_HASH, "bytes", pvt_parse_size, 64 * 1024, 1, 1ull << 30, PVT_HTTP_BOUND_BYTES, 0},
+    {"/mem", R_MEM, "bytes", pvt_parse_size, 64ull << 20, 8, 4ull << 30, PVT_HTTP_BOUND_BYTES, 0},
+    {"/sleep", R_SLEEP, "ms", pvt_parse_count, 10, 1, 60000, 0, 0},
+    {"/stats", R_STATS, NULL, NULL, 0, 0, 0, 0, 0},
+    {"/crash", R_FAULT, NULL, NULL, 0, 0, 0, 0, PVT_WL_CRASH},
+    {"/abort", R_FAULT, NULL, NULL, 0, 0, 0, 0, PVT_WL_ABORT},
+    {"/exit", R_FAULT, "code", pvt_parse_count, 1, 1, 255, 0, PVT_WL_EXIT},
+    {"/hang", R_FAULT, NULL, NULL, 0, 0, 0, 0, PVT_WL_HANG},
+    {"/slow", R_FAULT, "ms", pvt_parse_count, 100, 1, 60000, 0, PVT_WL_SLOW},
+    {"/leak", R_FAULT, "mb", pvt_parse_count, 16, 1, 4096, 0, PVT_WL_LEAK},
+    {"/scribble", R_FAULT, "seed", pvt_parse_count, 0, 1, UINT32_MAX, 0, PVT_WL_SCRIBBLE},
 };
+
+/* 400 for an argument over the route's default bound: the body says which
+ * bound and how to lift it. */
+static int reply_over_bound(struct pvt_http_conn *c, const struct route *r, uint64_t arg)
+{
+    char body[256];
+    int n;
+
+    c->keep = 0;
+    n = snprintf(body, sizeof(body),
+                 "400 Bad Request: %s %s=%llu is over this server's bound of %llu "
+                 "(pvt serve --unbounded-routes lifts it)\n",
+                 r->path, r->key, (unsigned long long)arg, (unsigned long long)r->bound);
+    return reply(c, 400, 0, body, (size_t)n);
+}
 
 /*
  * The route's argument from the query (first "key=value" wins; other
- * parameters are ignored). 0, or -EINVAL for a malformed or out-of-range
- * value.
+ * parameters are ignored). 0, -EINVAL for a malformed or out-of-range
+ * value, or -ERANGE for one over the route's bound when bounded is set
+ * (*out holds it then).
  */
-static int route_arg(const struct route *r, const char *q, size_t qlen, uint64_t *out)
+static int route_arg(const struct route *r, const char *q, size_t qlen, int bounded,
+                     uint64_t *out)
 {
     size_t klen = strlen(r->key), i = 0, end, vlen;
     char val[32];
@@ -339,7 +374,7 @@ static int route_arg(const struct route *r, const char *q, size_t qlen, uint64_t
             val[vlen] = '\0';
             if (r->parse(val, out) < 0 || *out < r->min || *out > r->max)
                 return -EINVAL;
-            return 0;
+            return bounded && r->bound && *out > r->bound ? -ERANGE : 0;
         }
         i = end + 1;
     }
@@ -404,6 +439,7 @@ static int answer(struct pvt_http_conn *c)
     const char *path, *query = NULL;
     size_t plen, qlen = 0, i;
     uint64_t arg = 0;
+    int rc;
 
     if (method != HTTP_GET && method != HTTP_HEAD)
         return reply_error(c, 405, 0);
@@ -422,7 +458,10 @@ static int answer(struct pvt_http_conn *c)
             continue;
         if (r->kind == R_FAULT && !c->env->allow_faults)
             break; /* 404 */
-        if (r->key && route_arg(r, query, qlen, &arg) < 0)
+        rc = r->key ? route_arg(r, query, qlen, !c->env->unbounded_routes, &arg) : 0;
+        if (rc == -ERANGE)
+            return reply_over_bound(c, r, arg);
+        if (rc < 0)
             return reply_error(c, 400, 1);
         return run_route(c, r, arg);
     }

@@ -18,10 +18,12 @@
  * (JSON from the server's callback). With env->allow_faults, the fault routes
  * of fault.h too: /crash, /abort, /exit?code=N, /hang, /slow?ms=N, /leak?mb=N
  * (404 without it); the first four never answer. Errors: 400 for a malformed request or
- * argument, 404 for an unknown path, 405 for a method other than GET/HEAD,
- * 413 for a body over PVT_HTTP_MAX_BODY, 414 for a URI over PVT_HTTP_MAX_URI,
- * 431 for headers over PVT_HTTP_MAX_HEADERS; each error but 404 and 405 (whose
- * body is read and dropped) closes the connection after its response.
+ * argument (an argument over its PVT_HTTP_BOUND_* bound gets a body saying
+ * so) or for HTTP/0.9, 404 for an unknown path, 405 for a method other than
+ * GET/HEAD, 413 for a body over PVT_HTTP_MAX_BODY, 414 for a URI over
+ * PVT_HTTP_MAX_URI, 431 for headers over PVT_HTTP_MAX_HEADERS, 505 for an
+ * HTTP major version other than 1; each error but 404 and 405 (whose body is
+ * read and dropped) closes the connection after its response.
  */
 #ifndef PVT_HTTP_H
 #define PVT_HTTP_H
@@ -35,6 +37,13 @@
 #define PVT_HTTP_MAX_URI 2048
 #define PVT_HTTP_MAX_HEADERS 8192 /* bytes of request line and headers together */
 #define PVT_HTTP_MAX_BODY 65536   /* a request body larger than this: 413 */
+/* The workload routes' default upper bounds, so that a server reachable
+ * from other machines cannot be told to spin or allocate for long:
+ * /cpu?n= at most this many iterations, /hash and /mem at most this many
+ * bytes. env->unbounded_routes (pvt serve --unbounded-routes) lifts them,
+ * up to the routes' own limits (100G iterations, 1 GiB, 4 GiB). */
+#define PVT_HTTP_BOUND_CPU 1000000000ull
+#define PVT_HTTP_BOUND_BYTES (256ull << 20)
 
 /* What a connection knows about the worker serving it. */
 struct pvt_http_env {
@@ -47,6 +56,7 @@ struct pvt_http_env {
     void *stats_arg;
     uint64_t *responses;       /* incremented once per response, if not NULL */
     int allow_faults;          /* serve the fault routes (fault.h) */
+    int unbounded_routes;      /* lift the PVT_HTTP_BOUND_* limits (see above) */
 };
 
 enum pvt_http_state {

@@ -139,6 +139,12 @@ enum pvt_worker_state {
     PVT_W_EXITED     /* gone; see exit_code / exit_signal */
 };
 
+enum pvt_recycle_why {
+    PVT_RECYCLE_NONE = 0,
+    PVT_RECYCLE_RSS,  /* its RSS passed max_rss_kb */
+    PVT_RECYCLE_JOBS, /* it reached its max_jobs */
+};
+
 struct pvt_worker_stats {
     int slot;
     int state;          /* enum pvt_worker_state */
@@ -154,6 +160,21 @@ struct pvt_worker_stats {
     int hung;           /* the watchdog found the current worker hung */
     int parked;         /* proc: the crash-loop guard stopped respawning this slot */
     unsigned recycles;  /* proc: workers replaced by max_jobs or max_rss */
+    /* proc, serving pools: why the current worker replaced its predecessor
+     * (enum pvt_recycle_why; PVT_RECYCLE_NONE for a death or a rolling
+     * restart), and what crossed the limit: the predecessor's RSS in KiB,
+     * or the job limit it reached. */
+    int recycle_why;
+    uint64_t recycle_value;
+    /* proc, serving pools: predecessors (workers replaced while they kept
+     * serving, or removed by scale) reaped so far, and how the last one
+     * ended: its pid, exit code (-1 if killed), signal (0 if it exited), and
+     * whether it had been recycled. */
+    unsigned drained;
+    pid_t drained_pid;
+    int drained_code;
+    int drained_signal;
+    int drained_recycled;
     uint64_t replace_us; /* proc: the last replacement's time from the reap of its
                           * predecessor to ready; 0 if none yet or not ready */
     uint64_t ready_ns;  /* when the current worker turned ready (pvt_now_ns); 0: not yet */

@@ -305,7 +305,7 @@ int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared)
     int i, rc;
 
     *g = (struct pvt_region){.n = n};
-    if (n < 1 || n > PVT_MAX_WORKERS || depth < 2 || depth > PVT_RING_MAX_DEPTH ||
+    if (n < 1 || n > PVT_REGION_MAX_RINGS || depth < 2 || depth > PVT_RING_MAX_DEPTH ||
         (depth & (depth - 1)))
         return -EINVAL;
     g->head = page_round(sizeof(atomic_uint));

@@ -87,6 +87,9 @@
 #define PVT_CACHELINE 64
 #define PVT_RING_DEFAULT_DEPTH 4096u
 #define PVT_RING_MAX_DEPTH (1u << 20)
+/* Rings one region may hold: a serving pool maps two per slot (serve.h),
+ * and has up to PVT_MAX_WORKERS slots. */
+#define PVT_REGION_MAX_RINGS (2 * PVT_MAX_WORKERS)
 
 /* One slot: the job, and in place of nothing else, its result. 32 bytes. */
 struct pvt_slot {
@@ -261,7 +264,8 @@ struct pvt_region {
     struct pvt_ring **rings; /* n pointers into the mapping */
 };
 
-/* Map and initialise n rings of depth slots. 0, -EINVAL, -ENOMEM, -errno. */
+/* Map and initialise n rings (1 .. PVT_REGION_MAX_RINGS) of depth slots. 0,
+ * -EINVAL, -ENOMEM, -errno. */
 int pvt_region_map(struct pvt_region *g, int n, uint32_t depth, int shared);
 void pvt_region_unmap(struct pvt_region *g);
 /*

@@ -585,6 +585,7 @@ int pvt_serve_worker_run(struct pvt_serve_worker *w)
         .stats_arg = s,
         .responses = &s->responses,
         .allow_faults = cfg->allow_faults,
+        .unbounded_routes = cfg->unbounded_routes,
     };
     s->idle_ns = (uint64_t)(cfg->idle_timeout_ms > 0 ? cfg->idle_timeout_ms
                                                      : PVT_SERVE_IDLE_TIMEOUT_MS) * 1000000u;

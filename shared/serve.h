@@ -69,6 +69,7 @@ struct pvt_serve_cfg {
     int idle_timeout_ms;    /* 0: PVT_SERVE_IDLE_TIMEOUT_MS */
     int request_timeout_ms; /* 0: PVT_SERVE_REQUEST_TIMEOUT_MS */
     int allow_faults;       /* serve the fault routes (http.h) */
+    int unbounded_routes;   /* lift the routes' PVT_HTTP_BOUND_* bounds (http.h) */
     /*
      * > 0: one more descriptor the driver waits on (pvt serve's control
      * socket): supervise returns as soon as it is readable, and a worker

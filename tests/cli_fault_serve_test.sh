@@ -2,9 +2,12 @@
 #
 # cli_fault_serve_test.sh PVT: `pvt serve` under faults, from the outside.
 #
-# - proc --allow-faults: GET /crash gets no response; stderr logs the dead
-#   worker (signal 11) and its replacement (another pid); the server keeps
-#   answering; SIGTERM exits 0 and no process is left.
+# - proc --allow-faults, started with SIGCHLD ignored: GET /crash gets no
+#   response; stderr logs the dead worker (signal 11) and its replacement
+#   (another pid); the server keeps answering; SIGTERM exits 0 and no
+#   process is left.
+# - proc --allow-faults, /exit?code=78: the slot is not respawned, and /stats
+#   and `pvt ctl status` show it exited with pid 0, not its dead worker's.
 # - thread --restart --allow-faults: GET /crash kills the server process; the
 #   ready line is printed once; the server answers again (bounded retries);
 #   stderr says it restarted; SIGTERM exits 0 and no process is left.
@@ -16,8 +19,11 @@
 #   naming the flag.
 # - proc --worker-timeout 300 + /hang: the worker is killed and replaced
 #   (/stats: restarts 1), stderr says it hung.
+# - proc --max-rss 64 + /leak?mb=80: stderr says the worker was recycled (its
+#   RSS over the limit, its replacement's pid, draining), then that the old
+#   pid exited with code 0; no line says code -1.
 # - proc --max-jobs 50, 300 sequential requests (a connection each): none
-#   fails, and /stats shows restarts > 0.
+#   fails, /stats shows restarts > 0, and stderr has the recycle lines.
 #
 # HTTP goes through python3, every socket with a timeout; every wait is a
 # bounded retry loop, and nothing asserts how long anything took. Processes
@@ -80,6 +86,10 @@ elif cmd == "stats":           # stats PORT: "restarts=R hung=H workers=N", or a
         ws = json.loads(body)["workers"]
         print("restarts=%d hung=%d workers=%d" % (sum(w["restarts"] for w in ws),
               sum(1 for w in ws if w["hung"]), len(ws)))
+elif cmd == "workers":         # workers PORT: "STATE:PID" per worker of /stats
+    st, body = status(port, "/stats", 5)
+    print(st if st != "200" else
+          " ".join("%s:%d" % (w["state"], w["pid"]) for w in json.loads(body)["workers"]))
 elif cmd == "seq":             # seq PORT N: N sequential GET /, one connection each
     bad = []
     for i in range(int(sys.argv[3])):
@@ -89,6 +99,14 @@ elif cmd == "seq":             # seq PORT N: N sequential GET /, one connection 
     print("failed=%d %s" % (len(bad), " ".join(bad[:5])))
 PY
 http() { python3 "$TOP/http.py" "$@" 2>&1 | tail -n 1; }
+
+# sigign.py PROGRAM ARGS...: exec PROGRAM with SIGCHLD ignored, as a parent
+# that set it leaves it across exec.
+cat >"$TOP/sigign.py" <<'PY'
+import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execv(sys.argv[1], sys.argv[1:])
+PY
 
 # wait_status PORT PATH WANT TRIES: retry every 0.1 s until the status is WANT.
 wait_status() {
@@ -116,7 +134,11 @@ start_server() {
     local name=$1 _
     shift
     rm -f "$LOG/$name.out" "$LOG/$name.err"
-    "$PVT" serve "$@" >"$LOG/$name.out" 2>"$LOG/$name.err" </dev/null &
+    if [ -n "${SRV_SIGIGN:-}" ]; then # the same process, exec'd with SIGCHLD ignored
+        python3 "$TOP/sigign.py" "$PVT" serve "$@" >"$LOG/$name.out" 2>"$LOG/$name.err" </dev/null &
+    else
+        "$PVT" serve "$@" >"$LOG/$name.out" 2>"$LOG/$name.err" </dev/null &
+    fi
     SRV_PID=$!
     BG_PIDS+=("$SRV_PID")
     SRV_PORT=
@@ -173,8 +195,10 @@ done
 
 # --- proc: a crash takes one worker, which is replaced ------------------------------
 
-what="serve --backend proc --allow-faults, /crash"
-start_server crash --backend proc --workers 2 --port 0 --allow-faults
+# It is started with SIGCHLD ignored, as a parent may leave it: the death
+# must still be seen as the signal it was.
+what="serve --backend proc --allow-faults (SIGCHLD ignored), /crash"
+SRV_SIGIGN=1 start_server crash --backend proc --workers 2 --port 0 --allow-faults
 pid=$SRV_PID port=$SRV_PORT
 note_started $(descendants "$pid")
 before=$(children "$pid" | sort | tr '\n' ' ')
@@ -209,6 +233,42 @@ left_started
 left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left; stderr: $(flat "$LOG/crash.err")"
+
+# --- proc: a retired slot reports no pid ---------------------------------------------
+
+# A worker that exits with code 78 (it could not take its CPUs: EX_CONFIG) is
+# not respawned. Its slot stays listed as exited, with no pid: the old one
+# may belong to another process by now.
+what="serve --backend proc, a slot retired by /exit?code=78"
+start_server retire --backend proc --workers 2 --port 0 --allow-faults
+pid=$SRV_PID port=$SRV_PORT
+note_started $(descendants "$pid")
+ctl=$(sed -n 's/^ready .* ctl=\([^ ]*\)$/\1/p' "$LOG/retire.out")
+why=""
+[ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/retire.err"));"
+if [ -n "$port" ]; then
+    st=$(http status "$port" "/exit?code=78" 10)
+    [ "$st" = closed ] || why="$why /exit?code=78: '$st', want the connection closed;"
+    for _ in $(seq 100); do
+        ws=$(http workers "$port")
+        case " $ws" in *" exited:"*) break ;; esac
+        sleep 0.1
+    done
+    case " $ws " in
+    *" exited:0 "*) ;;
+    *) why="$why /stats workers '$ws', want one exited:0;" ;;
+    esac
+    "$PVT" ctl "$ctl" status --json >"$LOG/retire.ctl" 2>&1
+    python3 - "$LOG/retire.ctl" <<'PY' >"$LOG/retire.py" 2>&1 || why="$why ctl status: $(tail -n 1 "$LOG/retire.py");"
+import json, sys
+ws = json.load(open(sys.argv[1]))["workers"]
+gone = [w for w in ws if w["state"] == "exited"]
+assert len(gone) == 1 and gone[0]["pid"] == 0, "workers %r, want one exited with pid 0" % ws
+PY
+fi
+check "$what: /stats and ctl status show it exited with pid 0" "$why"
+stop_server "$pid"
+left_started
 
 # --- thread under --restart: the process dies and comes back --------------------------
 
@@ -313,6 +373,39 @@ left=$LEFT
 [ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
     not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
 
+# --- proc: --max-rss recycles, and says so -------------------------------------------
+
+# /leak?mb=80 takes the worker past --max-rss 64: its replacement starts, it
+# drains, and stderr says what happened, then how the old worker ended.
+what="serve --backend proc --max-rss 64, /leak?mb=80"
+start_server rss --backend proc --workers 1 --port 0 --allow-faults --max-rss 64
+pid=$SRV_PID port=$SRV_PORT
+note_started $(descendants "$pid")
+why=""
+[ -n "$port" ] || why="$why no ready line (stderr: $(flat "$LOG/rss.err"));"
+if [ -n "$port" ]; then
+    st=$(http status "$port" "/leak?mb=80" 10)
+    [ "$st" = 200 ] || why="$why /leak?mb=80: '$st', want 200;"
+    pat='^pvt serve: worker 0 \(pid [0-9]+\) recycled: RSS [0-9]+ MiB over --max-rss 64; replaced by pid [0-9]+, old worker draining$'
+    if wait_log "$LOG/rss.err" "$pat" 100; then
+        old=$(grep -E -- "$pat" "$LOG/rss.err" | head -n 1 | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
+        wait_log "$LOG/rss.err" "^pvt serve: worker 0: old pid $old \(recycled\) exited with code 0\$" 100 ||
+            why="$why no line for the exit of the recycled pid $old;"
+    else
+        why="$why no recycle line;"
+    fi
+    note_started $(descendants "$pid")
+    grep -q 'code -1' "$LOG/rss.err" && why="$why a line says code -1;"
+    [ "$(http status "$port" / 5)" = 200 ] || why="$why GET / after: not 200;"
+fi
+[ -z "$why" ] || why="$why stderr: $(flat "$LOG/rss.err")"
+check "$what: recycled, logged as a recycle, then the old worker's exit" "$why"
+stop_server "$pid"
+left_started
+left=$LEFT
+[ $SRV_RC -eq 0 ] && [ -z "$left" ] && ok "$what: SIGTERM: exit 0, no process left" ||
+    not_ok "$what: SIGTERM: exit $SRV_RC, left:$left"
+
 # --- proc: --max-jobs recycles without a failed request ------------------------------
 
 # A recycled worker is replaced as a rolling restart replaces it: the
@@ -333,6 +426,12 @@ for dist in shared reuseport rr; do
         r=$(echo "$st" | sed -n 's/^restarts=\([0-9]*\) .*/\1/p')
         [ -n "$r" ] && [ "$r" -gt 0 ] || why="$why /stats: '$st', want restarts > 0;"
         note_started $(descendants "$pid")
+        pat='^pvt serve: worker [01] \(pid [0-9]+\) recycled: it answered its 50 requests \(--max-jobs 50\); replaced by pid [0-9]+, old worker draining$'
+        wait_log "$LOG/jobs.err" "$pat" 50 || why="$why no recycle line;"
+        wait_log "$LOG/jobs.err" '^pvt serve: worker [01]: old pid [0-9]+ \(recycled\) exited with code 0$' 50 ||
+            why="$why no line for the recycled worker's exit;"
+        grep -q 'code -1' "$LOG/jobs.err" && why="$why a line says code -1;"
+        [ -z "$why" ] || why="$why stderr: $(flat "$LOG/jobs.err")"
     fi
     check "$what: none failed, workers recycled" "$why"
     stop_server "$pid"

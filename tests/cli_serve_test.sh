@@ -7,7 +7,10 @@
 # exactly one line "ready port=P pid=PID ctl=SOCKET" (P > 0, PID the process's own), the
 # server answers / and /stats over a real socket, and SIGTERM makes it exit 0
 # with every worker process gone. A port already in use: exit 1, one stderr
-# line saying "in use" and naming the port, and nothing left running.
+# line saying "in use" and naming the port, and nothing left running. The
+# workload routes are bounded unless --unbounded-routes (/mem?bytes=300M:
+# 400 naming the flag, then 200), and --max-workers 1024, the most
+# --max-workers takes, starts for both backends.
 #
 # HTTP goes through python3 (a dependency), not curl. Everything runs in a
 # fresh mktemp -d directory, removed at the end. Every process this script
@@ -247,6 +250,58 @@ fi
 stop_server "$first"
 [ $SRV_RC -eq 0 ] && ok "port in use: the first server exits 0 on SIGTERM" ||
     not_ok "port in use: the first server exited $SRV_RC"
+
+# --- the routes' bounds, and the largest --max-workers ---------------------------------
+
+# status_body PORT PATH: "STATUS BODY" of GET PATH on a new connection.
+status_body() {
+    python3 - "$@" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % sys.argv[2]).encode())
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+head, _, body = data.decode("latin-1").partition("\r\n\r\n")
+print(head.split("\r\n")[0].split(" ")[1], body.strip())
+PY
+}
+
+# By default /mem is bounded at 256 MiB, and the answer says how to lift it;
+# --unbounded-routes lifts it.
+for flag in "" --unbounded-routes; do
+    what="serve ${flag:-(bounded)}: /mem?bytes=300M"
+    start_server bound --backend proc --workers 1 --port 0 $flag
+    got=$( [ -n "$SRV_PORT" ] && status_body "$SRV_PORT" "/mem?bytes=300M" 2>&1 | tail -n 1)
+    if [ -z "$flag" ]; then
+        case $got in
+        "400 "*"--unbounded-routes"*) ok "$what: 400 naming --unbounded-routes" ;;
+        *) not_ok "$what: '$got', want 400 naming --unbounded-routes" ;;
+        esac
+    else
+        case $got in
+        "200 mem bytes=314572800 "*) ok "$what: 200" ;;
+        *) not_ok "$what: '$got', want 200" ;;
+        esac
+    fi
+    stop_server "$SRV_PID"
+done
+
+# Every slot --max-workers allows has its two rings (a worker and its
+# replacement during a rolling restart).
+for backend in proc thread; do
+    what="serve --backend $backend --max-workers 1024"
+    start_server maxw --backend "$backend" --workers 1 --port 0 --max-workers 1024
+    got=$( [ -n "$SRV_PORT" ] && status_body "$SRV_PORT" / 2>&1 | tail -n 1)
+    case $got in
+    "200 hello from worker 0 "*) ok "$what: starts and answers" ;;
+    *) not_ok "$what: '$got'; stderr: $(flat "$LOG/maxw.err")" ;;
+    esac
+    [ -n "$SRV_PORT" ] && stop_server "$SRV_PID" || { wait "$SRV_PID"; forget_bg "$SRV_PID"; }
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -13,6 +13,8 @@ void fault_test_recycle_rss(void **state);
 void fault_test_thread_refuses_recycling(void **state);
 void fault_test_crash_loop(void **state);
 void fault_test_many_respawns(void **state);
+void fault_test_recycle_code_unasked(void **state);
+void fault_test_sigchld_ignored(void **state);
 
 void fault_test_serve_proc_crash(void **state);
 void fault_test_serve_proc_hang(void **state);

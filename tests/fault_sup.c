@@ -424,3 +424,88 @@ void fault_test_many_respawns(void **state)
     assert_int_equal(fh_count_fds(), fds0);
     fh_no_children_or_fail("1,000 respawns");
 }
+
+/*
+ * Twelve workers in a row exit with PVT_WEXIT_RECYCLE before their job
+ * limit: the code is the worker's word, not a recycle the pool asked for,
+ * so each is a death, with the backoff and the crash-loop guard, and none
+ * is counted as a recycle.
+ */
+void fault_test_recycle_code_unasked(void **state)
+{
+    const struct pvt_pool_ops *ops = proc_ops();
+    struct pvt_pool_cfg cfg = {.workers = 1, .sup = {.max_jobs = 10}};
+    struct pvt_worker_stats w[1];
+    struct pvt_pool_stats st;
+    struct pvt_job j[12];
+    struct pvt_pool *p;
+    uint64_t end;
+    int i;
+
+    (void)state;
+    p = fh_pool_open_or_fail(ops, &cfg, "exit 75 unasked");
+    for (i = 0; i < 12; i++)
+        j[i] = (struct pvt_job){.id = (uint64_t)i, .workload = PVT_WL_EXIT,
+                                .arg = PVT_WEXIT_RECYCLE};
+    assert_int_equal(ops->submit(p, j, 12), 12);
+    for (end = fh_now_ms() + FH_GUARD_MS;; fh_sleep_ms(1)) {
+        fh_stats_or_fail(ops, p, &st, w);
+        if (st.recycles)
+            fail_msg("exit %d unasked: counted as %llu recycles (deaths %llu)", PVT_WEXIT_RECYCLE,
+                     (unsigned long long)st.recycles, (unsigned long long)st.deaths);
+        if (w[0].parked)
+            break;
+        if (fh_now_ms() > end)
+            fail_msg("exit %d unasked: not parked after %d ms (%llu deaths)", PVT_WEXIT_RECYCLE,
+                     FH_GUARD_MS, (unsigned long long)st.deaths);
+    }
+    assert_int_equal(st.deaths, PVT_SUP_LOOP_DEATHS);
+    assert_int_equal(w[0].restarts, PVT_SUP_LOOP_DEATHS - 1);
+    assert_int_equal(w[0].last_exit_code, PVT_WEXIT_RECYCLE);
+    assert_int_equal(w[0].last_exit_intended, 0);
+    memset(&seen, 0, sizeof(seen));
+    fh_collect(ops, p, &seen, 12, FH_GUARD_MS);
+    assert_int_equal(seen.got, 12);
+    fh_pool_close(p);
+    fh_no_children_or_fail("exit 75 unasked");
+}
+
+/*
+ * A process whose parent left SIGCHLD ignored (the disposition survives
+ * exec) would have its children reaped by the kernel, and their exit
+ * status lost. A pool sets SIGCHLD back to its default: a worker's crash
+ * is seen as SIGSEGV.
+ */
+void fault_test_sigchld_ignored(void **state)
+{
+    const struct pvt_pool_ops *ops = proc_ops();
+    struct pvt_pool_cfg cfg = {.workers = 1};
+    struct pvt_worker_stats w[1] = {{0}};
+    struct pvt_pool_stats st = {0};
+    struct pvt_job j = {.id = 1, .workload = PVT_WL_CRASH};
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+    struct pvt_pool *p = NULL;
+    uint64_t end = fh_now_ms() + FH_GUARD_MS;
+    int created;
+
+    (void)state;
+    assert_int_equal(sigaction(SIGCHLD, &ign, &old), 0);
+    created = ops->create(&cfg, &p);
+    if (created == 0 && ops->submit(p, &j, 1) == 1) {
+        do {
+            fh_sleep_ms(1);
+            ops->stats(p, &(struct pvt_pool_stats){.w = w});
+        } while (w[0].restarts < 1 && !w[0].parked && fh_now_ms() < end);
+        memset(&st, 0, sizeof(st));
+        ops->stats(p, &st);
+    }
+    if (p)
+        ops->destroy(p);
+    sigaction(SIGCHLD, &old, NULL); /* before anything can fail */
+    assert_int_equal(created, 0);
+    if (w[0].restarts < 1 && !w[0].parked)
+        fail_msg("SIGCHLD ignored: the crashed worker was not replaced");
+    if (w[0].last_exit_signal != SIGSEGV || st.deaths != 1)
+        fail_msg("SIGCHLD ignored: the crash was seen as code %d, signal %d, deaths %llu",
+                 w[0].last_exit_code, w[0].last_exit_signal, (unsigned long long)st.deaths);
+}

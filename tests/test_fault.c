@@ -30,6 +30,10 @@
  *    storm), the rest DROPPED.
  *  - 1,000 respawns (loop_window_ms 1): same open descriptors, one child and
  *    no zombie before and after; nothing left after destroy.
+ *  - proc, max_jobs 10, twelve jobs that exit with PVT_WEXIT_RECYCLE before
+ *    the limit: deaths, not recycles; the slot is parked by the guard.
+ *  - proc, SIGCHLD ignored when the pool is made: a crash is still seen as
+ *    SIGSEGV (the pool set SIGCHLD back to its default).
  *
  * Forked children follow STYLE.md: no cmocka, crash signals reset, no core,
  * an alarm, an exit code per check. Nothing is timed: waits are bounded only
@@ -401,6 +405,8 @@ int main(void)
         cmocka_unit_test_teardown(fault_test_thread_refuses_recycling, fh_teardown),
         cmocka_unit_test_teardown(fault_test_crash_loop, fh_teardown),
         cmocka_unit_test_teardown(fault_test_many_respawns, fh_teardown),
+        cmocka_unit_test_teardown(fault_test_recycle_code_unasked, fh_teardown),
+        cmocka_unit_test_teardown(fault_test_sigchld_ignored, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_proc_crash, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_proc_hang, fh_teardown),
         cmocka_unit_test_teardown(fault_test_serve_recycle_first, fh_teardown),

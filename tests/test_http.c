@@ -198,6 +198,62 @@ static void test_bad_requests(void **state)
     assert_int_equal(f->responses, 16);
 }
 
+/* HTTP/0.9 (a request line with no version) is 400 at once, without waiting
+ * for headers it will never send; a major version other than 1 is 505. */
+static void test_versions(void **state)
+{
+    struct fix *f = *state;
+    struct resp r;
+
+    expect_close(f, "GET /\r\n", 400);
+    expect_close(f, "GET /cpu?n=1\n", 400);
+    expect_close(f, "GET / HTTP/0.9\r\n\r\n", 400);
+    expect_close(f, "GET / HTTP/9.9\r\n\r\n", 505);
+    expect_close(f, "GET / HTTP/2.0\r\n\r\n", 505);
+    expect_close(f, "HEAD / HTTP/3.0\r\n\r\n", 505);
+    /* Split anywhere, HTTP/0.9 is still seen at its line end. */
+    renew(f);
+    assert_int_equal(feed_str(f->c, "GET /"), PVT_HTTP_MORE);
+    assert_int_equal(feed_str(f->c, "\r"), PVT_HTTP_CLOSE);
+    {
+        char *out = take(f->c, NULL);
+        const char *p = out;
+        next_resp(&p, 0, &r);
+        assert_int_equal(r.status, 400);
+        free(out);
+    }
+    /* Any HTTP/1 minor version is served. */
+    renew(f);
+    assert_int_equal(one(f, "GET / HTTP/1.2\r\n\r\n", 0, &r), PVT_HTTP_MORE);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(f->responses, 8);
+}
+
+/* The workload routes are bounded unless the server lifts the bounds: an
+ * argument over one is a 400 whose body names the bound and the flag. */
+static void test_route_bounds(void **state)
+{
+    struct fix *f = *state;
+    struct resp r;
+
+    renew(f);
+    assert_int_equal(one(f, "GET /mem?bytes=257M HTTP/1.1\r\n\r\n", 0, &r), PVT_HTTP_CLOSE);
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(r.body, "268435456"));
+    assert_non_null(strstr(r.body, "--unbounded-routes"));
+    expect_close(f, "GET /hash?bytes=300M HTTP/1.1\r\n\r\n", 400);
+    expect_close(f, "GET /cpu?n=1000000001 HTTP/1.1\r\n\r\n", 400);
+    renew(f);
+    assert_int_equal(one(f, "GET /hash?bytes=256M HTTP/1.1\r\n\r\n", 0, &r), PVT_HTTP_MORE);
+    assert_int_equal(r.status, 200);
+    /* Lifted, the routes' own limits apply. */
+    f->env.unbounded_routes = 1;
+    renew(f);
+    assert_int_equal(one(f, "GET /mem?bytes=257M HTTP/1.1\r\n\r\n", 0, &r), PVT_HTTP_MORE);
+    assert_int_equal(r.status, 200);
+    expect_close(f, "GET /mem?bytes=5G HTTP/1.1\r\n\r\n", 400);
+}
+
 static void test_method_not_allowed(void **state)
 {
     struct fix *f = *state;
@@ -353,6 +409,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found_keeps_alive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_route_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_method_not_allowed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uri_too_long, setup, teardown),

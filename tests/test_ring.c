@@ -49,7 +49,10 @@ static void test_region_map(void **state)
 
     (void)h;
     assert_int_equal(pvt_region_map(&bad, 0, 8, 0), -EINVAL);
-    assert_int_equal(pvt_region_map(&bad, PVT_MAX_WORKERS + 1, 8, 0), -EINVAL);
+    assert_int_equal(pvt_region_map(&bad, PVT_REGION_MAX_RINGS + 1, 8, 0), -EINVAL);
+    /* A serving pool of PVT_MAX_WORKERS slots maps two rings per slot. */
+    assert_int_equal(pvt_region_map(&bad, PVT_REGION_MAX_RINGS, 2, 1), 0);
+    pvt_region_unmap(&bad);
     assert_int_equal(pvt_region_map(&bad, 1, 1, 0), -EINVAL);
     assert_int_equal(pvt_region_map(&bad, 1, 0, 0), -EINVAL);
     assert_int_equal(pvt_region_map(&bad, 1, 12, 0), -EINVAL);

@@ -4,7 +4,9 @@
  * live side by side with no shared state, and a stop joins every thread. A
  * forced stop accounts for every job, also when a thread is left stuck in a
  * job past the grace stop gives it, and when that thread later finishes the
- * job and exits on its own before the results are collected.
+ * job and exits on its own before the results are collected. A stop's
+ * deadline holds with the wall clock stepped an hour (this program's
+ * clock_gettime shows CLOCK_REALTIME behind the kernel's).
  *
  * Only the test thread calls cmocka; the workers are observed through stats
  * and /proc/self. Waits are bounded and no case asserts how long anything
@@ -17,9 +19,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -354,6 +358,48 @@ static void test_stop_drains(void **state)
 }
 
 /*
+ * CLOCK_REALTIME as this process reads it, behind the kernel's by
+ * realtime_behind_s: what a process sees when the clock is stepped forward
+ * right after it read it. Every clock_gettime of this program (pvt's
+ * libraries are linked into it) comes here; the others are passed through.
+ */
+static atomic_int realtime_behind_s;
+
+int clock_gettime(clockid_t clk, struct timespec *ts)
+{
+    if (syscall(SYS_clock_gettime, clk, ts) != 0)
+        return -1;
+    if (clk == CLOCK_REALTIME)
+        ts->tv_sec -= atomic_load(&realtime_behind_s);
+    return 0;
+}
+
+/* A stop's deadline is measured on a clock that is never stepped: with the
+ * wall clock an hour off, a 10 s deadline still lets the work finish. */
+static void test_stop_clock_step(void **state)
+{
+    struct batch *b = malloc(sizeof(*b));
+    struct pvt_pool *p;
+    int i, rc;
+
+    (void)state;
+    assert_non_null(b);
+    p = pool_new(2, 0);
+    batch_init(b, 1);
+    for (i = 0; i < 20; i++)
+        batch_add(b, PVT_WL_SLEEP, 10);
+    submit_range(p, b, 0, b->n);
+    atomic_store(&realtime_behind_s, 3600);
+    rc = ops->stop(p, 10000);
+    atomic_store(&realtime_behind_s, 0);
+    assert_int_equal(rc, 0);
+    collect_until(p, b, b->n);
+    expect_all_ok("p", b);
+    pool_free(p);
+    free(b);
+}
+
+/*
  * A forced stop of short jobs: a thread never dies mid-job, so nothing is
  * FAILED; what ran is OK, what never started is DROPPED, none is missing.
  */
@@ -491,6 +537,7 @@ int main(void)
         cmocka_unit_test_teardown(test_two_pools_interleaved, teardown_pools),
         cmocka_unit_test_teardown(test_workers_are_threads, teardown_pools),
         cmocka_unit_test_teardown(test_stop_drains, teardown_pools),
+        cmocka_unit_test_teardown(test_stop_clock_step, teardown_pools),
         cmocka_unit_test_teardown(test_forced_stop_short_jobs, teardown_pools),
         cmocka_unit_test_teardown(test_forced_stop_stuck_collect_at_once, teardown_pools),
         cmocka_unit_test_teardown(test_forced_stop_stuck_collect_late, teardown_pools),

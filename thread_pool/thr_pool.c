@@ -159,6 +159,7 @@ static void *thr_main(void *arg)
         pvt_ring_worker_run(r, chan ? pvt_msg_worker_drain_cb : NULL, chan);
     }
 
+    atomic_store(&r->info.pid, 0); /* stats: an exited slot has no thread id */
     atomic_store(&r->info.state, PVT_W_EXITED);
     return NULL;
 }
@@ -293,7 +294,7 @@ static int old_overdue(struct pvt_pool *p, int i, uint64_t now)
     }
     if (!sl->old_told)
         tell_old(p, i);
-    pvt_ring_request_stop(o, 2);
+    pvt_serve_net_stop(&p->net, o, 2);
     sl->old_forced_ns = now;
     return 0;
 }
@@ -595,26 +596,49 @@ int pvt_thr_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n)
     return p->msg ? pvt__thr_msg_put(p->msg, slot, buf, n) : -EINVAL;
 }
 
-/* Join every started thread by the deadline. Returns how many are left. */
-static int join_all(struct pvt_pool *p, const struct timespec *deadline)
-{
-    int i, left = 0;
+#define JOIN_NAP_MAX_US 10000
 
-    for (i = 0; i < p->g.n; i++) {
-        struct thr_worker *tw = &p->w[i];
-        if (!tw->started || tw->joined)
-            continue;
-        if (pthread_timedjoin_np(tw->tid, NULL, deadline) == 0)
-            tw->joined = 1;
-        else
-            left++;
+/*
+ * Join every started thread by deadline (pvt_now_ns, CLOCK_MONOTONIC).
+ * Returns how many are left. The joins are polled with pthread_tryjoin_np,
+ * napping from 1 ms up to JOIN_NAP_MAX_US in between, against the monotonic
+ * clock: pthread_timedjoin_np takes a CLOCK_REALTIME deadline, which a
+ * clock step would move (cutting the workers' time short, or stretching
+ * it), and ThreadSanitizer does not see pthread_clockjoin_np as a join.
+ */
+static int join_all(struct pvt_pool *p, uint64_t deadline)
+{
+    long nap_us = 1000;
+    uint64_t now, left_ns;
+    int i, left;
+
+    for (;;) {
+        left = 0;
+        for (i = 0; i < p->g.n; i++) {
+            struct thr_worker *tw = &p->w[i];
+            if (!tw->started || tw->joined)
+                continue;
+            if (pthread_tryjoin_np(tw->tid, NULL) == 0)
+                tw->joined = 1;
+            else
+                left++;
+        }
+        now = pvt_now_ns();
+        if (!left || now >= deadline)
+            return left;
+        left_ns = deadline - now;
+        if ((uint64_t)nap_us * 1000u < left_ns)
+            left_ns = (uint64_t)nap_us * 1000u;
+        nanosleep(&(struct timespec){.tv_sec = (time_t)(left_ns / 1000000000u),
+                                     .tv_nsec = (long)(left_ns % 1000000000u)},
+                  NULL);
+        if (nap_us < JOIN_NAP_MAX_US)
+            nap_us *= 2;
     }
-    return left;
 }
 
 static int thr_stop(struct pvt_pool *p, int deadline_ms)
 {
-    struct timespec ts;
     int i, forced = 0;
 
     if (p->stopped)
@@ -634,14 +658,12 @@ static int thr_stop(struct pvt_pool *p, int deadline_ms)
     for (i = 0; p->serving && i < p->cap; i++)
         if (p->s[i].old && !p->s[i].old_told)
             tell_old(p, i);
-    pvt_realtime_after(&ts, deadline_ms < 0 ? 0 : deadline_ms);
-    if (join_all(p, &ts) > 0) {
+    if (join_all(p, pvt_now_ns() + (uint64_t)(deadline_ms < 0 ? 0 : deadline_ms) * 1000000u) > 0) {
         /* Past the deadline: each thread exits after its current job. */
         forced = 1;
         for (i = 0; i < p->g.n; i++)
             pvt_serve_net_stop(&p->net, p->g.rings[i], 2);
-        pvt_realtime_after(&ts, STOP_GRACE_MS);
-        if (join_all(p, &ts) > 0) {
+        if (join_all(p, pvt_now_ns() + (uint64_t)STOP_GRACE_MS * 1000000u) > 0) {
             for (i = 0; i < p->g.n; i++) {
                 if (p->w[i].started && !p->w[i].joined) {
                     pthread_detach(p->w[i].tid);

@@ -5,7 +5,8 @@
  * The first FUZZ_HDR bytes of an input choose how the server meets the
  * rest, the request stream: the split of the stream into feed() calls, how
  * much output is taken after each, whether the server is draining from the
- * start, and what the /stats callback does. Each input is run twice, fed
+ * start, what the /stats callback does, and whether the routes' bounds are
+ * lifted. Each input is run twice, fed
  * in those pieces and then all at once, and the checks are:
  *
  * - every call returns a documented state, a paused connection refuses
@@ -266,6 +267,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.drain_first = data[5] & 1;
     p.stats_mode = (data[5] >> 1) % 5;
     p.stats_len = stats_lens[data[6] % 4];
+    env.unbounded_routes = data[7] & 1; /* both sides of the routes' bounds */
     env.responses = &responses;
     if (p.stats_mode) {
         env.stats_cb = stats_cb;
