@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fault_harness.h"
+#include "work.h"
 
 #define MAX_POOLS 4
 
@@ -366,4 +367,16 @@ int fh_submit_all(const struct pvt_pool_ops *ops, struct pvt_pool *p, const stru
             record(s, res, rc);
     }
     return 0;
+}
+
+void fh_make_jobs(struct pvt_job *j, int n, int at, uint32_t fault, uint64_t arg)
+{
+    static const uint32_t wl[] = {PVT_WL_CPU, PVT_WL_HASH, PVT_WL_NOOP, PVT_WL_ALLOC};
+    static const uint64_t args[] = {1000, 4096, 0, 10};
+    int i;
+
+    for (i = 0; i < n; i++)
+        j[i] = (struct pvt_job){.id = (uint64_t)i, .workload = wl[i % 4], .arg = args[i % 4]};
+    if (at >= 0)
+        j[at] = (struct pvt_job){.id = (uint64_t)at, .workload = fault, .arg = arg};
 }

@@ -101,4 +101,8 @@ void fh_collect(const struct pvt_pool_ops *ops, struct pvt_pool *p, struct fh_se
 int fh_submit_all(const struct pvt_pool_ops *ops, struct pvt_pool *p, const struct pvt_job *jobs,
                   int n, struct fh_seen *s);
 
+/* Ordinary jobs with known values (cpu, hash, noop, alloc in turn), ids
+ * 0..n-1, and the fault `fault` with `arg` at id `at` (-1: none). */
+void fh_make_jobs(struct pvt_job *j, int n, int at, uint32_t fault, uint64_t arg);
+
 #endif

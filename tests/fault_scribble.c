@@ -55,18 +55,6 @@ static const uint64_t seeds[] = {0, 7}; /* 0xff bytes, then random bytes */
 
 static struct fh_seen seen; /* large: not on a stack */
 
-static void make_jobs(struct pvt_job *j, int n, int at, uint64_t seed)
-{
-    static const uint32_t wl[] = {PVT_WL_CPU, PVT_WL_HASH, PVT_WL_NOOP, PVT_WL_ALLOC};
-    static const uint64_t args[] = {1000, 4096, 0, 10};
-    int i;
-
-    for (i = 0; i < n; i++)
-        j[i] = (struct pvt_job){.id = (uint64_t)i, .workload = wl[i % 4], .arg = args[i % 4]};
-    if (at >= 0)
-        j[at] = (struct pvt_job){.id = (uint64_t)at, .workload = PVT_WL_SCRIBBLE, .arg = seed};
-}
-
 /* Every id once; every job not run by slot `bad` (-1: none) OK and right. */
 static void expect_results(const struct pvt_job *j, int n, int bad, const char *what)
 {
@@ -106,7 +94,7 @@ static void scribble_task_one(uint64_t seed)
     old[0] = w[0].pid;
     old[1] = w[1].pid;
     memset(&seen, 0, sizeof(seen));
-    make_jobs(j, NJOBS, AT, seed);
+    fh_make_jobs(j, NJOBS, AT, PVT_WL_SCRIBBLE, seed);
     assert_int_equal(fh_submit_all(ops, p, j, NJOBS, &seen), 0);
     fh_collect(ops, p, &seen, NJOBS, FH_GUARD_MS);
     slot = seen.worker[AT];
@@ -129,7 +117,7 @@ static void scribble_task_one(uint64_t seed)
 
     /* Both slots compute right values again. */
     memset(&seen, 0, sizeof(seen));
-    make_jobs(j, NJOBS, -1, 0);
+    fh_make_jobs(j, NJOBS, -1, 0, 0);
     assert_int_equal(fh_submit_all(ops, p, j, NJOBS, &seen), 0);
     fh_collect(ops, p, &seen, NJOBS, FH_GUARD_MS);
     expect_results(j, NJOBS, -1, what);

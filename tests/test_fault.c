@@ -73,19 +73,6 @@ static const struct pvt_pool_ops *backend(const char *name)
     return ops;
 }
 
-/* Ordinary jobs with known values, the fault at id `at`. */
-static void make_jobs(struct pvt_job *j, int n, int at, uint32_t fault, uint64_t arg)
-{
-    static const uint32_t wl[] = {PVT_WL_CPU, PVT_WL_HASH, PVT_WL_NOOP, PVT_WL_ALLOC};
-    static const uint64_t args[] = {1000, 4096, 0, 10};
-    int i;
-
-    for (i = 0; i < n; i++)
-        j[i] = (struct pvt_job){.id = (uint64_t)i, .workload = wl[i % 4], .arg = args[i % 4]};
-    if (at >= 0)
-        j[at] = (struct pvt_job){.id = (uint64_t)at, .workload = fault, .arg = arg};
-}
-
 /* Every id in [0, n) but `at` came back once, OK, with its reference value. */
 static void expect_ok_but(const struct pvt_job *j, int n, int at, const char *what)
 {
@@ -139,7 +126,7 @@ static void proc_fault_one(const struct task_fault *f)
     old[0] = w[0].pid;
     old[1] = w[1].pid;
     memset(&seen, 0, sizeof(seen));
-    make_jobs(j, NJOBS, AT, f->wl, f->arg);
+    fh_make_jobs(j, NJOBS, AT, f->wl, f->arg);
     assert_int_equal(fh_submit_all(ops, p, j, NJOBS, &seen), 0);
     fh_collect(ops, p, &seen, NJOBS, FH_GUARD_MS);
     expect_ok_but(j, NJOBS, AT, f->name);
@@ -168,7 +155,7 @@ static void proc_fault_one(const struct task_fault *f)
 
     /* It keeps working, on both slots. */
     memset(&seen, 0, sizeof(seen));
-    make_jobs(j, NJOBS, -1, 0, 0);
+    fh_make_jobs(j, NJOBS, -1, 0, 0);
     assert_int_equal(fh_submit_all(ops, p, j, NJOBS, &seen), 0);
     fh_collect(ops, p, &seen, NJOBS, FH_GUARD_MS);
     expect_ok_but(j, NJOBS, -1, f->name);
@@ -239,7 +226,7 @@ static int thread_fault_child(void *arg)
 
     if (!ops || ops->create(&cfg, &p) != 0)
         return 10;
-    make_jobs(j, NJOBS, AT, f->wl, f->arg);
+    fh_make_jobs(j, NJOBS, AT, f->wl, f->arg);
     memset(&seen, 0, sizeof(seen));
     if (fh_submit_all(ops, p, j, NJOBS, &seen) != 0)
         return 11;
@@ -284,7 +271,7 @@ static void test_proc_hang(void **state)
     old[1] = w[1].pid;
     memset(&seen, 0, sizeof(seen));
     /* The hang first: the jobs submitted with it queue behind it too. */
-    make_jobs(j, NJOBS, 0, PVT_WL_HANG, 0);
+    fh_make_jobs(j, NJOBS, 0, PVT_WL_HANG, 0);
     assert_int_equal(fh_submit_all(ops, p, j, NJOBS, &seen), 0);
     fh_collect(ops, p, &seen, NJOBS, FH_GUARD_MS);
     expect_ok_but(j, NJOBS, 0, "proc hang");
@@ -305,7 +292,7 @@ static void test_proc_hang(void **state)
         fail_msg("the hung worker %d still exists", (int)old[slot]);
 
     memset(&seen, 0, sizeof(seen));
-    make_jobs(j, NJOBS, -1, 0, 0);
+    fh_make_jobs(j, NJOBS, -1, 0, 0);
     assert_int_equal(fh_submit_all(ops, p, j, NJOBS, &seen), 0);
     fh_collect(ops, p, &seen, NJOBS, FH_GUARD_MS);
     expect_ok_but(j, NJOBS, -1, "proc hang, after");
@@ -353,7 +340,7 @@ static int thread_hang_child(void *arg)
     if (st.live != 1 || st.workers != 2)
         return 24;
     /* The others' jobs go to the live worker and complete. */
-    make_jobs(j, NJOBS, -1, 0, 0);
+    fh_make_jobs(j, NJOBS, -1, 0, 0);
     for (i = 0; i < NJOBS; i++)
         j[i].id = (uint64_t)i + 1;
     if (fh_submit_all(ops, p, j, NJOBS, &seen) != 0)
