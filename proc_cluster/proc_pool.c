@@ -315,7 +315,7 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
 /* rr: keep what the primary waits on for connections in its epoll set:
  * the listening socket, room_epfd while connections are held, or nothing
  * while paused or stopping. 1 when the hand-out should run even without
- * an event (a pause may be over). */
+ * an event (a pause may be over, or a held connection's retry is due). */
 static int rr_sync(struct pvt_pool *p, int *timeout_ms)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PVT__PROC_TAG_LISTEN};
@@ -330,7 +330,7 @@ static int rr_sync(struct pvt_pool *p, int *timeout_ms)
             epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->rr_fd, NULL);
         p->rr_fd = fd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? fd : -1;
     }
-    return !p->stopping && fd < 0;
+    return !p->stopping && (fd < 0 || p->net.nheld);
 }
 
 /* Wait for the waker, a death or (rr) a connection, up to timeout_ms; reap

@@ -70,7 +70,9 @@
  *
  * Trust. A worker process can write its own ring (and the waker's word) and
  * nothing else of the region: each ring has pages of its own, and the
- * others are read-only in the worker (pvt_region_isolate). The driver
+ * others are read-only in the worker (pvt_region_isolate: against stray
+ * writes; a worker could mprotect them back, which is why the driver
+ * relies on it for nothing). The driver
  * never takes an index, a size, a descriptor or a pointer from a ring: it
  * keeps its own (disp.h, serve.h), writes the worker's copies before each
  * worker starts, and reads only what a worker says about itself, checked.

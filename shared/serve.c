@@ -358,7 +358,8 @@ static int fd_room(const struct pvt_serve_worker *w)
     while (readdir(d))
         open_fds++;
     closedir(d); /* its own descriptor, ".." and "." were counted: spare */
-    return (int)rl.rlim_cur - open_fds - FD_SPARE;
+    open_fds = (int)rl.rlim_cur - open_fds - FD_SPARE;
+    return open_fds > 0 ? open_fds : 1; /* at least one: a pause must end */
 }
 
 /* Stop taking connections for want of descriptors: for ms (0: until a

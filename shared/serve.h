@@ -173,8 +173,10 @@ struct pvt_serve_net {
     int nheld, held_cap, held_head;
     int room_epfd;                 /* -1: none (not rr) */
     unsigned char *room_added;     /* per ring: its channel is in room_epfd */
+    unsigned char *room_full;      /* per ring: the last pass found its channel full */
     int room_armed;                /* room_epfd has armed channels */
-    uint64_t retry_at;             /* ns */
+    uint64_t retry_at;             /* ns: held connections are tried again then (0: at
+                                    * once; UINT64_MAX: only when room_epfd fires) */
     uint64_t accept_again;         /* ns: accepting paused for want of descriptors until then */
     uint64_t room_waits;           /* times no worker had room, so accepting paused */
     uint64_t fd_pauses;            /* times accepting paused for want of descriptors */
@@ -216,8 +218,9 @@ void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct
  * again after a pause. Not rr: -1.
  */
 int pvt_serve_net_poll_fd(const struct pvt_serve_net *net, uint64_t now, int *timeout_ms);
-/* rr, in the driver, when that descriptor is readable (or the timeout it
- * asked for passed; a call that finds nothing due costs one accept4):
+/* rr, in the driver, when that descriptor is readable, when it was -1,
+ * or while connections are held (a call that finds nothing due costs a
+ * system call):
  * hand the held connections out, then accept and pass a batch at most.
  * Returns how many connections it passed or held. */
 int pvt_serve_net_hand_out(struct pvt_serve_net *net);

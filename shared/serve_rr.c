@@ -126,10 +126,21 @@ static int takes_conns(const struct pvt_ring *r)
            !atomic_load(&r->info.hung);
 }
 
-/* Pass fd on the channel of ring r. 0, -EAGAIN (full) or -errno. */
-static int pass_to(struct pvt_serve_net *net, struct pvt_ring *r, int fd)
+/* Pass fd on the channel of ring r. 0, or -EAGAIN with r's channel marked
+ * full (room_full: the channels worth waiting on), or -errno (another
+ * error: ETOOMANYREFS, too many descriptors in flight, leaves a channel
+ * writable, so waiting on it would not wait) counted in *other. */
+static int pass_one(struct pvt_serve_net *net, struct pvt_ring *r, int fd, int *full, int *other)
 {
-    return pvt_serve_pass(pvt_serve_net_chan(net, r)[0], fd, net->scm);
+    int rc = pvt_serve_pass(pvt_serve_net_chan(net, r)[0], fd, net->scm);
+
+    if (rc == -EAGAIN) {
+        net->room_full[pvt_serve_net_index(net, r)] = 1;
+        (*full)++;
+    } else if (rc < 0) {
+        *other = rc;
+    }
+    return rc;
 }
 
 /*
@@ -139,33 +150,27 @@ static int pass_to(struct pvt_serve_net *net, struct pvt_ring *r, int fd)
  * restart or a recycle of a pool's only worker, or of every worker at
  * once). 0 (the fd is the worker's now: the driver's copy is closed), or
  * -EAGAIN when every taker's channel is full, -EHOSTDOWN when no worker
- * takes connections, or the last error of a pass (fd is still the
- * driver's).
+ * takes connections, or the last error of a pass other than EAGAIN (fd is
+ * still the driver's).
  */
 static int pass_any(struct pvt_serve_net *net, int fd)
 {
-    int i, tries, rc = -EHOSTDOWN, full = 0;
+    int i, tries, rc, full = 0, other = 0;
 
+    memset(net->room_full, 0, (size_t)(2 * net->cap));
     for (tries = 0; tries < net->n; tries++) {
         struct pvt_ring *r = net->rings[net->rr_next];
         net->rr_next = (net->rr_next + 1) % net->n;
-        if (!takes_conns(r))
-            continue;
-        rc = pass_to(net, r, fd);
-        if (rc == 0)
+        if (takes_conns(r) && (rc = pass_one(net, r, fd, &full, &other)) == 0)
             goto passed;
-        full |= rc == -EAGAIN;
     }
     for (i = 0; i < 2 * net->cap; i++) {
         struct pvt_ring *r = net->all[i];
-        if (!takes_conns(r) || atomic_load(&pvt_serve_net_gen(net, r)->current) != 0)
-            continue;
-        rc = pass_to(net, r, fd);
-        if (rc == 0)
+        if (takes_conns(r) && atomic_load(&pvt_serve_net_gen(net, r)->current) == 0 &&
+            (rc = pass_one(net, r, fd, &full, &other)) == 0)
             goto passed;
-        full |= rc == -EAGAIN;
     }
-    return full ? -EAGAIN : rc;
+    return other ? other : full ? -EAGAIN : -EHOSTDOWN;
 passed:
     net->handed++;
     if (net->scm)
@@ -216,11 +221,13 @@ static void hold(struct pvt_serve_net *net, int fd)
 }
 
 /*
- * Every taker's channel is full: ask room_epfd to report the first of them
- * that has room again (EPOLLOUT, once each: a channel whose worker stops
- * taking connections meanwhile fires at most once, so the driver cannot
- * spin on it). Anything else (no worker takes connections, a pass that
- * failed for another reason, no room_epfd) is retried after a short pause.
+ * No worker took the connection: ask room_epfd to report the first channel
+ * that was full (room_full) and has room again (EPOLLOUT, once each: a
+ * channel fires at most once per arming, and only channels that were
+ * full are armed, so a writable channel whose pass fails for another
+ * reason can never make the driver spin). Anything else (no worker takes
+ * connections, a pass that failed for another reason) is retried after
+ * PVT_SERVE_RETRY_MS as well.
  */
 static void wait_for_room(struct pvt_serve_net *net, int rc, uint64_t now)
 {
@@ -228,9 +235,9 @@ static void wait_for_room(struct pvt_serve_net *net, int rc, uint64_t now)
     int i, armed = 0;
 
     net->room_waits++;
-    for (i = 0; rc == -EAGAIN && net->room_epfd >= 0 && i < 2 * net->cap; i++) {
+    for (i = 0; net->room_epfd >= 0 && i < 2 * net->cap; i++) {
         const int *chan = net->chan[i];
-        if (chan[0] < 0 || !takes_conns(net->all[i]))
+        if (!net->room_full[i] || chan[0] < 0)
             continue;
         e.data.u32 = (uint32_t)i;
         if (epoll_ctl(net->room_epfd, net->room_added[i] ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
@@ -240,19 +247,22 @@ static void wait_for_room(struct pvt_serve_net *net, int rc, uint64_t now)
         }
     }
     net->room_armed = armed > 0;
-    if (!armed)
-        net->retry_at = now + PVT_SERVE_RETRY_MS * 1000000ull;
+    net->retry_at = rc == -EAGAIN && armed ? UINT64_MAX : now + PVT_SERVE_RETRY_MS * 1000000ull;
 }
 
 /* Take what room_epfd reported, so a channel it fired for stays quiet
- * until wait_for_room arms it again. */
-static void room_consume(struct pvt_serve_net *net)
+ * until wait_for_room arms it again. Returns how many fired. */
+static int room_consume(struct pvt_serve_net *net)
 {
     struct epoll_event ev[64];
+    int n, fired = 0;
 
-    net->room_armed = 0;
-    while (net->room_epfd >= 0 && epoll_wait(net->room_epfd, ev, 64, 0) == 64)
-        ;
+    while (net->room_epfd >= 0 && (n = epoll_wait(net->room_epfd, ev, 64, 0)) > 0) {
+        fired += n;
+        if (n < 64)
+            break;
+    }
+    return fired;
 }
 
 int pvt_serve_net_poll_fd(const struct pvt_serve_net *net, uint64_t now, int *timeout_ms)
@@ -262,14 +272,14 @@ int pvt_serve_net_poll_fd(const struct pvt_serve_net *net, uint64_t now, int *ti
 
     if (net->cfg.distribution != PVT_DIST_RR || !net->lfds || net->lfds[0] < 0)
         return -1;
-    if (net->nheld && net->room_armed)
-        return net->room_epfd;
-    if (now >= until)
-        return net->nheld ? -1 : net->lfds[0];
-    ms = (int)((until - now + 999999) / 1000000);
-    if (*timeout_ms < 0 || ms < *timeout_ms)
-        *timeout_ms = ms;
-    return -1;
+    if (!net->nheld && now >= until)
+        return net->lfds[0];
+    if (until != UINT64_MAX) {
+        ms = now >= until ? 0 : (int)((until - now + 999999) / 1000000);
+        if (*timeout_ms < 0 || ms < *timeout_ms)
+            *timeout_ms = ms;
+    }
+    return net->nheld && net->room_armed ? net->room_epfd : -1;
 }
 
 /*
@@ -290,9 +300,9 @@ int pvt_serve_net_hand_out(struct pvt_serve_net *net)
     if (net->cfg.distribution != PVT_DIST_RR || !net->lfds || net->lfds[0] < 0)
         return 0;
     if (net->nheld) {
-        if (!net->room_armed && now < net->retry_at)
-            return 0;
-        room_consume(net);
+        if (!room_consume(net) && now < net->retry_at)
+            return 0; /* nothing has room yet */
+        net->room_armed = 0;
         while (net->nheld) {
             rc = pass_any(net, held_front(net));
             if (rc != 0) {
@@ -339,15 +349,17 @@ int pvt_serve_net_reclaim(struct pvt_serve_net *net, struct pvt_ring *r)
 
     if (net->cfg.distribution != PVT_DIST_RR || chan[1] < 0)
         return 0;
-    while ((fd = pvt__serve_chan_recv(chan[1], net->scm)) >= 0) {
+    while ((fd = pvt__serve_chan_recv(chan[1], net->scm)) != -EAGAIN && fd != -EPIPE) {
+        if (fd < 0) {
+            net->refused++; /* no descriptor to take it back with: the kernel dropped it */
+            continue;
+        }
         hold(net, fd);
         k++;
     }
     net->reclaimed += (uint64_t)k;
-    if (k) {
-        net->room_armed = 0;
+    if (k)
         net->retry_at = 0; /* hand them out at the next look */
-    }
     return k;
 }
 
@@ -356,7 +368,8 @@ int pvt__serve_rr_open(struct pvt_serve_net *net)
     if (net->cfg.distribution != PVT_DIST_RR)
         return 0;
     net->room_added = calloc((size_t)(2 * net->cap), 1);
-    if (!net->room_added)
+    net->room_full = calloc((size_t)(2 * net->cap), 1);
+    if (!net->room_added || !net->room_full)
         return -ENOMEM;
     net->room_epfd = epoll_create1(EPOLL_CLOEXEC);
     return net->room_epfd < 0 ? -errno : 0;
@@ -375,7 +388,8 @@ void pvt__serve_rr_close(struct pvt_serve_net *net)
         close(net->room_epfd);
     net->room_epfd = -1;
     free(net->room_added);
-    net->room_added = NULL;
+    free(net->room_full);
+    net->room_added = net->room_full = NULL;
 }
 
 void pvt__serve_rr_child(const struct pvt_serve_net *net)

@@ -292,6 +292,7 @@ static int old_overdue(struct pvt_pool *p, int i, uint64_t now)
         atomic_store(&o->info.hung, 1);
         p->hangs++;
     }
+    pvt_serve_net_reclaim(&p->net, o); /* it will not read its channel again */
     if (!sl->old_told)
         tell_old(p, i);
     pvt_serve_net_stop(&p->net, o, 2);
@@ -451,9 +452,9 @@ static int thr_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mas
         return -errno;
     if (pfd[0].revents && p->serving)
         pvt_waker_drain(p->g.waker); /* the dispatcher drains its own */
-    /* rr: a connection, room in a channel, or (no descriptor to wait on)
-     * a pause that may be over. */
-    if (p->serving && !p->stopped && (pfd[1].revents || pfd[1].fd < 0))
+    /* rr: a connection, room in a channel, or (no descriptor to wait on,
+     * or connections held) a pause or retry that may be over. */
+    if (p->serving && !p->stopped && (pfd[1].revents || pfd[1].fd < 0 || p->net.nheld))
         pvt_serve_net_hand_out(&p->net);
     return 0;
 }
