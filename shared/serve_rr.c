@@ -17,11 +17,11 @@
  * accepts nothing more, so the connections behind it wait in the kernel's
  * listen queue (its backlog, PVT_SERVE_BACKLOG), exactly as they wait for
  * a single busy process. The driver then waits on room_epfd, an epoll set
- * in which the channel of every worker that takes connections is armed
- * for EPOLLOUT once (EPOLLONESHOT): the first channel with room wakes it.
- * A channel fires at most once per arming and only takers' channels are
- * armed, so a worker that stops taking connections cannot make the driver
- * spin. When nothing can be armed (no worker takes connections: all are
+ * in which each channel the last pass found full is armed for EPOLLOUT
+ * once (EPOLLONESHOT): the first of them with room wakes it. A channel
+ * fires at most once per arming and only full ones are armed, so neither
+ * a worker that stops taking connections nor a writable channel whose pass
+ * fails for another reason can make the driver spin. When nothing can be armed (no worker takes connections: all are
  * starting, or in a respawn's backoff) or a pass failed for another reason
  * (too many descriptors in flight: ETOOMANYREFS), the driver tries again
  * after PVT_SERVE_RETRY_MS. Only the client's timeout can fail a
