@@ -10,7 +10,7 @@
 # libasan, libubsan and libtsan come with gcc.
 set -eu
 
-PKGS="gcc make cmake pkg-config libhwloc-dev libcmocka-dev libjansson-dev libglib2.0-dev libhttp-parser-dev python3 gnuplot-nox"
+PKGS="gcc make cmake pkg-config libhwloc-dev libcmocka-dev libjansson-dev libglib2.0-dev libhttp-parser-dev python3 gnuplot-nox procps"
 for group in "$@"; do
     case $group in
     # clang-14 only recommends the compiler-rt package that holds libFuzzer.
