@@ -99,6 +99,8 @@ int pvt__proc_respawn(struct pvt_pool *p, int i);
 void pvt__proc_retire(struct pvt_pool *p, int i);
 /* sig to slot i's worker through its pidfd. 0 or -errno. */
 int pvt__proc_signal(struct pvt_pool *p, int i, int sig);
+/* The same to slot i's draining predecessor. */
+int pvt__proc_signal_old(struct pvt_pool *p, int i, int sig);
 
 /* Fork a worker into slot i's current ring. 0 or -errno. */
 int pvt__proc_spawn(struct pvt_pool *p, int i);

@@ -65,13 +65,23 @@ static int sys_pidfd_open(pid_t pid)
     return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-int pvt__proc_signal(struct pvt_pool *p, int i, int sig)
+static int pidfd_signal(int pidfd, int sig)
 {
-    if (p->s[i].pidfd < 0)
+    if (pidfd < 0)
         return -ESRCH;
-    if (syscall(SYS_pidfd_send_signal, p->s[i].pidfd, sig, NULL, 0) < 0)
+    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
         return -errno;
     return 0;
+}
+
+int pvt__proc_signal(struct pvt_pool *p, int i, int sig)
+{
+    return pidfd_signal(p->s[i].pidfd, sig);
+}
+
+int pvt__proc_signal_old(struct pvt_pool *p, int i, int sig)
+{
+    return pidfd_signal(p->s[i].old_pidfd, sig);
 }
 
 /*
@@ -570,8 +580,7 @@ static void signal_all(struct pvt_pool *p, int sig)
 
     for (i = 0; i < p->cap; i++) {
         pvt__proc_signal(p, i, sig);
-        if (p->s[i].old_pidfd >= 0)
-            syscall(SYS_pidfd_send_signal, p->s[i].old_pidfd, sig, NULL, 0);
+        pvt__proc_signal_old(p, i, sig);
     }
 }
 

@@ -35,7 +35,6 @@
  * and it hits only the worker that owns the ring.
  */
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,13 +135,6 @@ static void due_at(uint64_t *next, uint64_t t)
         *next = t;
 }
 
-/* sig to slot i's predecessor, through its pidfd. */
-static void signal_old(struct pvt_pool *p, int i, int sig)
-{
-    if (p->s[i].old_pidfd >= 0)
-        syscall(SYS_pidfd_send_signal, p->s[i].old_pidfd, sig, NULL, 0);
-}
-
 /* The watchdog and the drain deadline, for draining predecessors. */
 static void old_watch(struct pvt_pool *p, uint64_t now, uint64_t *next)
 {
@@ -156,7 +148,7 @@ static void old_watch(struct pvt_pool *p, uint64_t now, uint64_t *next)
             continue;
         if (sl->old_term_ns) {
             if (now - sl->old_term_ns >= grace) {
-                signal_old(p, i, SIGKILL);
+                pvt__proc_signal_old(p, i, SIGKILL);
                 sl->old_term_ns = now; /* once per grace, until it is reaped */
             }
             due_at(next, sl->old_term_ns + grace);
@@ -171,7 +163,7 @@ static void old_watch(struct pvt_pool *p, uint64_t now, uint64_t *next)
                 p->hangs++;
             }
             sl->old_term_ns = now;
-            signal_old(p, i, SIGTERM);
+            pvt__proc_signal_old(p, i, SIGTERM);
             due_at(next, now + grace);
             continue;
         }
@@ -254,10 +246,10 @@ static void ring_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
                 pvt__proc_signal(p, i, SIGKILL);
             }
             /* A predecessor's ring has nothing queued: only its state can lie. */
-            if (sl->old_pid && sl->old_pidfd >= 0) {
+            if (sl->old_pid) {
                 int st = atomic_load(&sl->old_ring->info.state);
                 if (st < PVT_W_EMPTY || st > PVT_W_EXITED)
-                    syscall(SYS_pidfd_send_signal, sl->old_pidfd, SIGKILL, NULL, 0);
+                    pvt__proc_signal_old(p, i, SIGKILL);
             }
         }
     }

@@ -349,13 +349,16 @@ int pvt_serve_net_reclaim(struct pvt_serve_net *net, struct pvt_ring *r)
 
     if (net->cfg.distribution != PVT_DIST_RR || chan[1] < 0)
         return 0;
-    while ((fd = pvt__serve_chan_recv(chan[1], net->scm)) != -EAGAIN && fd != -EPIPE) {
-        if (fd < 0) {
+    for (;;) {
+        fd = pvt__serve_chan_recv(chan[1], net->scm);
+        if (fd >= 0) {
+            hold(net, fd);
+            k++;
+        } else if (fd == -EMFILE) {
             net->refused++; /* no descriptor to take it back with: the kernel dropped it */
-            continue;
+        } else if (fd != -EPROTO) {
+            break; /* empty (EAGAIN), or an error the next reclaim would repeat */
         }
-        hold(net, fd);
-        k++;
     }
     net->reclaimed += (uint64_t)k;
     if (k)
