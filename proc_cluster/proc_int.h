@@ -6,11 +6,11 @@
 #ifndef PVT_PROC_INT_H
 #define PVT_PROC_INT_H
 
-#include "disp.h"
-#include "msg.h"
+#include "shared/core/disp.h"
+#include "shared/core/msg.h"
 #include "proc_pool.h"
-#include "serve.h"
-#include "sup.h"
+#include "shared/serve/serve.h"
+#include "shared/core/sup.h"
 
 struct proc_slot {
     pid_t pid; /* 0: no worker */

@@ -30,7 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "msg.h"
+#include "shared/core/msg.h"
 #include "proc_int.h"
 
 int pvt__proc_msg_open(struct pvt_pool *p, int i)

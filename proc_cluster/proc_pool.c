@@ -53,9 +53,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "disp.h"
-#include "fault.h"
-#include "fdkeep.h"
+#include "shared/core/disp.h"
+#include "shared/work/fault.h"
+#include "shared/base/fdkeep.h"
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000

@@ -4,8 +4,8 @@
 
 #include <sys/types.h>
 
-#include "pvt.h"
-#include "ring.h"
+#include "shared/core/pvt.h"
+#include "shared/core/ring.h"
 
 /*
  * create sets SIGCHLD back to SIG_DFL if it was ignored, and clears

@@ -21,10 +21,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "place.h"
+#include "shared/core/msg.h"
+#include "shared/core/place.h"
 #include "proc_pool.h"
-#include "serve.h"
+#include "shared/serve/serve.h"
 
 void pvt__proc_child_signals(void)
 {

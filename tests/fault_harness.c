@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "fault_harness.h"
-#include "work.h"
+#include "shared/work/work.h"
 
 #define MAX_POOLS 4
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pvt.h"
+#include "shared/core/pvt.h"
 
 #define FH_GUARD_MS 20000 /* turns a hang into a failure; no case comes near it */
 #define FH_MAX_IDS  1100  /* job ids a struct fh_seen tracks: 0 .. FH_MAX_IDS - 1 */

@@ -40,11 +40,11 @@
 
 #include "fault_cases.h"
 #include "fault_harness.h"
-#include "pvt.h"
-#include "ring.h"
-#include "serve.h"
+#include "shared/core/pvt.h"
+#include "shared/core/ring.h"
+#include "shared/serve/serve.h"
 #include "serve_client.h"
-#include "work.h"
+#include "shared/work/work.h"
 
 #define WORKERS 2
 #define NJOBS   41

@@ -50,8 +50,8 @@
 
 #include "fault_cases.h"
 #include "fault_harness.h"
-#include "pvt.h"
-#include "serve.h"
+#include "shared/core/pvt.h"
+#include "shared/serve/serve.h"
 #include "serve_client.h"
 
 #define WORKERS  2

@@ -25,9 +25,9 @@
 
 #include "fault_cases.h"
 #include "fault_harness.h"
-#include "proc_pool.h"
-#include "pvt.h"
-#include "work.h"
+#include "proc_cluster/proc_pool.h"
+#include "shared/core/pvt.h"
+#include "shared/work/work.h"
 
 #define MAX_GENS 64
 

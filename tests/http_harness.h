@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http.h"
-#include "work.h"
+#include "shared/serve/http.h"
+#include "shared/work/work.h"
 
 struct fix {
     struct pvt_work_ctx work;

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
-#include "pvt.h"
-#include "ring.h"
+#include "shared/core/msg.h"
+#include "shared/core/pvt.h"
+#include "shared/core/ring.h"
 
 #define REPS    5
 #define PAYLOAD 64

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "pool_harness.h"
-#include "work.h"
+#include "shared/work/work.h"
 
 uint64_t now_ms(void)
 {

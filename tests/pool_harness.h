@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "pvt.h"
+#include "shared/core/pvt.h"
 
 /* A hang guard, not a timing check: no case comes close to it. */
 #define GUARD_MS 20000

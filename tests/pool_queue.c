@@ -22,8 +22,8 @@
 
 #include "pool_cases.h"
 #include "pool_harness.h"
-#include "pvt.h"
-#include "work.h"
+#include "shared/core/pvt.h"
+#include "shared/work/work.h"
 
 void test_submit_eagain(void **state)
 {

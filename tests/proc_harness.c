@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "proc_harness.h"
-#include "proc_pool.h"
+#include "proc_cluster/proc_pool.h"
 
 const struct pvt_pool_ops *const ops = &pvt_proc_ops;
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pvt.h"
+#include "shared/core/pvt.h"
 
 #define GUARD_MS 20000
 #define MAX_IDS  64

@@ -33,11 +33,11 @@
 
 #include "proc_cases.h"
 #include "proc_harness.h"
-#include "proc_int.h" /* the waker, for the stop case */
-#include "proc_pool.h"
-#include "pvt.h"
-#include "serve.h"
-#include "work.h"
+#include "proc_cluster/proc_int.h" /* the waker, for the stop case */
+#include "proc_cluster/proc_pool.h"
+#include "shared/core/pvt.h"
+#include "shared/serve/serve.h"
+#include "shared/work/work.h"
 
 /* After destroy, no worker is left: not running, not a zombie. */
 void test_no_zombie_no_orphan(void **state)

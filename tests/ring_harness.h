@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "disp.h"
-#include "ring.h"
+#include "shared/core/disp.h"
+#include "shared/core/ring.h"
 
 #define MAX_RINGS 2
 #define JOIN_MS   5000 /* a worker told to stop must have exited by then */

@@ -16,9 +16,9 @@
 
 #include <stdio.h>
 
-#include "disp.h"
-#include "ring.h"
-#include "work.h"
+#include "shared/core/disp.h"
+#include "shared/core/ring.h"
+#include "shared/work/work.h"
 
 #include "ring_cases.h"
 #include "ring_harness.h"

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "work.h"
+#include "shared/work/work.h"
 
 void sc_note(struct sc_note *n, const char *fmt, ...)
 {

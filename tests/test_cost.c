@@ -22,8 +22,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_cost_bare.h"
-#include "mem.h"
+#include "bench/modes/cost/bench_cost_bare.h"
+#include "bench/modes/cost/mem.h"
 
 #define COW_MB 32
 #define COW_N  4

@@ -37,8 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "pvt.h"
+#include "bench/cli/ctl.h"
+#include "shared/core/pvt.h"
 
 #define GUARD_MS 30000
 #define BIG      440 /* workers in the fake pool: a status reply over 240 KiB */

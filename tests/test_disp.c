@@ -15,9 +15,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "pvt.h"
+#include "shared/core/pvt.h"
 #include "ring_harness.h"
-#include "work.h"
+#include "shared/work/work.h"
 
 static uint64_t backlog_of(struct harness *h)
 {

@@ -56,9 +56,9 @@
 
 #include "fault_harness.h"
 #include "fault_cases.h"
-#include "proc_pool.h"
-#include "pvt.h"
-#include "work.h"
+#include "proc_cluster/proc_pool.h"
+#include "shared/core/pvt.h"
+#include "shared/work/work.h"
 
 #define CHILD_ALARM_S 15
 

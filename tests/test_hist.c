@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hist.h"
+#include "shared/base/hist.h"
 
 /* A 3-digit histogram reports the top of the slot holding the true value:
  * never below it, and above it by at most one part in a thousand. */

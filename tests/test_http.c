@@ -20,7 +20,7 @@
 
 #include "http_cases.h"
 #include "http_harness.h"
-#include "work.h"
+#include "shared/work/work.h"
 
 /* The whole response to "GET /" for worker 3, pid 1234. */
 static const char hello_response[] =

@@ -33,8 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pvt.h"
-#include "serve.h"
+#include "shared/core/pvt.h"
+#include "shared/serve/serve.h"
 #include "serve_client.h"
 
 #define WORKERS  2

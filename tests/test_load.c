@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "load.h"
+#include "bench/load/load.h"
 
 #define MAX_CONN_THREADS 512
 

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "mem.h"
+#include "bench/modes/cost/mem.h"
 
 #define MIB (1024 * 1024)
 

@@ -22,12 +22,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "msg.h"
-#include "proc_pool.h"
-#include "pvt.h"
-#include "serve.h"
-#include "thr_pool.h"
-#include "work.h"
+#include "shared/core/msg.h"
+#include "proc_cluster/proc_pool.h"
+#include "shared/core/pvt.h"
+#include "shared/serve/serve.h"
+#include "thread_pool/thr_pool.h"
+#include "shared/work/work.h"
 
 #define GUARD_MS 20000
 #define MAXW     3

@@ -46,8 +46,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pvt.h"
-#include "serve.h"
+#include "shared/core/pvt.h"
+#include "shared/serve/serve.h"
 #include "serve_client.h"
 
 #define BURST    400   /* more than an rr channel holds (about 278 messages here) */

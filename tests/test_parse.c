@@ -12,7 +12,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "parse.h"
+#include "shared/base/parse.h"
 
 #define SENTINEL UINT64_C(0xdeadbeefcafe)
 

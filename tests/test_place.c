@@ -19,7 +19,7 @@
 
 #include <hwloc.h>
 
-#include "place.h"
+#include "shared/core/place.h"
 
 /* A list of CPUs ended by -1, as a cpu_set_t. */
 static cpu_set_t cpus_of(const int *cpus)

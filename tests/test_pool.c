@@ -26,11 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "place.h"
+#include "shared/core/place.h"
 #include "pool_cases.h"
 #include "pool_harness.h"
-#include "pvt.h"
-#include "work.h"
+#include "shared/core/pvt.h"
+#include "shared/work/work.h"
 
 /* ---- cases ---- */
 

@@ -35,7 +35,7 @@
 
 #include "proc_cases.h"
 #include "proc_harness.h"
-#include "work.h"
+#include "shared/work/work.h"
 
 #define LONG_MS          2000 /* the job that gets killed; never waited for in full */
 #define LONG2_MS         1000 /* the same in the two-worker scenario, where one is waited for */

@@ -16,10 +16,11 @@
 
 #include <cmocka.h>
 
-#include "csv.h"
-#include "report.h"
-#include "rundir.h"
-#include "verdict.h"
+#include "bench/modes/modes.h"
+#include "bench/results/csv.h"
+#include "bench/report/report.h"
+#include "bench/results/rundir.h"
+#include "bench/results/verdict.h"
 
 static void stat_of(const double *v, int n, struct pvt_stat *s)
 {

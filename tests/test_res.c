@@ -29,10 +29,10 @@
 #include <unistd.h>
 
 #include "build_info.h"
-#include "parse.h"
-#include "place.h"
-#include "pvt.h"
-#include "res.h"
+#include "shared/base/parse.h"
+#include "shared/core/place.h"
+#include "shared/core/pvt.h"
+#include "bench/results/res.h"
 
 struct fixture {
     char dir[64];

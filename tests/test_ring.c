@@ -33,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "disp.h"
-#include "pvt.h"
-#include "ring.h"
-#include "work.h"
+#include "shared/core/disp.h"
+#include "shared/core/pvt.h"
+#include "shared/core/ring.h"
+#include "shared/work/work.h"
 
 #include "ring_cases.h"
 #include "ring_harness.h"

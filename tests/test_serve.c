@@ -46,9 +46,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "pvt.h"
-#include "serve.h"
+#include "shared/serve/http.h"
+#include "shared/core/pvt.h"
+#include "shared/serve/serve.h"
 #include "serve_client.h"
 
 #define WORKERS    2

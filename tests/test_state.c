@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "bench_state.h"
+#include "bench/modes/state/bench_state.h"
 
 #define UPDATES 20000
 

@@ -10,7 +10,7 @@
 
 #include <errno.h>
 
-#include "sup.h"
+#include "shared/core/sup.h"
 
 #define MS 1000000ull
 

@@ -27,9 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pvt.h"
-#include "thr_pool.h"
-#include "work.h"
+#include "shared/core/pvt.h"
+#include "thread_pool/thr_pool.h"
+#include "shared/work/work.h"
 
 #define GUARD_MS  20000
 #define MAX_IDS   256

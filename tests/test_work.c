@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "pvt.h"
-#include "work.h"
+#include "shared/core/pvt.h"
+#include "shared/work/work.h"
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME  0x100000001b3ull

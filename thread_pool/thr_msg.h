@@ -7,8 +7,8 @@
 
 #include <pthread.h>
 
-#include "msg.h"
-#include "ring.h"
+#include "shared/core/msg.h"
+#include "shared/core/ring.h"
 
 /* A queue of datagrams, each tagged with the slot of the thread that put it. */
 struct thr_mq {

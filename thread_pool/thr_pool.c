@@ -55,10 +55,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "disp.h"
-#include "fault.h"
-#include "place.h"
-#include "serve.h"
+#include "shared/core/disp.h"
+#include "shared/work/fault.h"
+#include "shared/core/place.h"
+#include "shared/serve/serve.h"
 #include "thr_msg.h"
 #include "thr_pool.h"
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "pvt.h"
+#include "shared/core/pvt.h"
 
 extern const struct pvt_pool_ops pvt_thread_ops;
 

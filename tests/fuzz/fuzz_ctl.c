@@ -20,7 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "bench/cli/ctl.h"
 #include "fuzz.h"
 
 #define WORKERS 3

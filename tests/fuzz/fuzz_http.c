@@ -31,8 +31,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "http.h"
-#include "work.h"
+#include "shared/serve/http.h"
+#include "shared/work/work.h"
 
 #define FUZZ_HDR 8
 

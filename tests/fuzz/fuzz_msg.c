@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "msg.h"
+#include "shared/core/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

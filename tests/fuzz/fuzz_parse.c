@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "parse.h"
-#include "work.h"
+#include "shared/base/parse.h"
+#include "shared/work/work.h"
 
 #define LIST_MAX 64
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "load_resp.h"
+#include "bench/load/load_resp.h"
 
 #define MAX_RESPONSES 4096
 

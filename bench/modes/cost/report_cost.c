@@ -1,0 +1,212 @@
+/*
+ * report_cost.c: cost mode's verdicts and table for report.md: what a
+ * worker costs to start, to keep and to talk to, pvt's pools against each
+ * other and against the bare OS calls measured in the same run.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/report/report_int.h"
+#include "bench_cost.h"
+
+static const char *const kw[] = {"section", "backend", "mechanism", "variant", "workers",
+                                 "heap_mb"};
+
+/* The stat of col over the rows of section x backend x mechanism x variant
+ * (NULL: any) x workers (NULL: any). */
+static void cs(const struct pvt_table *t, const char *col, struct pvt_stat *s,
+               const char *section, const char *backend, const char *mech, const char *variant,
+               const char *workers)
+{
+    const char *c[6], *v[6];
+    int n = 0;
+
+    c[n] = "section", v[n++] = section;
+    c[n] = "backend", v[n++] = backend;
+    c[n] = "mechanism", v[n++] = mech;
+    if (variant)
+        c[n] = "variant", v[n++] = variant;
+    if (workers)
+        c[n] = "workers", v[n++] = workers;
+    pvt__rep_stat(t, col, s, n, c, v);
+}
+
+static int line(FILE *f, const char *what, const char *a, const struct pvt_stat *sa,
+                const char *b, const struct pvt_stat *sb, int digits, const char *unit)
+{
+    char buf[1024];
+
+    if (sa->n == 0 || sb->n == 0)
+        return 0;
+    fprintf(f, "- %s\n", pvt_verdict(buf, sizeof(buf), what, a, sa, b, sb, 0, digits, unit));
+    return 1;
+}
+
+/* The smallest and largest heap_mb the heap section ran with. */
+static void heap_range(const struct pvt_table *t, char *lo, char *hi, size_t len)
+{
+    const char *v[64];
+    int n = pvt_distinct(t, "heap_mb", v, 64);
+    double a = INFINITY, b = -INFINITY;
+
+    lo[0] = hi[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        double x = atof(v[i]);
+
+        if (!*v[i])
+            continue;
+        if (x < a)
+            a = x, snprintf(lo, len, "%s", v[i]);
+        if (x > b)
+            b = x, snprintf(hi, len, "%s", v[i]);
+    }
+}
+
+static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
+{
+    const struct pvt_table *t = &r->t;
+    struct pvt_stat a, b;
+    char w[16], what[256], lo[32], hi[32];
+    int n = 0, W = pvt__rep_max_workers(t, "workers");
+
+    snprintf(w, sizeof(w), "%d", W);
+    for (int k = 0; k < 2; k++) {
+        const char *ws = k ? w : "1";
+
+        cs(t, "spawn_us", &a, "startup", "proc", "pool", NULL, ws);
+        cs(t, "spawn_us", &b, "startup", "thread", "pool", NULL, ws);
+        snprintf(what, sizeof(what), "**Start-up**, µs per worker to have %s ready", ws);
+        n += line(f, what, "proc", &a, "thread", &b, 1, "");
+        if (k == 0 && W == 1)
+            break;
+    }
+    cs(t, "spawn_us", &a, "startup", "proc", "pool", NULL, w);
+    cs(t, "spawn_us", &b, "startup", "proc", "fork", NULL, w);
+    snprintf(what, sizeof(what), "**pvt's harness against a bare fork**, µs per worker, %s "
+             "workers (pvt's goal: within 4x)", w);
+    n += line(f, what, "pvt proc pool", &a, "bare fork", &b, 1, "");
+    cs(t, "spawn_us", &a, "startup", "thread", "pool", NULL, w);
+    cs(t, "spawn_us", &b, "startup", "thread", "pthread_create", NULL, w);
+    snprintf(what, sizeof(what), "**pvt's harness against a bare pthread_create**, µs per "
+             "worker, %s workers (pvt's goal: within 4x)", w);
+    n += line(f, what, "pvt thread pool", &a, "bare pthread_create", &b, 1, "");
+    for (int k = 0; k < 2; k++) {
+        /* With pinning: against the bare call whose workers bind themselves
+         * as the pool's do, what is left is pvt's own share. */
+        const char *be = k ? "thread" : "proc", *bare = k ? "pthread-bound" : "fork-bound";
+
+        cs(t, "spawn_us", &a, "startup", be, "pool", NULL, w);
+        cs(t, "spawn_us", &b, "startup", be, bare, NULL, w);
+        if (b.n == 0)
+            continue;
+        snprintf(what, sizeof(what), "**pvt's %s pool against a bare %s whose workers bind "
+                 "themselves as the pool's do**, µs per worker, %s workers: what is left is "
+                 "pvt's own share", be, k ? "pthread_create" : "fork", w);
+        n += line(f, what, k ? "pvt thread pool" : "pvt proc pool", &a, bare, &b, 1, "");
+    }
+    heap_range(t, lo, hi, sizeof(lo));
+    if (*lo && strcmp(lo, hi) != 0) {
+        const char *mechs[] = {"fork", "pthread_create"}, *bes[] = {"proc", "thread"};
+
+        for (int i = 0; i < 2; i++) {
+            const char *c[] = {"section", "backend", "mechanism", "heap_mb"};
+
+            pvt__rep_stat(t, "ready_ms", &a, 4, c,
+                          (const char *[]){"heap", bes[i], mechs[i], lo});
+            pvt__rep_stat(t, "ready_ms", &b, 4, c,
+                          (const char *[]){"heap", bes[i], mechs[i], hi});
+            snprintf(what, sizeof(what), "**A touched heap**, bare %s of one worker, ms to "
+                     "ready (fork copies the page tables, a thread shares them)", mechs[i]);
+            {
+                char sa[32], sb[32];
+
+                snprintf(sa, sizeof(sa), "%s MiB", lo);
+                snprintf(sb, sizeof(sb), "%s MiB", hi);
+                n += line(f, what, sa, &a, sb, &b, 2, "");
+            }
+        }
+    }
+    cs(t, "uss_kb", &a, "memory", "proc", "pool", "idle", w);
+    cs(t, "uss_kb", &b, "memory", "thread", "pool", "idle", w);
+    snprintf(what, sizeof(what), "**Memory**, KiB a worker holds alone (USS), idle, %s workers", w);
+    n += line(f, what, "proc", &a, "thread", &b, 0, "");
+    cs(t, "pss_kb", &a, "memory", "proc", "pool", "after-work", w);
+    cs(t, "pss_kb", &b, "memory", "thread", "pool", "after-work", w);
+    snprintf(what, sizeof(what), "**Memory**, KiB per worker counting shared pages fairly (PSS), "
+             "after work, %s workers", w);
+    n += line(f, what, "proc", &a, "thread", &b, 0, "");
+    for (int i = 0; i < 2; i++) {
+        const char *be = i ? "thread" : "proc", *me = i ? "pthread_create" : "fork";
+
+        cs(t, "pss_total_kb", &a, "cow", be, me, "read", NULL);
+        cs(t, "pss_total_kb", &b, "cow", be, me, "written", NULL);
+        snprintf(what, sizeof(what), "**Copy-on-write**, %s workers' PSS in KiB, all together, "
+                 "once they read the preloaded dataset and once they wrote it", be);
+        n += line(f, what, "read", &a, "written", &b, 0, "");
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *v = i ? "cross-core" : "same-core";
+
+        cs(t, "rtt_us", &a, "ipc", "proc", "pool", v, NULL);
+        cs(t, "rtt_us", &b, "ipc", "thread", "pool", v, NULL);
+        snprintf(what, sizeof(what), "**A round trip** through pvt's queue, %s", v);
+        n += line(f, what, "proc", &a, "thread", &b, 2, " µs");
+        cs(t, "rtt_us", &a, "ipc", "proc", "pipe", v, NULL);
+        cs(t, "rtt_us", &b, "ipc", "thread", "pipe", v, NULL);
+        snprintf(what, sizeof(what), "**A round trip** over a pipe, %s", v);
+        n += line(f, what, "between processes", &a, "between threads", &b, 2, " µs");
+    }
+    for (int i = 0; i < 2; i++) {
+        const char *be = i ? "thread" : "proc";
+
+        cs(t, "migrations_per_job", &a, "sched", be, "pool", "pinned", NULL);
+        cs(t, "migrations_per_job", &b, "sched", be, "pool", "unpinned", NULL);
+        snprintf(what, sizeof(what), "**Scheduling**, %s workers' CPU migrations per job", be);
+        n += line(f, what, "pinned", &a, "unpinned", &b, 4, "");
+    }
+    return n;
+}
+
+static void cost_tables(const struct pvt_rundir *r, FILE *f)
+{
+    static const struct {
+        const char *section, *col, *label;
+        int digits;
+    } figs[] = {
+        {"startup", "spawn_us", "µs per worker", 1}, {"heap", "ready_ms", "ms to ready", 2},
+        {"memory", "uss_kb", "USS KiB per worker", 0}, {"memory", "pss_kb", "PSS KiB per worker", 0},
+        {"cow", "pss_total_kb", "PSS KiB, all", 0},  {"ipc", "rtt_us", "µs per round trip", 2},
+        {"sched", "invol_cs_per_job", "involuntary switches per job", 4},
+    };
+    const struct pvt_table *t = &r->t;
+    struct pvt_groups g;
+    char a[128];
+
+    fprintf(f, "| section | backend | mechanism | variant | workers | heap MiB | figure | "
+               "median [min-max] |\n|---|---|---|---|---:|---:|---|---:|\n");
+    for (size_t k = 0; k < sizeof(figs) / sizeof(figs[0]); k++) {
+        if (pvt_group(t, kw, 6, figs[k].col, "section", figs[k].section, &g) < 0)
+            return;
+        for (int i = 0; i < g.n; i++) {
+            const int row = g.g[i].row;
+            struct pvt_stat s;
+
+            pvt_grp_stat(&g.g[i], &s);
+            if (s.n == 0)
+                continue;
+            fprintf(f, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", figs[k].section,
+                    pvt_table_get(t, row, pvt_table_col(t, "backend")),
+                    pvt_table_get(t, row, pvt_table_col(t, "mechanism")),
+                    pvt_table_get(t, row, pvt_table_col(t, "variant")),
+                    pvt_table_get(t, row, pvt_table_col(t, "workers")),
+                    pvt_table_get(t, row, pvt_table_col(t, "heap_mb")), figs[k].label,
+                    pvt_vstat(a, sizeof(a), &s, figs[k].digits));
+        }
+        pvt_groups_free(&g);
+    }
+}
+
+const struct pvt_rep_mode pvt__rep_cost = {
+    "cost", "The cost of each model: start-up, memory, copy-on-write, scheduling, IPC",
+    cost_verdicts, cost_tables};
