@@ -9,11 +9,11 @@
 
 #include "bench/plot/plot.h"
 #include "bench/report/report.h"
-#include "cost/bench_cost.h"
-#include "fault/bench_fault.h"
-#include "http/bench_http.h"
-#include "state/bench_state.h"
-#include "tasks/tasks.h"
+#include "bench/modes/cost/bench_cost.h"
+#include "bench/modes/fault/bench_fault.h"
+#include "bench/modes/http/bench_http.h"
+#include "bench/modes/state/bench_state.h"
+#include "bench/modes/tasks/tasks.h"
 
 const struct pvt_mode *const pvt_modes[] = {
     &pvt_mode_tasks, &pvt_mode_http, &pvt_mode_fault, &pvt_mode_cost, &pvt_mode_state, NULL};
