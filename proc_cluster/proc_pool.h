@@ -50,7 +50,7 @@ int pvt_proc_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n)
 
 /*
  * The signal state a forked worker starts from, whoever forked it (the pool,
- * or bench/bench_state_proc.c's bare workers): the crash signals, SIGTERM,
+ * or bench/modes/state/bench_state_proc.c's bare workers): the crash signals, SIGTERM,
  * SIGCHLD and SIGPIPE back to their defaults (dropping whatever handlers the
  * primary, or a test framework, installed), SIGINT and SIGHUP ignored (a
  * terminal's ^C reaches the whole process group, and the primary decides

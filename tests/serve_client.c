@@ -1,6 +1,6 @@
 /*
  * serve_client.c: a small blocking HTTP/1.1 client for the serve tests (see
- * serve_client.h). It understands exactly the responses shared/http.c writes:
+ * serve_client.h). It understands exactly the responses shared/serve/http.c writes:
  * a status line, headers, and a body framed by Content-Length.
  */
 #include "serve_client.h"

@@ -83,7 +83,7 @@ int sc_idle_open(struct sc_conn *c);
 
 /*
  * Check r, the answer to GET path ("/" or SC_HASH_PATH): 200, keep-alive,
- * and exactly the body shared/http.c writes. "/" names a slot below workers
+ * and exactly the body shared/serve/http.c writes. "/" names a slot below workers
  * and a pid; pid[slot] keeps it, and a slot naming two pids fails. 0, or -1
  * with a note in n naming who.
  */

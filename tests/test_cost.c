@@ -1,6 +1,6 @@
 /*
  * test_cost: the bare mechanisms cost mode measures pvt against
- * (bench/bench_cost_bare.c, bench/bench_cost_pp.c), bound to CPUs or not,
+ * (bench/modes/cost/bench_cost_bare.c, bench/modes/cost/bench_cost_pp.c), bound to CPUs or not,
  * and the direction of its copy-on-write experiment.
  *
  * No figure is checked against a time: only that every worker starts,

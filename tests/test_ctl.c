@@ -1,5 +1,5 @@
 /*
- * test_ctl.c: the control socket of `pvt serve` (shared/ctl.c), against a
+ * test_ctl.c: the control socket of `pvt serve` (bench/cli/ctl.c), against a
  * pool of this file's own (a table of ops with a fake stats).
  *
  * DESIGN

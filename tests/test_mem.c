@@ -1,5 +1,5 @@
 /*
- * test_mem: the smaps_rollup reader (shared/mem.c), on known text and on
+ * test_mem: the smaps_rollup reader (bench/modes/cost/mem.c), on known text and on
  * processes of known size.
  *
  * A child that touches memory does it between fork and _exit: it resets the

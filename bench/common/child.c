@@ -1,5 +1,5 @@
 /*
- * bench_child.c: the children of http and fault modes: start one bound to its CPUs,
+ * child.c: the children of http and fault modes: start one bound to its CPUs,
  * read its stdout with a deadline, stop and reap it (run.h).
  *
  * DESIGN. A child is forked and execs /proc/self/exe; it dies with the

@@ -1,6 +1,6 @@
 /*
  * plot.h: drawing one plot with gnuplot (the mechanics; what each mode
- * plots is in plot_modes.c).
+ * plots is in bench/modes/MODE/plot_MODE.c, dispatched by bench/modes/modes.c).
  *
  * A plot NAME in a run's plots/ directory is three files written by pvt,
  * NAME.dat (the data, drawn from results.csv), NAME.gp (its variables, then

@@ -205,7 +205,7 @@ struct pvt_pool;
 
 /*
  * A backend. Slots are filled with designated initializers; none is NULL in
- * a backend (a reference pool, bench/backends.h, serves no HTTP and carries
+ * a backend (a reference pool, bench/backends/backends.h, serves no HTTP and carries
  * no messages: its supervise, restart, scale, send and recv are NULL and it
  * refuses cfg->serve).
  */

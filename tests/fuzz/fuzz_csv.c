@@ -1,6 +1,6 @@
 /*
  * fuzz_csv.c: the results reader pvt plot and pvt report use
- * (shared/csv.c), on any bytes.
+ * (bench/results/csv.c), on any bytes.
  *
  * pvt_csv_parse must return one of its documented codes. On success the
  * table is whole: a header of at least one column, every cell a string,

@@ -1,6 +1,6 @@
 /*
  * fuzz_ctl.c: what `pvt serve`'s control socket answers to any request line
- * (shared/ctl.c), against a pool of this file's own, as a client reads it:
+ * (bench/cli/ctl.c), against a pool of this file's own, as a client reads it:
  * through the server's non-blocking read and queued reply (pvt_ctl_serve on
  * a socketpair it adopts), the line arriving in two pieces.
  *

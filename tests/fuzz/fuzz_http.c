@@ -1,5 +1,5 @@
 /*
- * fuzz_http.c: HTTP request handling (shared/http.c), from the bytes a
+ * fuzz_http.c: HTTP request handling (shared/serve/http.c), from the bytes a
  * server reads to the bytes it writes.
  *
  * The first FUZZ_HDR bytes of an input choose how the server meets the

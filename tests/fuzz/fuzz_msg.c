@@ -1,6 +1,6 @@
 /*
  * fuzz_msg.c: the decoder of the messages between a pool's primary and its
- * workers (shared/msg.c), on any bytes.
+ * workers (shared/core/msg.c), on any bytes.
  *
  * pvt_msg_decode must return one of its documented codes, leave its outputs
  * untouched on failure, and on success describe exactly the datagram it was

@@ -1,6 +1,6 @@
 /*
  * fuzz_parse.c: the parsers for what users type on the command line:
- * shared/parse.c (counts, sizes, durations, integers, integer lists, comma
+ * shared/base/parse.c (counts, sizes, durations, integers, integer lists, comma
  * lists) and the workload specs built on them (pvt_workload_parse).
  *
  * The input, cut at its first NUL, is given to every parser. Each must

@@ -1,5 +1,5 @@
 /*
- * fuzz_resp.c: the response parser of pvt load (bench/load_resp.c), the
+ * fuzz_resp.c: the response parser of pvt load (bench/load/load_resp.c), the
  * load generator's side of every request, on any bytes a server may send.
  *
  * The input is parsed as a stream of responses, fed in pieces whose sizes
