@@ -1,6 +1,6 @@
 /*
  * test_report.c: the results reader (csv.c, rundir.c), the verdict rules
- * (verdict.c) and the verdicts pvt report writes (bench/modes/*/report_*.c), on
+ * (verdict.c) and the verdicts pvt report writes (bench/modes/MODE/report_MODE.c), on
  * fixed data: the directories in tests/data are results written by hand,
  * with figures chosen so that each verdict's answer is known.
  */
