@@ -1,7 +1,9 @@
 /*
- * cmd_bench_int.h: what the two halves of `pvt bench`'s command line share:
- * cmd_bench.c reads the flags, cmd_bench_cfg.c fills in each mode's
- * defaults and checks what needs them.
+ * cmd_bench_int.h: what the parts of `pvt bench`'s command line share:
+ * cmd_bench_parse.c reads the flags and the lists, cmd_bench_cfg.c fills in
+ * each mode's defaults and checks what needs them, cmd_bench.c runs the
+ * mode. The calls go one way: cmd_bench.c to both, cmd_bench_cfg.c to
+ * cmd_bench_parse.c.
  */
 #ifndef PVT_CMD_BENCH_INT_H
 #define PVT_CMD_BENCH_INT_H
@@ -50,7 +52,8 @@ enum {
     OPT_END_ /* after the last: GIVEN() has a bit for each option before it */
 };
 
-/* What the command line said, beyond what parse_args stores in the config. */
+/* What the command line said, beyond what pvt__bench_parse_args stores in
+ * the config. */
 struct args {
     const char *workers, *server_cpus, *client_cpus, *faults;
     const char *sections, *heap, *dataset; /* cost mode */
@@ -61,7 +64,10 @@ _Static_assert(OPT_END_ - OPT_MODE <= 64, "args.given has a bit for every option
 
 #define GIVEN(a, opt) (((a)->given >> ((opt)-OPT_MODE)) & 1u)
 
-/* Lists into cfg, or a usage error naming the flag (cmd_bench.c). */
+/* The flags into cfg (its defaults already there) and a; a usage error, or
+ * --help, ends the process (cmd_bench_parse.c). */
+void pvt__bench_parse_args(struct pvt_bench_cfg *cfg, int argc, char **argv, struct args *a);
+/* Lists into cfg, or a usage error naming the flag (cmd_bench_parse.c). */
 void pvt__bench_parse_backends(struct pvt_bench_cfg *cfg, const char *s);
 void pvt__bench_parse_workloads(struct pvt_bench_cfg *cfg, const char *s);
 void pvt__bench_parse_dists(struct pvt_bench_cfg *cfg, const char *s);

@@ -73,19 +73,46 @@ static long scale_arg(const char *s)
     return (s[0] == '-' ? -1 : 1) * pvt_cli_long(CMD, "scale", s + 1, 0, 1024);
 }
 
-int pvt_cmd_ctl(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"batch", required_argument, NULL, 'B'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+static const struct option opts[] = {
+    {"json", no_argument, NULL, 'j'},
+    {"batch", required_argument, NULL, 'B'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* What the command line asks for. */
+struct ctl_args {
     const char *path, *cmd;
-    char req[128], *reply;
-    json_t *r;
-    long arg = 0, batch = 0;
-    int ch, json = 0, rc, status = PVT_EXIT_OK;
+    long delta; /* scale: +N or -N */
+    long batch; /* restart --batch; 0: not given */
+    int json;   /* status --json */
+};
+
+/* The flags after the command: only the command's own. */
+static void command_flags(int argc, char **argv, struct ctl_args *a)
+{
+    int ch;
+
+    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (ch == 'j' && strcmp(a->cmd, "status") == 0)
+            a->json = 1;
+        else if (ch == 'B' && strcmp(a->cmd, "restart") == 0)
+            a->batch = pvt_cli_long(CMD, "--batch", optarg, 1, 1024);
+        else if (ch == 'j' || ch == 'B')
+            pvt_usage_error(CMD, "%s: not an option of %s", ch == 'j' ? "--json" : "--batch",
+                            a->cmd);
+        else
+            pvt_cli_bad_option(CMD, ch, opts, argv);
+    }
+    if (optind < argc)
+        pvt_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+}
+
+/* SOCKET, the command, its argument and flags into a, checked; 1 when
+ * --help was asked for (and printed). */
+static int parse_args(int argc, char **argv, struct ctl_args *a)
+{
+    int ch;
 
     opterr = 0;
     optind = 0;
@@ -93,73 +120,81 @@ int pvt_cmd_ctl(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
         if (ch == 'h') {
             help();
-            return PVT_EXIT_OK;
+            return 1;
         }
         pvt_cli_bad_option(CMD, ch, opts, argv);
     }
     if (argc - optind < 2)
         pvt_usage_error(CMD, "missing %s (pvt ctl SOCKET status|restart|scale +N|-N|stop)",
                         argc - optind < 1 ? "SOCKET" : "command");
-    path = argv[optind++];
-    cmd = argv[optind++];
-    if (strcmp(cmd, "scale") == 0) {
+    a->path = argv[optind++];
+    a->cmd = argv[optind++];
+    if (strcmp(a->cmd, "scale") == 0) {
         if (optind >= argc)
             pvt_usage_error(CMD, "scale: missing +N or -N");
-        arg = scale_arg(argv[optind++]);
-        if (arg == 0)
+        a->delta = scale_arg(argv[optind++]);
+        if (a->delta == 0)
             pvt_usage_error(CMD, "scale: 0 changes nothing");
-    } else if (strcmp(cmd, "status") && strcmp(cmd, "restart") && strcmp(cmd, "stop")) {
-        pvt_usage_error(CMD, "unknown command '%s' (status, restart, scale or stop)", cmd);
+    } else if (strcmp(a->cmd, "status") && strcmp(a->cmd, "restart") && strcmp(a->cmd, "stop")) {
+        pvt_usage_error(CMD, "unknown command '%s' (status, restart, scale or stop)", a->cmd);
     }
-    while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (ch == 'j' && strcmp(cmd, "status") == 0)
-            json = 1;
-        else if (ch == 'B' && strcmp(cmd, "restart") == 0)
-            batch = pvt_cli_long(CMD, "--batch", optarg, 1, 1024);
-        else if (ch == 'j' || ch == 'B')
-            pvt_usage_error(CMD, "%s: not an option of %s", ch == 'j' ? "--json" : "--batch",
-                            cmd);
-        else
-            pvt_cli_bad_option(CMD, ch, opts, argv);
-    }
-    if (optind < argc)
-        pvt_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    command_flags(argc, argv, a);
+    return 0;
+}
 
-    if (arg)
-        snprintf(req, sizeof(req), "{\"cmd\":\"scale\",\"delta\":%ld}", arg);
-    else if (batch)
-        snprintf(req, sizeof(req), "{\"cmd\":\"restart\",\"batch\":%ld}", batch);
+/* The server's reply, as the command's output; the exit status. */
+static int print_reply(const struct ctl_args *a, const char *reply)
+{
+    json_t *r = json_loads(reply, 0, NULL);
+    int status = PVT_EXIT_OK;
+
+    if (!r || !json_is_true(json_object_get(r, "ok"))) {
+        const char *e = r ? json_string_value(json_object_get(r, "error")) : NULL;
+        pvt_err(CMD, "%s", e ? e : "the server's reply is not JSON");
+        status = PVT_EXIT_FAIL;
+    } else if (a->json) {
+        printf("%s\n", reply);
+    } else if (strcmp(a->cmd, "status") == 0) {
+        print_status(r);
+    } else if (strcmp(a->cmd, "stop") == 0) {
+        printf("stopping\n");
+    } else {
+        printf("%s: %d workers\n",
+               strcmp(a->cmd, "restart") == 0 ? "rolling restart started" : "scaled",
+               (int)json_integer_value(json_object_get(r, "workers")));
+    }
+    json_decref(r);
+    return status;
+}
+
+int pvt_cmd_ctl(int argc, char **argv)
+{
+    struct ctl_args a = {0};
+    char req[128], *reply;
+    int rc, status;
+
+    if (parse_args(argc, argv, &a))
+        return PVT_EXIT_OK;
+    if (a.delta)
+        snprintf(req, sizeof(req), "{\"cmd\":\"scale\",\"delta\":%ld}", a.delta);
+    else if (a.batch)
+        snprintf(req, sizeof(req), "{\"cmd\":\"restart\",\"batch\":%ld}", a.batch);
     else
-        snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", cmd);
+        snprintf(req, sizeof(req), "{\"cmd\":\"%s\"}", a.cmd);
     reply = malloc(PVT_CTL_MAX_REPLY);
     if (!reply) {
         pvt_err(CMD, "out of memory");
         return PVT_EXIT_FAIL;
     }
-    rc = pvt_ctl_call(path, req, reply, PVT_CTL_MAX_REPLY, CALL_TIMEOUT_MS);
+    rc = pvt_ctl_call(a.path, req, reply, PVT_CTL_MAX_REPLY, CALL_TIMEOUT_MS);
     if (rc < 0) {
-        pvt_err(CMD, "%s: %s", path,
+        pvt_err(CMD, "%s: %s", a.path,
                 rc == -ENOENT || rc == -ECONNREFUSED ? "no server listens there"
                                                      : strerror(-rc));
         free(reply);
         return PVT_EXIT_FAIL;
     }
-    r = json_loads(reply, 0, NULL);
-    if (!r || !json_is_true(json_object_get(r, "ok"))) {
-        const char *e = r ? json_string_value(json_object_get(r, "error")) : NULL;
-        pvt_err(CMD, "%s", e ? e : "the server's reply is not JSON");
-        status = PVT_EXIT_FAIL;
-    } else if (json) {
-        printf("%s\n", reply);
-    } else if (strcmp(cmd, "status") == 0) {
-        print_status(r);
-    } else if (strcmp(cmd, "stop") == 0) {
-        printf("stopping\n");
-    } else {
-        printf("%s: %d workers\n", strcmp(cmd, "restart") == 0 ? "rolling restart started" : "scaled",
-               (int)json_integer_value(json_object_get(r, "workers")));
-    }
-    json_decref(r);
+    status = print_reply(&a, reply);
     free(reply);
     return status;
 }

@@ -160,45 +160,11 @@ static void print_verdicts(const char *dir)
     pvt_rundir_close(&r);
 }
 
-int pvt_cmd_tour(int argc, char **argv)
+/* Every name in --only is a lesson's, or a usage error. */
+static void check_only(const char *only)
 {
-    static const struct option opts[] = {
-        {"quick", no_argument, NULL, 'q'},
-        {"out", required_argument, NULL, 'o'},
-        {"only", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct pvt_tour t = {.ncpu = allowed_cpus()};
-    const char *out = NULL, *only = NULL;
-    char why[512];
-    struct sigaction sa = {.sa_handler = on_signal};
-    int c, i, rc, todo = 0, k = 0;
+    int i;
 
-    optind = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'q':
-            t.quick = 1;
-            break;
-        case 'o':
-            if (!*optarg)
-                pvt_usage_error(CMD, "--out: empty path");
-            out = optarg;
-            break;
-        case 'l':
-            only = optarg;
-            break;
-        case 'h':
-            help();
-            return PVT_EXIT_OK;
-        default:
-            pvt_cli_bad_option(CMD, c, opts, argv);
-        }
-    }
-    if (optind < argc)
-        pvt_usage_error(CMD, "unexpected argument '%s' (pvt tour takes flags only)",
-                        argv[optind]);
     for (const char *p = only; p && *p;) {
         size_t n = strcspn(p, ",");
 
@@ -210,6 +176,116 @@ int pvt_cmd_tour(int argc, char **argv)
             pvt_usage_error(CMD, "--only: no lesson '%.*s' (see pvt tour --help)", (int)n, p);
         p += n + (p[n] == ',');
     }
+}
+
+/* The flags into t, *out and *only, checked; 1 when --help was asked for
+ * (and printed). */
+static int parse_args(int argc, char **argv, struct pvt_tour *t, const char **out,
+                      const char **only)
+{
+    static const struct option opts[] = {
+        {"quick", no_argument, NULL, 'q'},
+        {"out", required_argument, NULL, 'o'},
+        {"only", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    optind = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'q':
+            t->quick = 1;
+            break;
+        case 'o':
+            if (!*optarg)
+                pvt_usage_error(CMD, "--out: empty path");
+            *out = optarg;
+            break;
+        case 'l':
+            *only = optarg;
+            break;
+        case 'h':
+            help();
+            return 1;
+        default:
+            pvt_cli_bad_option(CMD, c, opts, argv);
+        }
+    }
+    if (optind < argc)
+        pvt_usage_error(CMD, "unexpected argument '%s' (pvt tour takes flags only)",
+                        argv[optind]);
+    check_only(*only);
+    return 0;
+}
+
+/* Lesson l, the k-th of todo: its bench run, then its plots, report and
+ * verdicts, recorded in t->done. 1 when the tour stops here (a signal
+ * ended the run, or one came). */
+static int run_lesson(struct pvt_tour *t, const struct pvt_lesson *l, int k, int todo)
+{
+    struct pvt_tour_done *d = &t->done[t->ndone];
+    char *args[40], buf[40][32], log[PATH_MAX + 64], sub[PATH_MAX];
+    double t0;
+    int rc;
+
+    pvt__tour_args(t, l, args, buf);
+    snprintf(sub, sizeof(sub), "%.*s/%02d-%.40s", PATH_MAX - 64, t->dir, k % 100, l->name);
+    memcpy(d->dir, sub, sizeof(d->dir));
+    snprintf(log, sizeof(log), "%s.log", d->dir);
+    printf("\n[%d/%d] %s\n      pvt bench", k, todo, l->title);
+    for (int a = 0; args[a]; a++)
+        printf(" %s", args[a]);
+    printf("  (about %d s; output in %s)\n", t->quick ? l->quick_s : l->full_s, log);
+    fflush(stdout);
+    t0 = now_s();
+    rc = run_bench(args, d->dir, log);
+    d->lesson = l;
+    d->seconds = now_s() - t0;
+    d->status = rc;
+    t->ndone++;
+    if (rc != 0) {
+        printf("      stopped: pvt bench exited with %d after %.0f s (see %s)\n", rc, d->seconds,
+               log);
+        return rc >= 128 || got_signal;
+    }
+    pvt__report_dir(d->dir, t->plots, 1);
+    printf("      done in %.0f s:\n", d->seconds);
+    print_verdicts(d->dir);
+    fflush(stdout);
+    return 0;
+}
+
+/* The tour's report.md, then its exit status: 128 + the signal that
+ * stopped it, 1 if a lesson failed or the report could not be written. */
+static int finish(const struct pvt_tour *t)
+{
+    int i, rc = pvt__tour_report(t);
+
+    if (rc < 0)
+        pvt_err(CMD, "cannot write %s/report.md: %s", t->dir, strerror(-rc));
+    else
+        printf("\ntour: %s/report.md (%d lesson%s%s)\n", t->dir, t->ndone, t->ndone == 1 ? "" : "s",
+               got_signal ? ", interrupted" : "");
+    if (got_signal)
+        return 128 + got_signal;
+    for (i = 0; i < t->ndone; i++)
+        if (t->done[i].status != 0)
+            return PVT_EXIT_FAIL;
+    return rc < 0 ? PVT_EXIT_FAIL : PVT_EXIT_OK;
+}
+
+int pvt_cmd_tour(int argc, char **argv)
+{
+    struct pvt_tour t = {.ncpu = allowed_cpus()};
+    const char *out = NULL, *only = NULL;
+    char why[512];
+    struct sigaction sa = {.sa_handler = on_signal};
+    int i, rc, todo = 0, k = 0;
+
+    if (parse_args(argc, argv, &t, &out, &only))
+        return PVT_EXIT_OK;
     rc = pvt_res_prepare_dir(out, "tour", t.dir, sizeof(t.dir));
     if (rc == -EEXIST)
         pvt_usage_error(CMD, "--out: %s is not empty (a tour never overwrites results)", out);
@@ -228,51 +304,10 @@ int pvt_cmd_tour(int argc, char **argv)
            t.quick ? " --quick" : "", todo, t.ncpu, t.dir);
     fflush(stdout);
     for (i = 0; i < pvt__tour_nlessons && !got_signal; i++) {
-        const struct pvt_lesson *l = &pvt__tour_lessons[i];
-        struct pvt_tour_done *d = &t.done[t.ndone];
-        char *args[40], buf[40][32], log[PATH_MAX + 64], sub[PATH_MAX];
-        double t0;
-
-        if (only && !in_list(only, l->name))
+        if (only && !in_list(only, pvt__tour_lessons[i].name))
             continue;
-        k++;
-        pvt__tour_args(&t, l, args, buf);
-        snprintf(sub, sizeof(sub), "%.*s/%02d-%.40s", PATH_MAX - 64, t.dir, k % 100, l->name);
-        memcpy(d->dir, sub, sizeof(d->dir));
-        snprintf(log, sizeof(log), "%s.log", d->dir);
-        printf("\n[%d/%d] %s\n      pvt bench", k, todo, l->title);
-        for (int a = 0; args[a]; a++)
-            printf(" %s", args[a]);
-        printf("  (about %d s; output in %s)\n", t.quick ? l->quick_s : l->full_s, log);
-        fflush(stdout);
-        t0 = now_s();
-        rc = run_bench(args, d->dir, log);
-        d->lesson = l;
-        d->seconds = now_s() - t0;
-        d->status = rc;
-        t.ndone++;
-        if (rc != 0) {
-            printf("      stopped: pvt bench exited with %d after %.0f s (see %s)\n", rc,
-                   d->seconds, log);
-            if (rc >= 128 || got_signal)
-                break;
-            continue;
-        }
-        pvt__report_dir(d->dir, t.plots, 1);
-        printf("      done in %.0f s:\n", d->seconds);
-        print_verdicts(d->dir);
-        fflush(stdout);
+        if (run_lesson(&t, &pvt__tour_lessons[i], ++k, todo))
+            break;
     }
-    rc = pvt__tour_report(&t);
-    if (rc < 0)
-        pvt_err(CMD, "cannot write %s/report.md: %s", t.dir, strerror(-rc));
-    else
-        printf("\ntour: %s/report.md (%d lesson%s%s)\n", t.dir, t.ndone, t.ndone == 1 ? "" : "s",
-               got_signal ? ", interrupted" : "");
-    if (got_signal)
-        return 128 + got_signal;
-    for (i = 0; i < t.ndone; i++)
-        if (t.done[i].status != 0)
-            return PVT_EXIT_FAIL;
-    return rc < 0 ? PVT_EXIT_FAIL : PVT_EXIT_OK;
+    return finish(&t);
 }

@@ -35,6 +35,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+const char *const pvt_dist_names[] = {"shared", "reuseport", "rr"};
+
+int pvt_dist_parse(const char *s, enum pvt_dist *out)
+{
+    int i;
+
+    for (i = 0; i <= PVT_DIST_RR; i++) {
+        if (strcmp(s, pvt_dist_names[i]) == 0) {
+            *out = (enum pvt_dist)i;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
 
 /* ---- listening sockets ---- */
 

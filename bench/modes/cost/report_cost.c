@@ -63,14 +63,14 @@ static void heap_range(const struct pvt_table *t, char *lo, char *hi, size_t len
     }
 }
 
-static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
+/* Start-up: proc against thread, and each pool against the bare calls, at
+ * W (w as text) workers. */
+static int startup_verdicts(const struct pvt_table *t, const char *w, int W, FILE *f)
 {
-    const struct pvt_table *t = &r->t;
     struct pvt_stat a, b;
-    char w[16], what[256], lo[32], hi[32];
-    int n = 0, W = pvt__rep_max_workers(t, "workers");
+    char what[256];
+    int n = 0;
 
-    snprintf(w, sizeof(w), "%d", W);
     for (int k = 0; k < 2; k++) {
         const char *ws = k ? w : "1";
 
@@ -105,28 +105,40 @@ static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
                  "pvt's own share", be, k ? "pthread_create" : "fork", w);
         n += line(f, what, k ? "pvt thread pool" : "pvt proc pool", &a, bare, &b, 1, "");
     }
+    return n;
+}
+
+/* A touched heap: the smallest against the largest, for each bare call. */
+static int heap_verdicts(const struct pvt_table *t, FILE *f)
+{
+    const char *mechs[] = {"fork", "pthread_create"}, *bes[] = {"proc", "thread"};
+    const char *c[] = {"section", "backend", "mechanism", "heap_mb"};
+    struct pvt_stat a, b;
+    char what[256], lo[32], hi[32], sa[32], sb[32];
+    int n = 0;
+
     heap_range(t, lo, hi, sizeof(lo));
-    if (*lo && strcmp(lo, hi) != 0) {
-        const char *mechs[] = {"fork", "pthread_create"}, *bes[] = {"proc", "thread"};
-
-        for (int i = 0; i < 2; i++) {
-            const char *c[] = {"section", "backend", "mechanism", "heap_mb"};
-
-            pvt__rep_stat(t, "ready_ms", &a, 4, c,
-                          (const char *[]){"heap", bes[i], mechs[i], lo});
-            pvt__rep_stat(t, "ready_ms", &b, 4, c,
-                          (const char *[]){"heap", bes[i], mechs[i], hi});
-            snprintf(what, sizeof(what), "**A touched heap**, bare %s of one worker, ms to "
-                     "ready (fork copies the page tables, a thread shares them)", mechs[i]);
-            {
-                char sa[32], sb[32];
-
-                snprintf(sa, sizeof(sa), "%s MiB", lo);
-                snprintf(sb, sizeof(sb), "%s MiB", hi);
-                n += line(f, what, sa, &a, sb, &b, 2, "");
-            }
-        }
+    if (!*lo || strcmp(lo, hi) == 0)
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        pvt__rep_stat(t, "ready_ms", &a, 4, c, (const char *[]){"heap", bes[i], mechs[i], lo});
+        pvt__rep_stat(t, "ready_ms", &b, 4, c, (const char *[]){"heap", bes[i], mechs[i], hi});
+        snprintf(what, sizeof(what), "**A touched heap**, bare %s of one worker, ms to "
+                 "ready (fork copies the page tables, a thread shares them)", mechs[i]);
+        snprintf(sa, sizeof(sa), "%s MiB", lo);
+        snprintf(sb, sizeof(sb), "%s MiB", hi);
+        n += line(f, what, sa, &a, sb, &b, 2, "");
     }
+    return n;
+}
+
+/* Memory at w workers (USS idle, PSS after work), then copy-on-write. */
+static int memory_verdicts(const struct pvt_table *t, const char *w, FILE *f)
+{
+    struct pvt_stat a, b;
+    char what[256];
+    int n = 0;
+
     cs(t, "uss_kb", &a, "memory", "proc", "pool", "idle", w);
     cs(t, "uss_kb", &b, "memory", "thread", "pool", "idle", w);
     snprintf(what, sizeof(what), "**Memory**, KiB a worker holds alone (USS), idle, %s workers", w);
@@ -145,6 +157,17 @@ static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
                  "once they read the preloaded dataset and once they wrote it", be);
         n += line(f, what, "read", &a, "written", &b, 0, "");
     }
+    return n;
+}
+
+/* Round trips (pvt's queue, a pipe) on one core and across, then CPU
+ * migrations pinned against unpinned. */
+static int ipc_sched_verdicts(const struct pvt_table *t, FILE *f)
+{
+    struct pvt_stat a, b;
+    char what[256];
+    int n = 0;
+
     for (int i = 0; i < 2; i++) {
         const char *v = i ? "cross-core" : "same-core";
 
@@ -165,6 +188,21 @@ static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
         snprintf(what, sizeof(what), "**Scheduling**, %s workers' CPU migrations per job", be);
         n += line(f, what, "pinned", &a, "unpinned", &b, 4, "");
     }
+    return n;
+}
+
+static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
+{
+    const struct pvt_table *t = &r->t;
+    int n, W = pvt__rep_max_workers(t, "workers");
+    char w[16];
+
+    snprintf(w, sizeof(w), "%d", W);
+    /* One statement each: the verdicts are written in this order. */
+    n = startup_verdicts(t, w, W, f);
+    n += heap_verdicts(t, f);
+    n += memory_verdicts(t, w, f);
+    n += ipc_sched_verdicts(t, f);
     return n;
 }
 

@@ -1,0 +1,69 @@
+/*
+ * serve_int.h: what serve.c (a worker's loop: where connections come from,
+ * stopping, time) and serve_conn.c (the connections themselves) share: the
+ * worker's server and its connections. Internal to shared/serve/.
+ */
+#ifndef PVT_SERVE_INT_H
+#define PVT_SERVE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "serve.h"
+
+#define READ_BUF (16 * 1024)
+#define DRAIN_GRACE_MS 1000 /* draining: an idle keep-alive connection gets this long */
+
+struct conn {
+    int fd;
+    int idx;      /* in the worker's array */
+    int heap;     /* in the sleep heap, or -1 */
+    unsigned ev;  /* events registered with epoll */
+    int paused;
+    int closing;
+    uint64_t deadline;  /* ns; 0: none (paused) */
+    uint64_t resume_at; /* ns, while paused */
+    struct pvt_http_conn *h;
+    struct conn *next_dead; /* closed during this turn of the loop */
+};
+
+struct server {
+    struct pvt_serve_worker *w;
+    struct pvt_http_env env;
+    struct pvt_work_ctx work;
+    int epfd;
+    int src_fd;        /* listen_fd or chan_fd, while taking connections */
+    int src_on;        /* src_fd is in the epoll set */
+    uint64_t accept_again; /* ns: accepting paused after EMFILE until then */
+    int fd_room;           /* connections this worker process has descriptors for */
+    struct conn **conns;
+    int nconns, cap;
+    struct conn **heap;
+    int nheap, heapcap;
+    struct conn *dead; /* freed once the turn's events are handled */
+    uint64_t responses;
+    uint64_t idle_ns, request_ns;
+    int stopping;
+    int recycling; /* max_jobs reached: ring->info.recycle_due is set */
+    int drain_marked; /* every connection was told to close after its next response */
+    char buf[READ_BUF];
+};
+
+/* A connection accepted or handed over on fd, registered for reading; on
+ * failure (no memory, epoll) fd is closed and nothing else changes. */
+void pvt__serve_conn_add(struct server *s, int fd, uint64_t now);
+/* Act on the epoll events of c (read, write, or close it). */
+void pvt__serve_conn_event(struct server *s, struct conn *c, unsigned events, uint64_t now);
+/* Close c now; it is freed by pvt__serve_free_dead at the end of the turn. */
+void pvt__serve_conn_close(struct server *s, struct conn *c);
+/* Free the connections closed during this turn. */
+void pvt__serve_free_dead(struct server *s);
+/* The bytes of c's output not yet written. */
+size_t pvt__serve_out_pending(const struct conn *c);
+/* Close the connections past their deadline. */
+void pvt__serve_sweep(struct server *s, uint64_t now);
+/* Resume the parked (/sleep) connections whose time has come. */
+void pvt__serve_resume_due(struct server *s, uint64_t now);
+
+#endif
