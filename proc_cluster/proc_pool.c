@@ -675,6 +675,8 @@ static void proc_destroy(struct pvt_pool *p)
 const struct pvt_pool_ops pvt_proc_ops = {
     .name = "proc",
     .summary = "forked worker processes: isolated memory, a crash takes one worker",
+    .caps = PVT_CAP_PROCESSES | PVT_CAP_KILL_HUNG | PVT_CAP_RECYCLE | PVT_CAP_SERVE |
+            PVT_CAP_PLACEMENT,
     .create = proc_create,
     .submit = proc_submit,
     .collect = proc_collect,

@@ -1,7 +1,7 @@
 /*
  * pool_cases.h: the contract cases that live beside test_pool.c, run from
  * its main: queues, collecting, stopping and two pools at once
- * (pool_queue.c).
+ * (pool_queue.c); the capability bits (pool_caps.c).
  */
 #ifndef PVT_TEST_POOL_CASES_H
 #define PVT_TEST_POOL_CASES_H
@@ -14,5 +14,8 @@ void test_stop_forced(void **state);
 void test_stop_backlog(void **state);
 void test_submit_after_stop(void **state);
 void test_two_pools(void **state);
+/* pool_caps.c: each backend's PVT_CAP_* bits against what it does. */
+void test_caps_agree(void **state);
+void test_caps_by_name(void **state);
 
 #endif

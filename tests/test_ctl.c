@@ -67,7 +67,8 @@ static int fake_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     return 0;
 }
 
-static const struct pvt_pool_ops fake_ops = {.name = "proc", .stats = fake_stats};
+static const struct pvt_pool_ops fake_ops = {
+    .name = "proc", .caps = PVT_CAP_PROCESSES, .stats = fake_stats};
 
 static uint64_t now_ms(void)
 {

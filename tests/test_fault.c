@@ -13,10 +13,11 @@
  *    ends by SIGSEGV, SIGABRT, or exit code 3.
  *  - hang, proc, worker_timeout_ms 300: the worker is killed (SIGTERM) and
  *    replaced, hangs 1, restarts 1, the hang job FAILED, the jobs queued
- *    behind it and later ones OK.
+ *    behind it and later ones OK; so proc has PVT_CAP_KILL_HUNG.
  *  - hang, thread, in a forked child: hangs 1, that worker hung, live one
  *    less, jobs go to the other worker and complete; a stop is forced and
- *    reports the hung job FAILED, and the child exits with its stuck thread.
+ *    reports the hung job FAILED, and the child exits with its stuck thread;
+ *    so thread has no PVT_CAP_KILL_HUNG.
  *  - recycling, proc: max_jobs 10 recycles exactly every 10 jobs (measured
  *    per worker, one job at a time), with no death and every job OK, also
  *    with a batch queued behind each recycle; max_jobs_jitter gives workers
@@ -301,6 +302,8 @@ static void test_proc_hang(void **state)
     assert_int_equal(ops->stop(p, 5000), 0);
     fh_pool_close(p);
     fh_no_children_or_fail("proc hang");
+    if (!(ops->caps & PVT_CAP_KILL_HUNG))
+        fail_msg("proc killed and replaced a hung worker, but has no PVT_CAP_KILL_HUNG");
 }
 
 /*
@@ -362,6 +365,8 @@ static int thread_hang_child(void *arg)
     if (seen.got != NJOBS + 1 || seen.count[0] != 1 || seen.status[0] != PVT_JOB_FAILED)
         return 30;
     ops->destroy(p);
+    if (ops->caps & PVT_CAP_KILL_HUNG)
+        return 31; /* the hung thread was only reported: the bit is wrong */
     return 0; /* _exit takes the spinning thread with it */
 }
 

@@ -3,7 +3,8 @@
  * pvt_backends[] (proc and thread), and every failure names the backend:
  * creating and destroying pools, the configurations create refuses, every
  * workload, the stats, placement by a plan, and jobs spread over workers
- * here; queues, collecting, stopping and two pools at once in pool_queue.c.
+ * here; queues, collecting, stopping and two pools at once in pool_queue.c;
+ * the capability bits, for the reference pools too, in pool_caps.c.
  *
  * Only the thread that drives a pool calls cmocka: workers are other threads
  * or other processes, and the contract is checked through what submit,
@@ -337,6 +338,8 @@ int main(void)
         cmocka_unit_test_teardown(test_stop_backlog, teardown_pools),
         cmocka_unit_test_teardown(test_submit_after_stop, teardown_pools),
         cmocka_unit_test_teardown(test_two_pools, teardown_pools),
+        cmocka_unit_test_teardown(test_caps_agree, teardown_pools),
+        cmocka_unit_test_teardown(test_caps_by_name, teardown_pools),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -741,6 +741,7 @@ static void thr_destroy(struct pvt_pool *p)
 const struct pvt_pool_ops pvt_thread_ops = {
     .name = "thread",
     .summary = "pthreads in one process: one address space, a crash ends them all",
+    .caps = PVT_CAP_SERVE | PVT_CAP_PLACEMENT,
     .create = thr_create,
     .submit = thr_submit,
     .collect = thr_collect,

@@ -35,3 +35,28 @@ const struct pvt_pool_ops *pvt_backend_find(const char *name)
 
     return ops ? ops : find_in(pvt_references, name);
 }
+
+unsigned pvt_backend_caps(const char *name)
+{
+    const struct pvt_pool_ops *ops = pvt_backend_find(name);
+
+    return ops ? ops->caps : 0;
+}
+
+int pvt_backend_is_reference(const char *name)
+{
+    return find_in(pvt_references, name) != NULL;
+}
+
+int pvt_backend_rank(const char *name)
+{
+    int rank = 0;
+
+    for (const struct pvt_pool_ops *const *t = pvt_backends; *t; t++, rank++)
+        if (strcmp((*t)->name, name) == 0)
+            return rank;
+    for (const struct pvt_pool_ops *const *t = pvt_references; *t; t++, rank++)
+        if (strcmp((*t)->name, name) == 0)
+            return rank;
+    return rank;
+}

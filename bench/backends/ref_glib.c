@@ -179,7 +179,7 @@ static int glib_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 {
     int i;
 
-    st->backend = "glib";
+    st->backend = pvt_glib_ops.name;
     st->workers = p->workers;
     st->live = p->stopping ? 0 : p->workers;
     st->submitted = p->tail;
@@ -216,6 +216,7 @@ static void glib_destroy(struct pvt_pool *p)
 const struct pvt_pool_ops pvt_glib_ops = {
     .name = "glib",
     .summary = "reference: GLib's GThreadPool (task mode only, unbound)",
+    .caps = 0, /* threads, unbound, no server, no recycling */
     .create = glib_create,
     .submit = glib_submit,
     .collect = glib_collect,

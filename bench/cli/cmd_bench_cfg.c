@@ -302,19 +302,15 @@ static void fault_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
 static void cost_defaults(struct pvt_bench_cfg *cfg, const struct args *a,
                           struct pvt_cost_cfg *cost)
 {
-    const struct pvt_pool_ops *const *b;
     int quick = 0, i;
 
     if (cfg->preset && strcmp(cfg->preset, "quick") != 0)
         pvt_usage_error(CMD, "--preset: unknown preset '%s' for cost mode (quick)", cfg->preset);
     quick = cfg->preset != NULL;
-    for (i = 0; i < cfg->nbackends; i++) {
-        for (b = pvt_backends; *b && *b != cfg->backends[i]; b++)
-            ;
-        if (!*b)
+    for (i = 0; i < cfg->nbackends; i++)
+        if (pvt_backend_is_reference(cfg->backends[i]->name))
             pvt_usage_error(CMD, "--backend: %s is a reference pool (cost mode: proc, thread; "
                                  "the bare mechanisms always run)", cfg->backends[i]->name);
-    }
     if (!a->workers)
         cfg->nworkers = pvt__bench_parse_counts("--workers", quick ? "1,4,16" : "1,2,4,8,16,32,64",
                                      PVT_MAX_WORKERS, cfg->workers);

@@ -203,101 +203,102 @@ static void parse_crash_loop(struct pvt_sup_cfg *sup, const char *arg)
     sup->loop_window_ms = (int)pvt_cli_long(CMD, "--crash-loop", slash + 1, 1, 86400) * 1000;
 }
 
-static void parse_args(struct serve_opts *o, int argc, char **argv)
+/* The server's own options: backend, workers, address, distribution,
+ * placement, timeouts and routes. 0 if ch is none of them. */
+static int parse_serve_opt(struct serve_opts *o, int ch, const char *arg)
 {
     struct in_addr addr;
-    int ch;
 
-    opterr = 0;
-    optind = 0;
-    while ((ch = getopt_long(argc, argv, ":b:w:p:qh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'b':
-            o->ops = pvt_backend_find(optarg);
-            if (!o->ops)
-                pvt_usage_error(CMD, "--backend: unknown backend '%s' (proc or thread)", optarg);
-            break;
-        case 'w':
-            o->workers = (int)pvt_cli_long(CMD, "--workers", optarg, 1, PVT_MAX_WORKERS);
-            break;
-        case OPT_HOST:
-            if (inet_pton(AF_INET, optarg, &addr) != 1)
-                pvt_usage_error(CMD, "--host: '%s' is not an IPv4 address such as 127.0.0.1",
-                                optarg);
-            o->serve.host = optarg;
-            break;
-        case 'p':
-            o->serve.port = (int)pvt_cli_long(CMD, "--port", optarg, 0, 65535);
-            break;
-        case OPT_DIST:
-            if (pvt_dist_parse(optarg, &o->serve.distribution) < 0)
-                pvt_usage_error(CMD, "--distribution: '%s' is not shared, reuseport or rr",
-                                optarg);
-            break;
-        case OPT_PIN:
-            if (pvt_place_parse_policy(optarg, &o->pin) < 0)
-                pvt_usage_error(CMD, "--pin: '%s' is not none, compact or scatter", optarg);
-            break;
-        case OPT_UNIT:
-            if (pvt_place_parse_unit(optarg, &o->unit) < 0)
-                pvt_usage_error(CMD, "--unit: '%s' is not core or pu", optarg);
-            break;
-        case OPT_IDLE:
-            o->serve.idle_timeout_ms = (int)pvt_cli_long(CMD, "--idle-timeout", optarg, 1, 86400000);
-            break;
-        case OPT_REQ:
-            o->serve.request_timeout_ms =
-                (int)pvt_cli_long(CMD, "--request-timeout", optarg, 1, 86400000);
-            break;
-        case OPT_STOP:
-            o->stop_timeout_ms = (int)pvt_cli_long(CMD, "--shutdown-timeout", optarg, 0, 3600000);
-            break;
-        case OPT_MAXW:
-            o->max_workers = (int)pvt_cli_long(CMD, "--max-workers", optarg, 1, PVT_MAX_WORKERS);
-            break;
-        case OPT_FAULTS:
-            o->serve.allow_faults = 1;
-            break;
-        case OPT_UNBOUNDED:
-            o->serve.unbounded_routes = 1;
-            break;
-        case OPT_WTIMEOUT:
-            o->sup.worker_timeout_ms =
-                (int)pvt_cli_long(CMD, "--worker-timeout", optarg, 200, 86400000);
-            break;
-        case OPT_MAXRSS:
-            o->sup.max_rss_kb = (uint64_t)pvt_cli_long(CMD, "--max-rss", optarg, 1, 1 << 20) * 1024;
-            break;
-        case OPT_MAXJOBS:
-            o->sup.max_jobs = (uint64_t)pvt_cli_long(CMD, "--max-jobs", optarg, 1, 1000000000000);
-            break;
-        case OPT_JITTER:
-            o->sup.max_jobs_jitter =
-                (uint64_t)pvt_cli_long(CMD, "--max-jobs-jitter", optarg, 0, 1000000000000);
-            break;
-        case OPT_CRASHLOOP:
-            parse_crash_loop(&o->sup, optarg);
-            break;
-        case OPT_RESTART:
-            o->restart = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case 'h':
-            help();
-            exit(PVT_EXIT_OK);
-        default:
-            pvt_cli_bad_option(CMD, ch, opts, argv);
-        }
+    switch (ch) {
+    case 'b':
+        o->ops = pvt_backend_find(arg);
+        if (!o->ops)
+            pvt_usage_error(CMD, "--backend: unknown backend '%s' (proc or thread)", arg);
+        return 1;
+    case 'w':
+        o->workers = (int)pvt_cli_long(CMD, "--workers", arg, 1, PVT_MAX_WORKERS);
+        return 1;
+    case OPT_HOST:
+        if (inet_pton(AF_INET, arg, &addr) != 1)
+            pvt_usage_error(CMD, "--host: '%s' is not an IPv4 address such as 127.0.0.1", arg);
+        o->serve.host = arg;
+        return 1;
+    case 'p':
+        o->serve.port = (int)pvt_cli_long(CMD, "--port", arg, 0, 65535);
+        return 1;
+    case OPT_DIST:
+        if (pvt_dist_parse(arg, &o->serve.distribution) < 0)
+            pvt_usage_error(CMD, "--distribution: '%s' is not shared, reuseport or rr", arg);
+        return 1;
+    case OPT_PIN:
+        if (pvt_place_parse_policy(arg, &o->pin) < 0)
+            pvt_usage_error(CMD, "--pin: '%s' is not none, compact or scatter", arg);
+        return 1;
+    case OPT_UNIT:
+        if (pvt_place_parse_unit(arg, &o->unit) < 0)
+            pvt_usage_error(CMD, "--unit: '%s' is not core or pu", arg);
+        return 1;
+    case OPT_IDLE:
+        o->serve.idle_timeout_ms = (int)pvt_cli_long(CMD, "--idle-timeout", arg, 1, 86400000);
+        return 1;
+    case OPT_REQ:
+        o->serve.request_timeout_ms = (int)pvt_cli_long(CMD, "--request-timeout", arg, 1, 86400000);
+        return 1;
+    case OPT_STOP:
+        o->stop_timeout_ms = (int)pvt_cli_long(CMD, "--shutdown-timeout", arg, 0, 3600000);
+        return 1;
+    case OPT_MAXW:
+        o->max_workers = (int)pvt_cli_long(CMD, "--max-workers", arg, 1, PVT_MAX_WORKERS);
+        return 1;
+    case OPT_FAULTS:
+        o->serve.allow_faults = 1;
+        return 1;
+    case OPT_UNBOUNDED:
+        o->serve.unbounded_routes = 1;
+        return 1;
     }
-    if (optind < argc)
-        pvt_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    return 0;
+}
+
+/* Supervision (sup.h) and the command's own flags. 0 if ch is none of them. */
+static int parse_sup_opt(struct serve_opts *o, int ch, const char *arg)
+{
+    switch (ch) {
+    case OPT_WTIMEOUT:
+        o->sup.worker_timeout_ms = (int)pvt_cli_long(CMD, "--worker-timeout", arg, 200, 86400000);
+        return 1;
+    case OPT_MAXRSS:
+        o->sup.max_rss_kb = (uint64_t)pvt_cli_long(CMD, "--max-rss", arg, 1, 1 << 20) * 1024;
+        return 1;
+    case OPT_MAXJOBS:
+        o->sup.max_jobs = (uint64_t)pvt_cli_long(CMD, "--max-jobs", arg, 1, 1000000000000);
+        return 1;
+    case OPT_JITTER:
+        o->sup.max_jobs_jitter =
+            (uint64_t)pvt_cli_long(CMD, "--max-jobs-jitter", arg, 0, 1000000000000);
+        return 1;
+    case OPT_CRASHLOOP:
+        parse_crash_loop(&o->sup, arg);
+        return 1;
+    case OPT_RESTART:
+        o->restart = 1;
+        return 1;
+    case 'q':
+        o->quiet = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The options as a whole, once all are read: what one option asks of
+ * another, and of the backend. */
+static void check_args(struct serve_opts *o)
+{
     if (!o->ops)
         pvt_usage_error(CMD, "--backend: missing (proc or thread)");
-    if (!o->ops->supervise)
+    if (!(o->ops->caps & PVT_CAP_SERVE))
         pvt_usage_error(CMD, "--backend: %s has no server (proc or thread)", o->ops->name);
-    if (strcmp(o->ops->name, "proc") != 0 && (o->sup.max_rss_kb || o->sup.max_jobs))
+    if (!(o->ops->caps & PVT_CAP_RECYCLE) && (o->sup.max_rss_kb || o->sup.max_jobs))
         pvt_usage_error(CMD, "%s: proc only (a thread's memory is its process's; with threads, "
                              "only a restart of the whole process frees it)",
                         o->sup.max_rss_kb ? "--max-rss" : "--max-jobs");
@@ -309,6 +310,30 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
     if (o->max_workers && o->workers && o->max_workers < o->workers)
         pvt_usage_error(CMD, "--max-workers: %d is fewer than --workers %d", o->max_workers,
                         o->workers);
+}
+
+/* wrk's way: the defaults, then every option, then the checks as a whole. */
+static void parse_args(struct serve_opts *o, int argc, char **argv)
+{
+    int ch;
+
+    *o = (struct serve_opts){.serve = {.distribution = PVT_DIST_RR, .port = 8080},
+                             .pin = PVT_PLACE_COMPACT,
+                             .stop_timeout_ms = 10000};
+    opterr = 0;
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, ":b:w:p:qh", opts, NULL)) != -1) {
+        if (parse_serve_opt(o, ch, optarg) || parse_sup_opt(o, ch, optarg))
+            continue;
+        if (ch == 'h') {
+            help();
+            exit(PVT_EXIT_OK);
+        }
+        pvt_cli_bad_option(CMD, ch, opts, argv);
+    }
+    if (optind < argc)
+        pvt_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+    check_args(o);
 }
 
 /* Signals reach this process only inside supervise's wait. */
@@ -453,7 +478,7 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
                     i, o->sup.loop_deaths, o->sup.loop_window_ms / 1000);
         if (w[i].hung && !v->hung)
             pvt_err(CMD, "worker %d (%s %d) is hung: %s", i, o->ops->name, (int)w[i].pid,
-                    strcmp(o->ops->name, "proc") == 0
+                    o->ops->caps & PVT_CAP_KILL_HUNG
                         ? "sent SIGTERM (SIGKILL if it lingers)"
                         : "a thread cannot be killed; its capacity is lost until a restart");
         if (w[i].drained != v->drained)
@@ -605,9 +630,7 @@ static int serve_run_cb(void *arg, const sigset_t *waitmask)
 
 int pvt_cmd_serve(int argc, char **argv)
 {
-    struct serve_opts o = {.serve = {.distribution = PVT_DIST_RR, .port = 8080},
-                           .pin = PVT_PLACE_COMPACT,
-                           .stop_timeout_ms = 10000};
+    struct serve_opts o;
     sigset_t waitmask;
     int rc;
 

@@ -116,7 +116,9 @@ static json_t *error_reply(const char *fmt, const char *arg)
     return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-static json_t *worker_json(const struct pvt_worker_stats *w, int threads, long proc_rss,
+/* One worker's entry. A worker process has a pid and an RSS of its own; a
+ * worker thread has a tid, and the RSS is its process's (proc_rss). */
+static json_t *worker_json(const struct pvt_worker_stats *w, int processes, long proc_rss,
                            uint64_t now)
 {
     json_t *cpus = json_array();
@@ -129,10 +131,10 @@ static json_t *worker_json(const struct pvt_worker_stats *w, int threads, long p
     if (pvt_cpuset_format(&w->bound, list, sizeof(list)) < 0)
         strcpy(list, "?");
     return json_pack("{s:i, s:i, s:s, s:o, s:s, s:I, s:i, s:I, s:i, s:f}", "slot", w->slot,
-                     threads ? "tid" : "pid", (int)w->pid, "cpus", list, "cpu_list", cpus,
+                     processes ? "pid" : "tid", (int)w->pid, "cpus", list, "cpu_list", cpus,
                      "state", pvt_worker_state_name(w->state), "requests", (json_int_t)w->requests,
                      "conns", w->conns,
-                     "rss_kb", (json_int_t)(threads ? proc_rss : pvt_sup_rss_kb(w->pid)),
+                     "rss_kb", (json_int_t)(processes ? pvt_sup_rss_kb(w->pid) : proc_rss),
                      "restarts", (int)w->restarts, "uptime_s",
                      w->ready_ns && now > w->ready_ns ? (double)(now - w->ready_ns) / 1e9 : 0.0);
 }
@@ -143,15 +145,15 @@ static json_t *status_reply(const struct pvt_pool_ops *ops, struct pvt_pool *poo
     struct pvt_pool_stats st = {.w = w};
     json_t *arr, *reply;
     uint64_t now = pvt_now_ns();
-    int i, threads;
+    int i;
 
     if (!w)
         return error_reply("%s", "out of memory");
     ops->stats(pool, &st);
-    threads = strcmp(st.backend, "thread") == 0;
     arr = json_array();
     for (i = 0; i < st.workers; i++)
-        json_array_append_new(arr, worker_json(&w[i], threads, pvt_sup_rss_kb(getpid()), now));
+        json_array_append_new(arr, worker_json(&w[i], (ops->caps & PVT_CAP_PROCESSES) != 0,
+                                               pvt_sup_rss_kb(getpid()), now));
     reply = json_pack("{s:b, s:s, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
                       "backend", st.backend, "pid", (int)getpid(), "port", st.port, "live",
                       st.live, "rolling", st.rolling, "draining", st.draining, "deaths",

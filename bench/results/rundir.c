@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/backends/backends.h"
+
 static void label(struct pvt_rundir *r)
 {
     json_t *host = json_object_get(r->meta, "host");
@@ -172,12 +174,6 @@ const struct pvt_grp *pvt_group_find(const struct pvt_table *t, const struct pvt
     return NULL;
 }
 
-/* Backends in a fixed order (proc first), the others as they come. */
-static int backend_rank(const char *b)
-{
-    return strcmp(b, "proc") == 0 ? 0 : strcmp(b, "thread") == 0 ? 1 : 2;
-}
-
 int pvt_distinct(const struct pvt_table *t, const char *col, const char **vals, int max)
 {
     int c = pvt_table_col(t, col), n = 0;
@@ -192,8 +188,10 @@ int pvt_distinct(const struct pvt_table *t, const char *col, const char **vals, 
         if (i == n && n < max)
             vals[n++] = v;
     }
-    for (int i = 1; strcmp(col, "backend") == 0 && i < n; i++) /* stable: insertion */
-        for (int j = i; j > 0 && backend_rank(vals[j - 1]) > backend_rank(vals[j]); j--) {
+    /* Backends in the table's order (proc first), unknown names last as they
+     * come: a stable insertion sort. */
+    for (int i = 1; strcmp(col, "backend") == 0 && i < n; i++)
+        for (int j = i; j > 0 && pvt_backend_rank(vals[j - 1]) > pvt_backend_rank(vals[j]); j--) {
             const char *x = vals[j];
 
             vals[j] = vals[j - 1];

@@ -204,16 +204,45 @@ struct pvt_pool_stats {
 struct pvt_pool;
 
 /*
+ * What a backend can do: the bits of struct pvt_pool_ops' caps. Code that
+ * must act differently for one backend tests a bit here, never the
+ * backend's name (nginx's ngx_event_flags), so a new backend is described
+ * once, in its ops table. tests/test_pool.c checks each bit against what
+ * the backend does.
+ */
+/* Each worker is a process of its own: stats' pid is that process's pid
+ * (without the bit: a thread id in the caller's process, or 0), it has an
+ * RSS of its own, and a crash ends that worker only, which the pool
+ * replaces (without it a crash ends the caller's whole process). */
+#define PVT_CAP_PROCESSES (1u << 0)
+/* A worker the watchdog (sup.worker_timeout_ms) finds hung is killed and
+ * replaced; without the bit it is only reported (stats: hung, hangs) and
+ * its capacity is lost until the whole process restarts. */
+#define PVT_CAP_KILL_HUNG (1u << 1)
+/* Recycling: create takes sup.max_jobs and sup.max_rss_kb and replaces a
+ * worker that reaches them; without the bit create refuses them
+ * (-EOPNOTSUPP) or no worker is ever recycled. */
+#define PVT_CAP_RECYCLE (1u << 2)
+/* Serving pools (cfg->serve): supervise, restart and scale are there;
+ * without the bit they are NULL and create refuses cfg->serve. */
+#define PVT_CAP_SERVE (1u << 3)
+/* Each worker binds itself to its CPU set in cfg->plan and reports it
+ * (stats: bound); without the bit workers are unbound whatever the plan. */
+#define PVT_CAP_PLACEMENT (1u << 4)
+
+/*
  * A backend. Slots are filled with designated initializers; none is NULL in
  * a backend (a reference pool, bench/backends/backends.h, serves no HTTP and carries
  * no messages: its supervise, restart, scale, send and recv are NULL and it
  * refuses cfg->serve).
  */
 struct pvt_pool_ops {
-    /* "proc" or "thread": recorded with every result. */
+    /* "proc", "thread" or a reference's name: recorded with every result. */
     const char *name;
     /* One line for --help. */
     const char *summary;
+    /* What it can do: PVT_CAP_* bits. */
+    unsigned caps;
     /*
      * Start cfg->workers workers and wait until each is ready and bound.
      * -EINVAL for a bad cfg, -ENOMEM, or the error of the failing fork,

@@ -71,7 +71,11 @@ static int fake_scale(struct pvt_pool *p, int delta)
 }
 
 static const struct pvt_pool_ops fake_ops = {
-    .name = "proc", .stats = fake_stats, .restart = fake_restart, .scale = fake_scale};
+    .name = "proc",
+    .caps = PVT_CAP_PROCESSES | PVT_CAP_SERVE,
+    .stats = fake_stats,
+    .restart = fake_restart,
+    .scale = fake_scale};
 
 /*
  * The reply to line as a client gets it: through a server (pvt_ctl_open) on

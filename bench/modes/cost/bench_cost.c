@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bench_cost.h"
+#include "bench/backends/backends.h"
 #include "bench/common/cli.h"
 #include "mem.h"
 #include "shared/base/parse.h"
@@ -309,7 +310,8 @@ static void harness_line(const struct pvt_cost_run *r, const char *backend, cons
     /* With pinning: the same bare call, each worker binding itself as the
      * pool's do, shows what the binding alone costs. */
     b = pvt_cost_find(r, PVT_CS_STARTUP, backend,
-                      strcmp(backend, "proc") == 0 ? "fork-bound" : "pthread-bound", "", n, -1,
+                      pvt_backend_caps(backend) & PVT_CAP_PROCESSES ? "fork-bound" : "pthread-bound",
+                      "", n, -1,
                       PVT_CF_SPAWN_US);
     if (isnan(b))
         return;

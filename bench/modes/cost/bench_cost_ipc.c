@@ -95,7 +95,7 @@ static int read_task(pid_t owner, pid_t tid, struct ctr *c)
 static int read_pool(const struct pvt_pool_ops *ops, struct pvt_pool *pool, int n, struct ctr *sum)
 {
     struct pvt_pool_stats st = {0};
-    int proc = strcmp(ops->name, "proc") == 0, i, rc = 0;
+    int proc = (ops->caps & PVT_CAP_PROCESSES) != 0, i, rc = 0;
     struct ctr c;
 
     memset(sum, 0, sizeof(*sum));
@@ -252,6 +252,7 @@ struct ipc_conf {
     int pp; /* enum pvt_pp_mech, or -1: the pool */
     const struct pvt_pool_ops *ops;
     int cross;
+    int proc; /* a bare mechanism (pp >= 0): its peer is a forked process */
 };
 
 static int ipc_one(struct pvt_cost_run *r, const struct ipc_conf *c, int cpu_a, int cpu_b, int rep,
@@ -265,8 +266,7 @@ static int ipc_one(struct pvt_cost_run *r, const struct ipc_conf *c, int cpu_a, 
     if (c->pp < 0)
         rc = pool_trips(c->ops, peer, min_ns, &rtt, &trips);
     else
-        rc = pvt_pp_run(c->pp, strcmp(c->backend, "proc") == 0, peer, min_ns, IPC_MIN_TRIPS, &rtt,
-                        &trips);
+        rc = pvt_pp_run(c->pp, c->proc, peer, min_ns, IPC_MIN_TRIPS, &rtt, &trips);
     if (rc < 0) {
         if (!pvt_bench_interrupted)
             pvt_err(CMD, "ipc: %s %s: %s", c->backend, c->mechanism, strerror(-rc));
@@ -295,12 +295,13 @@ static int ipc_confs(const struct pvt_cost_run *r, int ncpus, struct ipc_conf *c
     for (cross = 0; cross <= (ncpus > 1); cross++) {
         for (i = 0; i < r->cfg->nbackends; i++)
             c[n++] = (struct ipc_conf){r->cfg->backends[i]->name, "pool", -1, r->cfg->backends[i],
-                                       cross};
+                                       cross, 0};
         for (i = 0; i < 4; i++) {
             if (proc_pp[i] == PVT_PP_SPIN && !cross)
                 continue;
-            c[n++] = (struct ipc_conf){"proc", pvt_pp_names[proc_pp[i]], proc_pp[i], NULL, cross};
-            c[n++] = (struct ipc_conf){"thread", pvt_pp_names[thr_pp[i]], thr_pp[i], NULL, cross};
+            c[n++] = (struct ipc_conf){"proc", pvt_pp_names[proc_pp[i]], proc_pp[i], NULL, cross, 1};
+            c[n++] = (struct ipc_conf){"thread", pvt_pp_names[thr_pp[i]], thr_pp[i], NULL, cross,
+                                       0};
         }
     }
     return n;

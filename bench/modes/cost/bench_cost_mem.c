@@ -144,7 +144,7 @@ static int pool_ids(const struct pvt_pool_ops *ops, struct pvt_pool *pool, int n
 static int pool_memory(struct pvt_cost_run *r, const struct pvt_pool_ops *ops, int n, int rep)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
-    int proc = strcmp(ops->name, "proc") == 0, rc, step;
+    int proc = (ops->caps & PVT_CAP_PROCESSES) != 0, rc, step;
     struct pvt_pool_cfg pc = {.workers = n};
     struct pvt_pool *pool = NULL;
     struct pvt_plan *plan = NULL;
@@ -401,7 +401,7 @@ int pvt_cost_cow(struct pvt_cost_run *r)
             break;
         }
         for (b = 0; b < cfg->nbackends && rc == 0; b++)
-            if (strcmp(cfg->backends[b]->name, "proc") == 0)
+            if (cfg->backends[b]->caps & PVT_CAP_PROCESSES)
                 rc = cow_pool(r, cfg->backends[b], n, rep);
         if (rc == 0)
             rc = bare_memory(r, PVT_CS_COW, PVT_BARE_FORK, n, rep, data, len, NULL);

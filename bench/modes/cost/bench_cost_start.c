@@ -26,6 +26,7 @@
 
 #include "bench_cost.h"
 #include "bench_cost_bare.h"
+#include "bench/backends/backends.h"
 #include "bench/common/cli.h"
 #include "mem.h"
 #include "shared/core/ring.h"
@@ -187,11 +188,11 @@ static int run_rounds(struct pvt_cost_run *r, int section, struct conf *c, int n
     return rc;
 }
 
-/* The bare mechanism a pool row is held against: fork for proc, pthread_create for thread
- * (bound: the same, each worker binding itself). */
+/* The bare mechanism a pool row is held against: fork for a pool of processes,
+ * pthread_create for one of threads (bound: the same, each worker binding itself). */
 static const char *bare_of(const char *backend, int bound)
 {
-    if (strcmp(backend, "proc") == 0)
+    if (pvt_backend_caps(backend) & PVT_CAP_PROCESSES)
         return bound ? "fork-bound" : "fork";
     return bound ? "pthread-bound" : "pthread_create";
 }

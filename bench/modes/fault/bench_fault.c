@@ -93,9 +93,17 @@ enum { V_FAILED, V_RECOVERY, V_FIRST, V_RESTARTS, V_REPLACE, V_CAP, V_SENT, NV }
 struct cell {
     const struct pvt_bench_fault *fault;
     const char *backend;
+    unsigned caps; /* the backend's PVT_CAP_* bits */
     int done; /* repetitions recorded */
     double *v; /* NV x repeat */
 };
+
+/* A recycle fault is not run on a backend that cannot recycle (pvt serve
+ * refuses --max-jobs there). */
+static int skipped(const struct cell *c)
+{
+    return c->fault->kind == PVT_FK_RECYCLE && !(c->caps & PVT_CAP_RECYCLE);
+}
 
 struct sweep {
     const struct pvt_bench_cfg *cfg;
@@ -202,7 +210,9 @@ static int record(struct sweep *w, struct cell *c, const struct pvt_frun *fr)
     restarts = fr->have_final            ? (double)(fr->restarts_final + outer)
                : fr->restarts_last >= 0 ? (double)fr->restarts_last + outer
                                          : (double)outer;
-    replace = strcmp(fr->backend, "proc") == 0 ? fr->replace_us : fr->outer_down_ms * 1000;
+    /* A pool of processes replaces the worker itself; otherwise the outer
+     * supervisor restarts the whole server. */
+    replace = fr->caps & PVT_CAP_PROCESSES ? fr->replace_us : fr->outer_down_ms * 1000;
     if (fr->live_end >= 0)
         cap = (double)(cfg->workers[0] - fr->live_end) / (double)cfg->workers[0];
     c->v[V_FAILED * n + c->done] = (double)g.failed;
@@ -228,8 +238,8 @@ static int run_one(struct sweep *w, struct cell *c, int rep)
 {
     const struct pvt_bench_cfg *cfg = w->cfg;
     const struct pvt_bench_fault *f = c->fault;
-    struct pvt_frun fr = {.cfg = cfg, .backend = c->backend, .fault = f, .rep = rep,
-                          .dir = w->dir, .route = w->route, .threads = w->threads};
+    struct pvt_frun fr = {.cfg = cfg, .backend = c->backend, .caps = c->caps, .fault = f,
+                          .rep = rep, .dir = w->dir, .route = w->route, .threads = w->threads};
     char log[160];
     size_t i;
     int rc;
@@ -391,9 +401,9 @@ static void print_verdicts(const struct sweep *w)
         const struct cell *p = NULL, *t = NULL;
         for (b = 0; b < cfg->nbackends; b++) {
             const struct cell *c = &w->cells[f * cfg->nbackends + b];
-            if (c->done && strcmp(c->backend, "proc") == 0)
+            if (c->done && c->caps & PVT_CAP_PROCESSES)
                 p = c;
-            if (c->done && strcmp(c->backend, "thread") == 0)
+            else if (c->done && c->caps & PVT_CAP_SERVE)
                 t = c;
         }
         printf("%s: ", cfg->faults[f].label);
@@ -500,8 +510,9 @@ static int prepare(struct sweep *w)
         struct cell *c = &w->cells[i];
         c->fault = &cfg->faults[i / cfg->nbackends];
         c->backend = cfg->backends[i % cfg->nbackends]->name;
+        c->caps = cfg->backends[i % cfg->nbackends]->caps;
         c->v = w->v + (size_t)i * NV * cfg->repeat;
-        if (!(c->fault->kind == PVT_FK_RECYCLE && strcmp(c->backend, "thread") == 0))
+        if (!skipped(c))
             w->total += cfg->repeat;
     }
     snprintf(path, sizeof(path), "%s/logs", w->dir);
@@ -538,7 +549,7 @@ int pvt_bench_fault(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, cons
     for (rep = 1; rep <= cfg->repeat && rc == 0; rep++)
         for (i = 0; i < cfg->nfaults * cfg->nbackends && rc == 0; i++) {
             struct cell *c = &w.cells[i];
-            if (c->fault->kind == PVT_FK_RECYCLE && strcmp(c->backend, "thread") == 0)
+            if (skipped(c))
                 continue;
             rc = run_one(&w, c, rep);
         }

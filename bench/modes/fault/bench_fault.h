@@ -44,7 +44,8 @@ enum {
 struct pvt_frun {
     /* in */
     const struct pvt_bench_cfg *cfg;
-    const char *backend; /* "proc" or "thread" */
+    const char *backend; /* its name, for the results and the log */
+    unsigned caps;       /* its PVT_CAP_* bits */
     const struct pvt_bench_fault *fault;
     int rep;             /* 1 .. repeat */
     const char *dir;     /* the results directory */

@@ -218,7 +218,7 @@ static int server_start(struct ctx *x, int logfd)
 {
     const struct pvt_frun *fr = x->fr;
     const struct pvt_bench_cfg *cfg = fr->cfg;
-    int kind = fr->fault->kind, proc = strcmp(fr->backend, "proc") == 0, n = 0, rc;
+    int kind = fr->fault->kind, n = 0, rc;
     char w[16], wt[16], rss[16], mj[32], jit[32], line[512];
     char *argv[40];
     long pid;
@@ -248,13 +248,15 @@ static int server_start(struct ctx *x, int logfd)
     argv[n++] = "--unbounded-routes"; /* the workload as asked, on loopback */
     argv[n++] = "--stop-timeout";
     argv[n++] = SERVE_STOP_MS;
-    if (!proc)
+    /* Workers that are not processes are recovered only by restarting the
+     * whole server. */
+    if (!(fr->caps & PVT_CAP_PROCESSES))
         argv[n++] = "--restart";
     if (kind == PVT_FK_HANG) {
         argv[n++] = "--worker-timeout";
         argv[n++] = wt;
     }
-    if (kind == PVT_FK_LEAK && proc) {
+    if (kind == PVT_FK_LEAK && fr->caps & PVT_CAP_RECYCLE) {
         argv[n++] = "--max-rss";
         argv[n++] = rss;
     }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/backends/backends.h"
 #include "bench/common/bench.h"
 #include "bench/common/run.h"
 
@@ -48,6 +49,13 @@ static const char *noise(int reps, double lo1, double hi1, double lo2, double hi
     if (reps < 2)
         return "one repetition: noise not measured";
     return lo1 <= hi2 && lo2 <= hi1 ? "within noise" : NULL;
+}
+
+/* 1 if backend serves from threads: a serving backend whose workers are
+ * not processes. */
+static int threads_of(const char *backend)
+{
+    return (pvt_backend_caps(backend) & (PVT_CAP_SERVE | PVT_CAP_PROCESSES)) == PVT_CAP_SERVE;
 }
 
 static int same_point(const struct summary *a, const struct summary *b)
@@ -121,8 +129,8 @@ void pvt__http_print_verdicts(const struct pvt_bench_cfg *cfg, const struct summ
                              s->backend, s->dist, s->conc, s->route, s->workers);
                     compare(cfg->repeat, what, s, o);
                 }
-                if (k == 1 && o->workers == s->workers && strcmp(s->backend, "thread") == 0 &&
-                    strcmp(o->backend, "proc") == 0) {
+                if (k == 1 && o->workers == s->workers && threads_of(s->backend) &&
+                    pvt_backend_caps(o->backend) & PVT_CAP_PROCESSES) {
                     snprintf(what, sizeof(what), "threads vs processes, %s, %ld worker%s, c%ld, %s",
                              s->dist, s->workers, s->workers == 1 ? "" : "s", s->conc, s->route);
                     compare(cfg->repeat, what, s, o);

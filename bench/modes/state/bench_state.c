@@ -394,26 +394,24 @@ static uint64_t state_count(const char *flag, const char *s, uint64_t max)
     return v;
 }
 
-/* A variant's kind of worker as a bit: 1 proc, 2 thread. */
-static unsigned kind_bit(int variant)
+/* The variants (bits 1 << PVT_SV_x) that run on the workers of cfg's
+ * backends; a backend no variant runs on is a usage error. */
+static unsigned state_allowed(const struct pvt_bench_cfg *cfg)
 {
-    return strcmp(pvt_state_backend(variant), "proc") == 0 ? 1u : 2u;
-}
-
-/* The kinds of worker (bits as kind_bit's) that cfg's backends name. */
-static unsigned state_kinds(const struct pvt_bench_cfg *cfg)
-{
-    unsigned kinds = 0;
-    int i;
+    unsigned allowed = 0, mine;
+    int i, v;
 
     for (i = 0; i < cfg->nbackends; i++) {
         const char *b = cfg->backends[i]->name;
-        if (strcmp(b, "proc") != 0 && strcmp(b, "thread") != 0)
+        for (mine = 0, v = 0; v < PVT_SV_COUNT; v++)
+            if (strcmp(pvt_state_backend(v), b) == 0)
+                mine |= 1u << v;
+        if (!mine)
             pvt_usage_error(CMD, "--backend: %s has no state variants (state mode: proc, thread)",
                             b);
-        kinds |= strcmp(b, "proc") == 0 ? 1u : 2u;
+        allowed |= mine;
     }
-    return kinds;
+    return allowed;
 }
 
 void pvt_bench_state_args(struct pvt_bench_cfg *cfg, int backend_given, int repeat_given,
@@ -421,7 +419,7 @@ void pvt_bench_state_args(struct pvt_bench_cfg *cfg, int backend_given, int repe
                           struct pvt_state_cfg *state)
 {
     char buf[256], *items[PVT_BENCH_MAX_LIST];
-    unsigned kinds = backend_given ? state_kinds(cfg) : 3u;
+    unsigned allowed = backend_given ? state_allowed(cfg) : PVT_SV_ALL;
     int n, i, v;
 
     state->variants = 0;
@@ -437,14 +435,13 @@ void pvt_bench_state_args(struct pvt_bench_cfg *cfg, int backend_given, int repe
                             items[i]);
         if (state->variants & (1u << v))
             pvt_usage_error(CMD, "--variant: '%s' is listed twice", items[i]);
-        if (!(kinds & kind_bit(v)))
+        if (!(allowed & (1u << v)))
             pvt_usage_error(CMD, "--variant: %s runs on %s workers, which --backend leaves out",
                             items[i], pvt_state_backend(v));
         state->variants |= 1u << v;
     }
-    for (v = 0; v < PVT_SV_COUNT && !variants; v++)
-        if (kinds & kind_bit(v))
-            state->variants |= 1u << v;
+    if (!variants)
+        state->variants = allowed;
     state->updates = updates ? state_count("--updates", updates, UPDATES_MAX) : 0;
     state->batch = batch ? state_count("--batch", batch, UPDATES_MAX) : 1;
     if (!repeat_given)

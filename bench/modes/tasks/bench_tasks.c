@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/backends/backends.h"
 #include "bench/common/bench.h"
 #include "bench/common/cli.h"
 #include "bench/results/res.h"
@@ -170,15 +171,15 @@ static int run_rep(struct run *r, const struct pvt_pool_ops *ops, struct pvt_poo
     return 0;
 }
 
-static int add_row(struct run *r, const char *backend, long workers, const char *wl, int rep,
-                   const struct rep *x, double ready_ms)
+static int add_row(struct run *r, const struct pvt_pool_ops *ops, long workers, const char *wl,
+                   int rep, const struct rep *x, double ready_ms)
 {
     char v[NCOLUMNS][64];
     const char *row[NCOLUMNS];
     int i;
 
     snprintf(v[0], 64, "tasks");
-    snprintf(v[1], 64, "%s", backend);
+    snprintf(v[1], 64, "%s", ops->name);
     snprintf(v[2], 64, "%ld", workers);
     snprintf(v[3], 64, "%s", wl);
     snprintf(v[4], 64, "%d", rep);
@@ -187,7 +188,8 @@ static int add_row(struct run *r, const char *backend, long workers, const char 
     snprintf(v[7], 64, "%.1f", (double)x->jobs / x->seconds);
     snprintf(v[8], 64, "%.4f", x->seconds * 1e6 / (double)x->jobs);
     snprintf(v[9], 64, "%llu", (unsigned long long)x->failed);
-    snprintf(v[10], 64, "%s", strcmp(backend, "glib") == 0 ? "none" : pvt_place_policy_name(r->cfg->pin));
+    snprintf(v[10], 64, "%s",
+             ops->caps & PVT_CAP_PLACEMENT ? pvt_place_policy_name(r->cfg->pin) : "none");
     snprintf(v[11], 64, "%s", pvt_place_unit_name(r->cfg->unit));
     snprintf(v[12], 64, "%u", r->cfg->queue_depth ? r->cfg->queue_depth : PVT_RING_DEFAULT_DEPTH);
     snprintf(v[13], 64, "%.3f", ready_ms);
@@ -333,7 +335,7 @@ static int run_workload(struct run *r, uint32_t wl, uint64_t arg)
                 continue;
             c->rates[rep] = (double)x.jobs / x.seconds;
             c->failed += x.failed;
-            rc = add_row(r, c->ops->name, c->workers, wlname, rep + 1, &x, c->ready_ms);
+            rc = add_row(r, c->ops, c->workers, wlname, rep + 1, &x, c->ready_ms);
         }
         /* Rows are on disk after every round: an interrupted run keeps them. */
         if (rc == 0 && !warm)
@@ -373,7 +375,7 @@ static void print_verdicts(struct run *r)
             const struct summary *o = &r->sum[j];
             if (o->wl != s->wl || o->arg != s->arg || o->workers != s->workers)
                 continue;
-            if (strcmp(o->backend, "glib") == 0 && strcmp(s->backend, "glib") != 0)
+            if (pvt_backend_is_reference(o->backend) && !pvt_backend_is_reference(s->backend))
                 printf("%s, %ld worker%s: %s runs %.1fx the jobs/s of GLib's GThreadPool "
                        "(median %.3g vs %.3g)\n",
                        wl, s->workers, s->workers == 1 ? "" : "s", s->backend,
