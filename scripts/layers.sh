@@ -22,19 +22,19 @@ LAYERS='
 4 proc_cluster
 4 thread_pool
 5 bench/backends
-5 bench/load
-5 bench/results
-6 bench/plot
-7 bench/report
-8 bench/common
-9 bench/modes/tasks
-9 bench/modes/http
-9 bench/modes/fault
-9 bench/modes/cost
-9 bench/modes/state
-10 bench/modes
-11 bench/tour
-12 bench/cli
+6 bench/load
+6 bench/results
+7 bench/plot
+8 bench/report
+9 bench/common
+10 bench/modes/tasks
+10 bench/modes/http
+10 bench/modes/fault
+10 bench/modes/cost
+10 bench/modes/state
+11 bench/modes
+12 bench/tour
+13 bench/cli
 '
 # Headers CMake generates into build/generated (anyone may include them).
 GENERATED='build_info.h plot_gp.h'
