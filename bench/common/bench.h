@@ -19,7 +19,7 @@
 #define PVT_BENCH_NDIST 3
 extern const char *const pvt_bench_dists[PVT_BENCH_NDIST];
 
-/* Fault mode's faults (bench_fault.c), in the order --help lists them. */
+/* Fault mode's faults (fault_spec.c), in the order --help lists them. */
 enum pvt_bench_fault_kind {
     PVT_FK_CRASH,   /* GET /crash: SIGSEGV */
     PVT_FK_ABORT,   /* GET /abort */

@@ -4,8 +4,9 @@
  *
  * The run is in sections (startup, heap, memory, cow, sched, ipc); each
  * writes tidy rows (one per section x backend x mechanism x variant x size
- * x repetition) and prints its table of medians. bench_cost.c holds the
- * rows, the CSV, meta.json and the ratios; bench_cost_start.c,
+ * x repetition) and prints its table of medians. bench_cost.c drives the
+ * sections and writes meta.json and the ratios; cost_rows.c holds the rows,
+ * the CSV and the tables every section uses; bench_cost_start.c,
  * bench_cost_mem.c and bench_cost_ipc.c the sections (policy);
  * bench_cost_bare.c and bench_cost_pp.c the bare mechanisms they measure
  * (no policy, no CLI: the tests link them).
@@ -106,6 +107,13 @@ struct pvt_cost_run {
     int tty;
 };
 
+/* ---- the rows (cost_rows.c) ---- */
+
+/* results.csv's columns: the lead columns, the numbers, pin. Fills cols
+ * (PVT_COST_NCOLUMNS of them) and returns how many. */
+#define PVT_COST_NCOLUMNS 32
+int pvt__cost_columns(const char **cols);
+
 /* A row of section with every number empty. */
 void pvt_cost_row_init(struct pvt_cost_row *row, int section, const char *backend,
                        const char *mechanism, const char *variant);
@@ -142,7 +150,6 @@ int pvt_cost_table(const struct pvt_cost_run *r, int section, const char *title,
 void pvt_cost_progress(const struct pvt_cost_run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void pvt_cost_progress_clear(const struct pvt_cost_run *r);
-
 
 /*
  * Run njobs jobs of (wl, arg) through a live pool and check every value.

@@ -68,7 +68,7 @@ struct state_run {
     int started;
 };
 
-/* ---- bench_state_run.c ---- */
+/* ---- state_worker.c ---- */
 
 /* A worker, thread or process: bind, pass the gate, update, fill w->rep. */
 void pvt__state_worker_body(struct state_worker *w);
@@ -76,10 +76,10 @@ void pvt__state_worker_body(struct state_worker *w);
 /* 1 once the spec's stop flag is set. */
 int pvt__state_stopped(const struct state_run *r);
 
-/* ---- bench_state_proc.c ---- */
-
 /* write(2) all of buf, through EINTR and short writes. 0 or -errno. */
 int pvt__state_write_all(int fd, const void *buf, size_t len);
+
+/* ---- bench_state_proc.c ---- */
 
 /* Fork the workers (proc-msg: a socketpair each first). 0, or the error of
  * socketpair or fork; the workers forked so far are in r->pids. */
@@ -100,5 +100,10 @@ int pvt__state_receive(struct state_run *r, uint64_t *sum, uint64_t *msgs, uint6
 /* The workers' reports, from the pipe, into r->workers[].rep by index. 0;
  * -ECHILD if one is missing; -EPROTO for a malformed one. */
 int pvt__state_read_reports(struct state_run *r);
+
+/* The naive variants' global counter (state_worker.c): this process's
+ * value, and its reset before a run. */
+uint64_t pvt__state_plain(void);
+void pvt__state_plain_reset(void);
 
 #endif

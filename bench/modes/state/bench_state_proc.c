@@ -33,23 +33,6 @@
 
 #define RECV_BUF 65536
 
-int pvt__state_write_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    ssize_t n;
-
-    while (len > 0) {
-        n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* A forked worker. It never returns into the caller: every way out is _exit. */
 static __attribute__((noreturn)) void child_main(struct state_run *r, int index, pid_t primary)
 {
