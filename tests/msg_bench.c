@@ -17,7 +17,7 @@
 
 #include "shared/core/msg.h"
 #include "shared/core/pvt.h"
-#include "shared/core/ring.h"
+#include "shared/base/clock.h"
 
 #define REPS    5
 #define PAYLOAD 64

@@ -29,7 +29,7 @@
 
 #include "bench/common/cli.h"
 #include "ctl.h"
-#include "shared/core/ring.h" /* pvt_now_ns */
+#include "shared/base/clock.h"
 #include "serve_restart.h"
 #include "shared/base/parse.h"
 #include "shared/core/place.h"

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "shared/core/place.h"
-#include "shared/core/ring.h" /* pvt_now_ns */
+#include "shared/base/clock.h"
 #include "shared/serve/serve.h"
 #include "shared/core/sup.h"
 

@@ -27,7 +27,7 @@
 #include "bench_cost.h"
 #include "bench_cost_bare.h"
 #include "bench/common/cli.h"
-#include "shared/core/ring.h"
+#include "shared/base/clock.h"
 #include "shared/work/work.h"
 
 #define CMD           "bench"

@@ -29,7 +29,7 @@
 #include "bench/backends/backends.h"
 #include "bench/common/cli.h"
 #include "mem.h"
-#include "shared/core/ring.h"
+#include "shared/base/clock.h"
 #include "shared/serve/serve.h" /* pvt_serve_plan_sets */
 
 #define CMD              "bench"

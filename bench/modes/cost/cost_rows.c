@@ -19,7 +19,7 @@
 #include "mem.h"
 #include "shared/base/parse.h"
 #include "bench/results/res.h"
-#include "shared/core/ring.h"
+#include "shared/base/clock.h"
 #include "bench/results/verdict.h"
 #include "shared/work/work.h"
 

@@ -51,7 +51,7 @@
 
 #include "bench_state_int.h"
 #include "shared/core/place.h"
-#include "shared/core/ring.h"
+#include "shared/base/clock.h"
 
 #define READY_TIMEOUT_MS 10000
 
