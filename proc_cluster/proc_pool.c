@@ -135,6 +135,18 @@ static int proc_wait(void *arg, int timeout_ms)
     return rc == -EINTR ? 0 : rc;
 }
 
+/* ops->supervise (serving pools) and ops->collect: the wait, entered by
+ * the caller. */
+static int proc_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
+{
+    return p->pol.serving ? proc_wait_mask(p, timeout_ms, waitmask) : -EINVAL;
+}
+
+static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
+{
+    return pvt_disp_collect(&p->pol.d, res, max, timeout_ms, proc_wait, p);
+}
+
 static void proc_destroy(struct pvt_pool *p);
 
 /*
@@ -230,21 +242,7 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 
 static int proc_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
 {
-    if (p->pol.serving)
-        return -EOPNOTSUPP;
-    return pvt_disp_submit(&p->pol.d, jobs, n);
-}
-
-static int proc_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
-{
-    if (!p->pol.serving)
-        return -EINVAL;
-    return proc_wait_mask(p, timeout_ms, waitmask);
-}
-
-static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
-{
-    return pvt_disp_collect(&p->pol.d, res, max, timeout_ms, proc_wait, p);
+    return pvt_policy_submit(&p->pol, jobs, n);
 }
 
 static int proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m)

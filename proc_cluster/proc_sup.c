@@ -1,31 +1,33 @@
 /*
  * proc_sup.c: the process backend's supervision (sup.h says the policy):
- * respawns held back by the backoff, the hang watchdog, recycling by RSS.
+ * what follows a death (respawn at once, after the backoff, or never),
+ * recycling by RSS, the ring checks, and the backend's mechanics table for
+ * the shared policy (pool_policy.c: rolling restart, scale, the watchdog).
  *
  * DESIGN
  * Everything here runs in the primary, inside its wait (proc_pool.c calls
  * pvt__proc_sup_tick before each epoll_pwait and sleeps no longer than the
  * tick asks), so there is no timer thread and no signal handler. A worker
- * is only ever signalled through its pidfd. The watchdog reads the beat each
- * worker stores in its ring (MAP_SHARED): a hung worker gets SIGTERM, and
- * SIGKILL kill_grace_ms later if it is still there; its death is then
- * reaped like any other, so its running job fails and a replacement comes.
+ * is only ever signalled through its pidfd (proc_spawn.c). The watchdog
+ * (pvt_policy_watchdog) reads the beat each worker stores in its ring
+ * (MAP_SHARED); the one escalation here, proc_force, gives a hung worker
+ * SIGTERM, and SIGKILL every kill_grace_ms after if it is still there; its
+ * death is then reaped like any other, so its running job fails and a
+ * replacement comes. Predecessors (a worker replaced by a rolling restart
+ * or removed by scale, still draining) get the same escalation when hung or
+ * past drain_timeout_ms, until pvt__proc_reap_old frees the slot's other
+ * ring: without it, one stuck in a handler would hold that ring for good.
+ *
  * Recycling (max_rss, max_jobs) counts a recycle, not a death, and only a
- * recycle the primary asked for or can verify counts (pvt__proc_recycled).
- * A job worker past max_rss is asked to leave after its current job, with
+ * recycle the primary asked for or can verify counts (recycled). A job
+ * worker past max_rss is asked to leave after its current job, with
  * recycling set, so reap replaces it at once; its queued jobs wait in its
  * ring for the replacement. A serving worker is replaced the way a rolling
- * restart replaces it (proc_roll.c): its replacement is forked first, and
- * only once that accepts is the old one told to drain, so the slot always
- * has a worker accepting. A serving worker past max_jobs asks for this
- * itself (ring->info.recycle_due, serve.h); one past max_rss is found here.
- *
- * Predecessors (proc_roll.c) are watched too: one that stops beating is
- * hung, and one still there drain_timeout_ms after it was told to drain is
- * late. Either gets SIGTERM, then SIGKILL every kill_grace_ms until its
- * pidfd reports it dead and pvt__proc_reap_old frees the slot's other ring.
- * Without this, a predecessor stuck in a handler would hold that ring for
- * good, and the slot could never be replaced again.
+ * restart replaces it (pvt_policy_recycle): its replacement is forked
+ * first, and only once that accepts is the old one told to drain, so the
+ * slot always has a worker accepting. A serving worker past max_jobs asks
+ * for this itself (ring->info.recycle_due, serve.h); one past max_rss is
+ * found here.
  *
  * Corruption. Every RING_CHECK_MS the primary looks at each worker's ring
  * for what no honest worker writes (pvt_disp_ring_check: a state outside

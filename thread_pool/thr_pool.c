@@ -34,7 +34,9 @@
  * a job: stop 2 closes its connections and it returns. A serving pool has
  * two rings per slot, and one thr_worker per ring: a rolling restart or a
  * scale down starts a slot's new thread on its other ring before the old
- * one stops accepting (thr_roll_tick), as the process backend does.
+ * one stops accepting, as the process backend does: the steps are the
+ * shared policy's (pool_policy.c), this file gives it the mechanics
+ * (thr_mech: start, join, force, abandon a thread).
  *
  * A predecessor that does not return within the drain deadline, or that
  * stops beating under the watchdog, is told stop 2 (close its connections);
@@ -44,6 +46,10 @@
  * its own (the slot's `lost` ring), so the restart goes on without it and
  * nothing polls for it; a restart or scale down that would need that ring
  * is refused with -EBUSY until the thread returns, which gives it back.
+ *
+ * A current thread the watchdog finds hung is taken out of the turn (not
+ * live) and nothing more: a rolling restart drops that slot's mark, as it
+ * does a retired process slot's, so its capacity stays lost.
  */
 #include <errno.h>
 #include <poll.h>
@@ -346,16 +352,12 @@ fail:
 
 static int thr_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
 {
-    if (p->pol.serving)
-        return -EOPNOTSUPP;
-    return pvt_disp_submit(&p->pol.d, jobs, n);
+    return pvt_policy_submit(&p->pol, jobs, n);
 }
 
 static int thr_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
 {
-    if (!p->pol.serving)
-        return -EINVAL;
-    return thr_wait_mask(p, timeout_ms, waitmask);
+    return p->pol.serving ? thr_wait_mask(p, timeout_ms, waitmask) : -EINVAL;
 }
 
 static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)

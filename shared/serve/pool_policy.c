@@ -406,6 +406,13 @@ int pvt_policy_tick(struct pvt_policy *pol, uint64_t now)
     return next <= now ? 0 : (int)((next - now + NS_PER_MS - 1) / NS_PER_MS);
 }
 
+int pvt_policy_submit(struct pvt_policy *pol, const struct pvt_job *jobs, int n)
+{
+    if (pol->serving)
+        return -EOPNOTSUPP; /* a serving pool's workers take connections, not jobs */
+    return pvt_disp_submit(&pol->d, jobs, n);
+}
+
 int pvt_policy_restart(struct pvt_policy *pol, int batch)
 {
     int i;

@@ -169,7 +169,8 @@ void pvt_policy_tell_old(struct pvt_policy *pol, int i);
 /* Slot i's predecessor was reaped by the backend: its ring is free. */
 void pvt_policy_old_gone(struct pvt_policy *pol, int i);
 
-/* As ops->restart and ops->scale (pvt.h). */
+/* As ops->submit, ops->restart and ops->scale (pvt.h). */
+int pvt_policy_submit(struct pvt_policy *pol, const struct pvt_job *jobs, int n);
 int pvt_policy_restart(struct pvt_policy *pol, int batch);
 int pvt_policy_scale(struct pvt_policy *pol, int delta);
 
