@@ -1,17 +1,30 @@
 /*
- * proc_int.h: the process backend's pool, shared by its mechanics
- * (proc_pool.c: spawn, reap, the wait) and its supervision (proc_sup.c:
- * delayed respawns, the hang watchdog, RSS recycling). Not a public header.
+ * proc_int.h: the process backend's pool and its mechanics, shared by its
+ * files. Not a public header. The calls go one way, down this list:
+ *
+ *   proc_pool.c   the ops: create, the wait, stats, stop, destroy
+ *   proc_sup.c    supervision: a death, delayed respawns, the watchdog's
+ *                 force, RSS and ring checks, the policy's mechanics table
+ *   proc_spawn.c  mechanics: fork a worker, reap one, signal one, retire a slot
+ *   proc_msg.c    message channels; proc_worker.c the worker process
+ *
+ * and each may call the shared policy (shared/serve/pool_policy.h), which
+ * calls back only through pvt__proc_mech.
  */
 #ifndef PVT_PROC_INT_H
 #define PVT_PROC_INT_H
 
+#include <stddef.h>
+
 #include "shared/core/disp.h"
 #include "shared/core/msg.h"
 #include "proc_pool.h"
+#include "shared/serve/pool_policy.h"
 #include "shared/serve/serve.h"
 #include "shared/core/sup.h"
 
+/* What the primary keeps of a slot's workers, apart from what the policy
+ * keeps (struct pvt_policy_slot: the predecessor's ring, recycles). */
 struct proc_slot {
     pid_t pid; /* 0: no worker */
     int pidfd; /* -1: none */
@@ -21,33 +34,20 @@ struct proc_slot {
     int last_intended;
     struct pvt_sup_slot sup;
     uint64_t respawn_at; /* ns: a delayed respawn is due then; 0: none */
-    uint64_t term_at;    /* ns: the watchdog sent SIGTERM then; 0: not */
     int recycling;       /* asked to drain and exit, to be replaced at once */
     int killed_corrupt;  /* killed for the garbage in its ring (proc_sup.c) */
     int stop_asked;      /* the primary asked the current worker to stop (its own
                           * record: the ring's stop is memory the worker can write) */
-    /* Job pools: the job limit the primary gave the current worker (0:
-     * none) and the ring's done count when it started, so that a
-     * PVT_WEXIT_RECYCLE is believed only from a worker that ran them. */
-    uint64_t job_limit;
+    /* Job pools: the ring's done count when the current worker started, so
+     * that a PVT_WEXIT_RECYCLE is believed only from a worker that ran the
+     * jobs of its limit (pvt_policy_slot: job_limit). */
     uint64_t job_base;
-    /* Serving pools (proc_roll.c): the worker this slot's current one
-     * replaced, or the one scale removed, draining on the slot's other
-     * ring; its pidfd is in the epoll set as TAG_OLD + slot. */
+    /* Serving pools: the worker this slot's current one replaced, or the
+     * one scale removed, draining on the slot's other ring (the policy's
+     * old); its pidfd is in the epoll set as TAG_OLD + slot. */
     pid_t old_pid;       /* 0: none */
     int old_pidfd;
-    struct pvt_ring *old_ring;
-    int old_told;        /* it was asked to stop accepting */
-    uint64_t old_told_ns; /* when: its drain deadline counts from then */
-    uint64_t old_term_ns; /* ns: it was sent SIGTERM then (proc_sup.c); 0: not */
-    int old_why;         /* enum pvt_recycle_why: why it was replaced */
-    /* Serving pools: a recycle asked for and not yet done (proc_sup.c), why
-     * the current worker replaced its predecessor, and the predecessors
-     * reaped (pvt_worker_stats says what each means). */
-    int recycle_why;
-    uint64_t recycle_value;
-    int repl_why;
-    uint64_t repl_value;
+    /* The predecessors reaped (pvt_worker_stats says what each means). */
     unsigned drained;
     pid_t drained_pid;
     int drained_code, drained_signal, drained_recycled;
@@ -63,89 +63,80 @@ struct proc_slot {
 #define PVT__PROC_TAG_LISTEN UINT32_MAX      /* the rr listening socket */
 
 struct pvt_pool {
-    struct pvt_region g;
-    struct pvt_disp d;
-    int n;   /* slots in use */
-    int cap; /* slots there is room for (serving pools: scale) */
-    struct pvt_ring **r;     /* per slot: its current ring */
-    struct pvt_ring **spare; /* per slot: its other ring (serving pools), or NULL */
-    int bind;
+    struct pvt_policy pol; /* rings, slots, sockets and what is decided about them */
     int respawn;
-    cpu_set_t *sets;
     struct proc_slot *s;
     int epfd;
     int alive; /* worker processes not yet reaped */
-    int stopping;
-    int stopped;
     uint64_t deaths;
     /* Supervision (sup.h, proc_sup.c). */
-    struct pvt_sup_cfg sup;
-    uint64_t seed;          /* for the max_jobs jitter */
-    uint64_t recycles, hangs;
-    uint64_t next_rss_check; /* ns */
+    uint64_t next_rss_check;  /* ns */
     uint64_t next_ring_check; /* ns */
-    /* Serving pools (serve.h). */
-    int serving;
-    struct pvt_serve_net net;
     int rr_fd; /* rr: what the epoll set has for connections (serve_net.c), -1: none */
     /* Messages (proc_msg.c). */
     uint64_t msgs_sent, msgs_received, msgs_rejected;
     int msg_next; /* the slot recv looks at first */
 };
 
-/* Fork a worker into slot i, counting a restart. 0 or -errno. */
+/* The pool that holds pol. */
+static inline struct pvt_pool *pvt__proc_pool(struct pvt_policy *pol)
+{
+    return (struct pvt_pool *)((char *)pol - offsetof(struct pvt_pool, pol));
+}
+
+/* ---- proc_spawn.c: mechanics ---- */
+
+/* Fork a worker into slot i's current ring. 0 or -errno; the slot stays
+ * empty on failure. */
+int pvt__proc_spawn(struct pvt_pool *p, int i);
+/* The same, counting a restart of the slot. 0 or -1. */
 int pvt__proc_respawn(struct pvt_pool *p, int i);
 /* Slot i will not be refilled: its queue is dropped, its socket retired. */
 void pvt__proc_retire(struct pvt_pool *p, int i);
-/* sig to slot i's worker through its pidfd. 0 or -errno. */
-int pvt__proc_signal(struct pvt_pool *p, int i, int sig);
-/* The same to slot i's draining predecessor. */
-int pvt__proc_signal_old(struct pvt_pool *p, int i, int sig);
-
-/* Fork a worker into slot i's current ring. 0 or -errno. */
-int pvt__proc_spawn(struct pvt_pool *p, int i);
-/* Reap slot i's draining predecessor (its pidfd is readable). */
-void pvt__proc_reap_old(struct pvt_pool *p, int i);
-/* Rolling restart and scale (proc_roll.c), as ops->restart and ops->scale. */
-int pvt__proc_restart(struct pvt_pool *p, int batch);
-int pvt__proc_scale(struct pvt_pool *p, int delta);
-/* Advance a rolling restart: tell each predecessor whose replacement
- * accepts to drain, start the next slots. The ms until it wants to look
- * again (-1: nothing to do). */
-int pvt__proc_roll_tick(struct pvt_pool *p);
-/* Slot i's predecessor: stop accepting, drain, exit. */
-void pvt__proc_tell_old(struct pvt_pool *p, int i);
-
+/* sig to slot i's worker (old: its draining predecessor) through its
+ * pidfd. 0 or -errno. */
+int pvt__proc_signal(struct pvt_pool *p, int i, int old, int sig);
 /* Ask slot i's current worker to stop (how as pvt_ring_request_stop). */
 void pvt__proc_ask_stop(struct pvt_pool *p, int i, unsigned how);
+/* Slot i's worker exited (its pidfd is readable): take its wait status into
+ * *status, close its pidfd and channel. 0, or -1 for a stale event. */
+int pvt__proc_reap_pid(struct pvt_pool *p, int i, int *status);
+/* Reap slot i's draining predecessor (its pidfd is readable). */
+void pvt__proc_reap_old(struct pvt_pool *p, int i);
+/* Slot i's done count as the primary can believe it (pvt_disp_done: within
+ * [head, tail] of its own records): a worker cannot have finished a job it
+ * was never given, whatever it wrote. */
+uint64_t pvt__proc_ring_done(struct pvt_pool *p, int i);
+/* The policy's mechanics that are spawning's (pool_policy.h). */
+int pvt__proc_mech_start(struct pvt_policy *pol, int slot, int restart);
+int pvt__proc_mech_alive(struct pvt_policy *pol, int slot);
+void pvt__proc_mech_demote(struct pvt_policy *pol, int slot, int back);
 
-/* Supervise for up to timeout_ms, as collect's waits do: reap the dead,
- * respawn. 0 or -errno. */
-int pvt__proc_wait(struct pvt_pool *p, int timeout_ms);
+/* ---- proc_sup.c: supervision ---- */
 
-/* Messages (proc_msg.c). Make slot i's channel before its worker is
- * forked (job pools; nothing for a serving pool): 0 or -errno. */
+/* The mechanics table the pool's policy is made with. */
+extern const struct pvt_policy_mech pvt__proc_mech;
+/* Slot i's worker has exited: reap it, settle its jobs, refill the slot. */
+void pvt__proc_reap(struct pvt_pool *p, int i);
+/* Policy actions due at now_ns: delayed respawns, the watchdog, RSS and
+ * ring checks. Returns the ms until the next is due (-1: none). */
+int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now_ns);
+
+/* ---- proc_msg.c: messages ---- */
+
+/* Make slot i's channel before its worker is forked (job pools; nothing
+ * for a serving pool): 0 or -errno. */
 int pvt__proc_msg_open(struct pvt_pool *p, int i);
 /* Close slot i's channel (its worker is gone, or never started). */
 void pvt__proc_msg_close(struct pvt_pool *p, int i);
 /* In a new worker of slot: close every channel end but its own, and fill c
  * with its own. 1 when it has a channel, 0 when not (a serving pool). */
 int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c);
-/* As ops->send and ops->recv. */
+/* As ops->send (the dead reaped first by the caller) and ops->recv, which
+ * supervises through wait(p, ms) while it waits. */
 int pvt__proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m);
-int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms);
+int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms,
+                   pvt_disp_wait_cb wait);
 void pvt__proc_msg_stats(const struct pvt_pool *p, struct pvt_pool_stats *st);
-
-/* Policy actions due at now_ns: delayed respawns, the watchdog, RSS
- * checks. Returns the ms until the next is due (-1: none). */
-int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now_ns);
-/* Whether slot i's worker exited to be replaced: asked to recycle, or
- * leaving by itself with PVT_WEXIT_RECYCLE once it ran the jobs of the
- * limit the primary gave it (status: its wait status). */
-int pvt__proc_recycled(struct pvt_pool *p, int i, int status);
-/* Slot i's done count as the primary can believe it (pvt_disp_done: within
- * [head, tail] of its own records): a worker cannot have finished a job it
- * was never given, whatever it wrote. */
-uint64_t pvt__proc_ring_done(struct pvt_pool *p, int i);
 
 #endif

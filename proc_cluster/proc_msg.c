@@ -39,7 +39,7 @@ int pvt__proc_msg_open(struct pvt_pool *p, int i)
                              .data.u32 = PVT__PROC_TAG_MSG + (uint32_t)i};
     int sv[2], rc;
 
-    if (p->serving)
+    if (p->pol.serving)
         return 0;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return -errno;
@@ -93,7 +93,7 @@ int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c)
 {
     int i, fd = p->s[slot].wfd;
 
-    for (i = 0; i < p->cap; i++) {
+    for (i = 0; i < p->pol.cap; i++) {
         if (p->s[i].mfd >= 0)
             close(p->s[i].mfd);
         if (i != slot && p->s[i].wfd >= 0)
@@ -105,14 +105,14 @@ int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c)
                                .recv_cb = chan_recv_cb,
                                .arg = (void *)(intptr_t)fd,
                                .slot = slot,
-                               .ring = p->r[slot]};
+                               .ring = p->pol.r[slot]};
     return 1;
 }
 
 /* Slot i can take a message: a worker is in it (starting or ready). */
 static int reachable(const struct pvt_pool *p, int i)
 {
-    return p->s[i].pid != 0 && p->s[i].mfd >= 0 && p->d.live[i];
+    return p->s[i].pid != 0 && p->s[i].mfd >= 0 && p->pol.d.live[i];
 }
 
 static int proc_send_one(struct pvt_pool *p, int i, const struct pvt_msg *m)
@@ -126,7 +126,7 @@ static int proc_send_one(struct pvt_pool *p, int i, const struct pvt_msg *m)
         if (errno != EINTR)
             return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     p->msgs_sent++;
-    pvt_ring_post_msg(p->r[i]);
+    pvt_ring_post_msg(p->pol.r[i]);
     return 1;
 }
 
@@ -134,18 +134,17 @@ int pvt__proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m)
 {
     int rc = pvt_msg_check(m), i, sent = 0;
 
-    if (p->serving)
+    if (p->pol.serving)
         return -EOPNOTSUPP;
     if (rc < 0)
         return rc;
-    if (worker < -1 || worker >= p->n)
+    if (worker < -1 || worker >= p->pol.n)
         return -EINVAL;
-    if (p->stopping)
+    if (p->pol.stopping)
         return -ESHUTDOWN;
-    pvt__proc_wait(p, 0); /* reap the dead first: their channels are gone */
     if (worker >= 0)
         return reachable(p, worker) ? proc_send_one(p, worker, m) : -EHOSTDOWN;
-    for (i = 0; i < p->n; i++)
+    for (i = 0; i < p->pol.n; i++)
         if (reachable(p, i) && proc_send_one(p, i, m) > 0)
             sent++;
     return sent ? sent : -EHOSTDOWN;
@@ -181,21 +180,22 @@ static int take_from(struct pvt_pool *p, int i, struct pvt_msg_in *out)
     return -1;
 }
 
-int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms)
+int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms,
+                   pvt_disp_wait_cb wait)
 {
     uint64_t deadline = pvt_now_ns() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms) * 1000000u;
     uint64_t now;
     int k, i, rc, more, wait_ms;
 
-    if (p->serving)
+    if (p->pol.serving)
         return -EOPNOTSUPP;
     for (;;) {
         /* Start after the slot that last had one, so no worker starves. */
-        for (k = 0, more = 0; k < p->n; k++) {
-            i = (p->msg_next + k) % p->n;
+        for (k = 0, more = 0; k < p->pol.n; k++) {
+            i = (p->msg_next + k) % p->pol.n;
             rc = p->s[i].mfd >= 0 ? take_from(p, i, out) : 0;
             if (rc > 0) {
-                p->msg_next = (i + 1) % p->n;
+                p->msg_next = (i + 1) % p->pol.n;
                 return 1;
             }
             more |= rc < 0;
@@ -206,16 +206,16 @@ int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms)
         if (more)
             continue; /* the edge was spent: look again before sleeping */
         wait_ms = timeout_ms < 0 ? -1 : (int)((deadline - now + 999999) / 1000000);
-        pvt__proc_wait(p, wait_ms);
+        wait(p, wait_ms);
         /* The waker is level-triggered in the set; empty it, or the wait
          * above would return at once until the next collect drained it. */
-        pvt_waker_drain(p->g.waker);
+        pvt_waker_drain(p->pol.g.waker);
     }
 }
 
 int pvt_proc_msg_inject(struct pvt_pool *p, int slot, const void *buf, size_t n)
 {
-    if (slot < 0 || slot >= p->n || p->s[slot].wfd < 0)
+    if (slot < 0 || slot >= p->pol.n || p->s[slot].wfd < 0)
         return -EINVAL;
     while (send(p->s[slot].wfd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
         if (errno != EINTR)

@@ -20,15 +20,12 @@
  *
  * Serving pools have two rings per slot, for a rolling restart or a scale
  * down: the worker being replaced drains on one while its replacement
- * serves on the other (proc_roll.c); its pidfd stays in the epoll set,
- * tagged as a predecessor, until it is reaped.
+ * serves on the other (the shared policy, pool_policy.c, decides; this
+ * backend's mechanics, proc_spawn.c, carry it out); its pidfd stays in the
+ * epoll set, tagged as a predecessor, until it is reaped.
  *
  * Messages (job pools) travel on a socketpair per worker, made before each
  * fork and closed at its reap (proc_msg.c).
- *
- * Descriptors. A new worker keeps only what it uses (fdkeep.h): whatever
- * else the primary held at the fork, a control client it was answering or
- * another pool's sockets, would stay open in the worker for its whole life.
  *
  * Ownership. The primary writes tail and stop and, only while no worker
  * serves the ring, done and running; a worker writes done, running and info.
@@ -49,278 +46,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shared/core/disp.h"
-#include "shared/work/fault.h"
-#include "shared/base/fdkeep.h"
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
-
-static int sys_pidfd_open(pid_t pid)
-{
-    return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
-static int pidfd_signal(int pidfd, int sig)
-{
-    if (pidfd < 0)
-        return -ESRCH;
-    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
-        return -errno;
-    return 0;
-}
-
-int pvt__proc_signal(struct pvt_pool *p, int i, int sig)
-{
-    return pidfd_signal(p->s[i].pidfd, sig);
-}
-
-int pvt__proc_signal_old(struct pvt_pool *p, int i, int sig)
-{
-    return pidfd_signal(p->s[i].old_pidfd, sig);
-}
-
-/*
- * In a new worker: close the primary's epoll and its pidfds. Without exec,
- * CLOEXEC does not apply, and a pidfd still open in a child would keep a dead
- * worker's entry in the primary's epoll set after the primary closed it.
- */
-static void close_primary_fds(struct pvt_pool *p, int slot)
-{
-    int i;
-
-    close(p->epfd);
-    for (i = 0; i < p->cap; i++) {
-        if (p->s[i].pidfd >= 0)
-            close(p->s[i].pidfd);
-        if (p->s[i].old_pidfd >= 0)
-            close(p->s[i].old_pidfd);
-    }
-    if (p->serving)
-        pvt_serve_net_child(&p->net, slot, p->r[slot]);
-}
-
-/*
- * In a new worker: close every descriptor but what the worker uses (the
- * waker, its message channel, its listener or rr channel, its ctl eventfd).
- * Whatever else the primary held at the fork (a control client it was
- * answering, another pool's sockets) would otherwise stay open in the
- * worker for its whole life. A worker that cannot do this exits
- * PVT_WEXIT_OSERR.
- */
-static void keep_worker_fds(const struct pvt_pool *p, int slot, const struct pvt_serve_worker *w)
-{
-    int keep[] = {p->g.waker->efd,
-                  p->s[slot].wfd,
-                  p->r[slot]->ctl_efd,
-                  w ? w->listen_fd : -1,
-                  w ? w->chan_fd : -1};
-
-    if (pvt_fd_keep_only(keep, (int)(sizeof(keep) / sizeof(keep[0]))) < 0)
-        _exit(PVT_WEXIT_OSERR);
-}
-
-/* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
-int pvt__proc_spawn(struct pvt_pool *p, int i)
-{
-    struct pvt_ring *r = p->r[i];
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = (uint32_t)i + 1};
-    pid_t primary = getpid(), pid;
-    int fd, rc;
-
-    atomic_store(&r->info.state, PVT_W_STARTING);
-    atomic_store(&r->info.pid, 0);
-    atomic_store(&r->info.bind_err, 0);
-    atomic_store(&r->stop, 0);
-    atomic_store(&r->info.beat_ns, 0);
-    atomic_store(&r->info.hung, 0);
-    atomic_store(&r->info.recycle_due, 0);
-    r->beat_ms = pvt_sup_beat_ms(&p->sup);
-    p->s[i].job_limit = pvt_sup_job_limit(&p->sup, &p->seed);
-    r->max_jobs = p->s[i].job_limit;
-    p->s[i].term_at = 0;
-    p->s[i].recycling = 0;
-    p->s[i].stop_asked = 0;
-    p->s[i].killed_corrupt = 0;
-    /* A replacement resumes at the first job that has no result, with the
-     * queue as the primary made it, whatever its predecessor wrote. */
-    r->depth = p->d.depth;
-    r->mask = p->d.mask;
-    r->shared = 1;
-    r->slot_index = pvt_region_index(&p->g, r);
-    r->waker = p->g.waker;
-    if (!p->serving)
-        r->ctl_efd = -1; /* a serving ring's is set by pvt_serve_net_prepare */
-    pvt_disp_ring_reset(&p->d, i);
-    p->s[i].job_base = pvt__proc_ring_done(p, i);
-    if (p->serving) {
-        rc = pvt_serve_net_prepare(&p->net, i, r);
-        if (rc < 0) {
-            atomic_store(&r->info.state, PVT_W_EMPTY);
-            return rc;
-        }
-        atomic_store(&pvt_serve_net_gen(&p->net, r)->current, 1);
-    }
-    rc = pvt__proc_msg_open(p, i);
-    if (rc < 0) {
-        atomic_store(&r->info.state, PVT_W_EMPTY);
-        return rc;
-    }
-
-    pid = fork();
-    if (pid < 0) {
-        rc = -errno;
-        pvt__proc_msg_close(p, i);
-        atomic_store(&r->info.state, PVT_W_EMPTY);
-        return rc;
-    }
-    if (pid == 0) {
-        struct pvt_serve_worker w;
-        struct pvt_msg_chan c;
-        int chan;
-        /* Before anything else: this worker can write its own ring and the
-         * waker's word, nothing else the primary reads. */
-        if (pvt_region_isolate(&p->g, r) < 0)
-            _exit(PVT_WEXIT_OSERR);
-        pvt_fault_share(r, p->g.stride);
-        pvt_fault_share(p->g.base, p->g.head);
-        close_primary_fds(p, i);
-        chan = pvt__proc_msg_child(p, i, &c);
-        if (p->serving)
-            pvt_serve_net_worker(&p->net, i, r, "proc", primary, &w);
-        keep_worker_fds(p, i, p->serving ? &w : NULL);
-        pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
-                              p->serving ? &w : NULL, chan ? &c : NULL);
-    }
-
-    fd = sys_pidfd_open(pid);
-    if (fd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        /* Without a pidfd the primary could not see this worker die. */
-        rc = -errno;
-        kill(pid, SIGKILL);
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
-        if (fd >= 0)
-            close(fd);
-        pvt__proc_msg_close(p, i);
-        atomic_store(&r->info.state, PVT_W_EMPTY);
-        return rc;
-    }
-    p->s[i].pid = pid;
-    p->s[i].pidfd = fd;
-    p->alive++;
-    return 0;
-}
-
-/* Slot i's worker has exited: reap it, settle its jobs, refill the slot. */
-static void reap(struct pvt_pool *p, int i)
-{
-    struct proc_slot *sl = &p->s[i];
-    struct pvt_ring *r = p->r[i];
-    int status = 0, intended, recycled, delay;
-    uint64_t done, running;
-
-    if (sl->pid == 0)
-        return; /* a stale event: never waitpid(0), it would take another child */
-    while (waitpid(sl->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    epoll_ctl(p->epfd, EPOLL_CTL_DEL, sl->pidfd, NULL);
-    close(sl->pidfd);
-    sl->pidfd = -1;
-    sl->pid = 0;
-    p->alive--;
-    pvt__proc_msg_close(p, i); /* what it left unread goes with it */
-    atomic_store(&r->info.died_ns, pvt_now_ns());
-    /* Its pid may be another process's soon, and it holds no connection:
-     * /stats and ctl status show no pid until a replacement says its own. */
-    atomic_store(&r->info.pid, 0);
-    atomic_store(&r->info.conns, 0);
-
-    /* Whatever replaces it now is no recycle of a serving worker. */
-    sl->recycle_why = sl->repl_why = PVT_RECYCLE_NONE;
-    recycled = pvt__proc_recycled(p, i, status);
-    intended = p->stopping || (sl->stop_asked && !recycled);
-    sl->last_intended = intended || recycled;
-    sl->last_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    sl->last_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    atomic_store(&r->info.state, PVT_W_EXITED);
-    if (!intended && !recycled)
-        p->deaths++;
-
-    /* done clamped to what was queued; running only compared with it. */
-    done = pvt_disp_done(&p->d, i);
-    running = atomic_load(&r->running);
-    if (running == done + 1)
-        pvt_disp_fail_next(&p->d, i, PVT_JOB_FAILED);
-
-    if (intended)
-        goto retire;
-    if (recycled) {
-        sl->sup.recycles++;
-        p->recycles++;
-        if (pvt__proc_respawn(p, i) == 0)
-            return;
-        goto retire;
-    }
-    if (!p->respawn || sl->last_code == PVT_WEXIT_CONFIG)
-        goto retire;
-    delay = pvt_sup_on_death(&p->sup, &sl->sup, pvt_now_ns());
-    if (delay > 0) {
-        /* Backoff: the slot stays live and its queue waits for the worker
-         * pvt__proc_sup_tick forks then; connections do not wait that long
-         * in its channel, another worker takes them. */
-        sl->respawn_at = pvt_now_ns() + (uint64_t)delay * 1000000u;
-        if (p->serving)
-            pvt_serve_net_reclaim(&p->net, r);
-        return;
-    }
-    if (delay == 0 && pvt__proc_respawn(p, i) == 0)
-        return;
-retire:
-    pvt__proc_retire(p, i);
-}
-
-void pvt__proc_ask_stop(struct pvt_pool *p, int i, unsigned how)
-{
-    p->s[i].stop_asked = 1;
-    pvt_serve_net_stop(&p->net, p->r[i], how);
-}
-
-int pvt__proc_respawn(struct pvt_pool *p, int i)
-{
-    struct proc_slot *sl = &p->s[i];
-    struct pvt_ring *r = p->r[i];
-
-    atomic_store(&r->info.restarts, sl->restarts + 1);
-    if (pvt__proc_spawn(p, i) == 0) {
-        sl->restarts++;
-        return 0;
-    }
-    atomic_store(&r->info.restarts, sl->restarts);
-    return -1;
-}
-
-void pvt__proc_retire(struct pvt_pool *p, int i)
-{
-    /* A predecessor kept serving while its replacement came up: with no
-     * replacement coming, it drains now. */
-    if (p->s[i].old_pid && !p->s[i].old_told)
-        pvt__proc_tell_old(p, i);
-    if (p->serving)
-        p->net.roll[i] = 0;
-    p->s[i].recycle_why = PVT_RECYCLE_NONE;
-    p->s[i].respawn_at = 0;
-    p->d.live[i] = 0;
-    pvt_disp_drop_queued(&p->d, i);
-    if (p->serving && !p->s[i].pid)
-        pvt_serve_net_reclaim(&p->net, p->r[i]); /* no worker will read its channel */
-    if (p->serving && !p->stopping)
-        pvt_serve_net_retire(&p->net, i);
-}
 
 /* rr: keep what the primary waits on for connections in its epoll set:
  * the listening socket, room_epfd while connections are held, or nothing
@@ -329,18 +60,30 @@ void pvt__proc_retire(struct pvt_pool *p, int i)
 static int rr_sync(struct pvt_pool *p, int *timeout_ms)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = PVT__PROC_TAG_LISTEN};
+    struct pvt_policy *pol = &p->pol;
     int fd = -1;
 
-    if (!p->serving || p->net.cfg.distribution != PVT_DIST_RR)
+    if (!pol->serving || pol->net.cfg.distribution != PVT_DIST_RR)
         return 0;
-    if (!p->stopping)
-        fd = pvt_serve_net_poll_fd(&p->net, pvt_now_ns(), timeout_ms);
+    if (!pol->stopping)
+        fd = pvt_serve_net_poll_fd(&pol->net, pvt_now_ns(), timeout_ms);
     if (fd != p->rr_fd) {
         if (p->rr_fd >= 0)
             epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->rr_fd, NULL);
         p->rr_fd = fd >= 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? fd : -1;
     }
-    return !p->stopping && (fd < 0 || p->net.nheld);
+    return !pol->stopping && (fd < 0 || pol->net.nheld);
+}
+
+/* What is due before the wait: supervision and the rolling restart. The
+ * ms until the next (-1: none). */
+static int proc_due(struct pvt_pool *p)
+{
+    uint64_t now = pvt_now_ns();
+    int due = p->pol.stopping ? -1 : pvt__proc_sup_tick(p, now);
+    int roll = pvt_policy_tick(&p->pol, now);
+
+    return roll >= 0 && (due < 0 || roll < due) ? roll : due;
 }
 
 /* Wait for the waker, a death or (rr) a connection, up to timeout_ms; reap
@@ -348,7 +91,7 @@ static int rr_sync(struct pvt_pool *p, int *timeout_ms)
 static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *mask)
 {
     struct epoll_event ev[16];
-    int n, k, due, roll, hand_out;
+    int n, k, due, hand_out;
 
     /* Serving: a worker that asks to be recycled (recycle_due) or turns
      * ready kicks the waker once this is armed; the tick below looks after
@@ -356,12 +99,9 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
      * level-triggered, so it is drained here when serving or stopping (a
      * job pool's kick that no collect will take): left readable, it would
      * make every wait return at once and stop spin. */
-    if (p->serving)
-        atomic_store(p->g.waker->waiting, 1);
-    due = p->stopping ? -1 : pvt__proc_sup_tick(p, pvt_now_ns());
-    roll = pvt__proc_roll_tick(p);
-    if (roll >= 0 && (due < 0 || roll < due))
-        due = roll;
+    if (p->pol.serving)
+        atomic_store(p->pol.g.waker->waiting, 1);
+    due = proc_due(p);
     if (due >= 0 && (timeout_ms < 0 || due < timeout_ms))
         timeout_ms = due;
     hand_out = rr_sync(p, &timeout_ms);
@@ -378,13 +118,13 @@ static int proc_wait_mask(struct pvt_pool *p, int timeout_ms, const sigset_t *ma
             pvt__proc_reap_old(p, (int)(tag - PVT__PROC_TAG_OLD));
         else if (tag >= PVT__PROC_TAG_MSG)
             ; /* a message: recv reads it */
-        else if (ev[k].data.u32 == 0 && (p->serving || p->stopping))
-            pvt_waker_drain(p->g.waker); /* see below */
-        else if (ev[k].data.u32 > 0)
-            reap(p, (int)ev[k].data.u32 - 1);
+        else if (tag == 0 && (p->pol.serving || p->pol.stopping))
+            pvt_waker_drain(p->pol.g.waker); /* see above */
+        else if (tag > 0)
+            pvt__proc_reap(p, (int)tag - 1);
     }
-    if (hand_out && !p->stopping)
-        pvt_serve_net_hand_out(&p->net);
+    if (hand_out && !p->pol.stopping)
+        pvt_serve_net_hand_out(&p->pol.net);
     return 0;
 }
 
@@ -395,9 +135,16 @@ static int proc_wait(void *arg, int timeout_ms)
     return rc == -EINTR ? 0 : rc;
 }
 
-int pvt__proc_wait(struct pvt_pool *p, int timeout_ms)
+/* ops->supervise (serving pools) and ops->collect: the wait, entered by
+ * the caller. */
+static int proc_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
 {
-    return proc_wait(p, timeout_ms);
+    return p->pol.serving ? proc_wait_mask(p, timeout_ms, waitmask) : -EINVAL;
+}
+
+static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
+{
+    return pvt_disp_collect(&p->pol.d, res, max, timeout_ms, proc_wait, p);
 }
 
 static void proc_destroy(struct pvt_pool *p);
@@ -423,11 +170,49 @@ static void sigchld_reapable(void)
     sigaction(SIGCHLD, &sa, NULL);
 }
 
+/* The pool's memory and its slots' records, no descriptor of its own yet
+ * (epfd -1). 0 or -errno; proc_destroy frees what was made. */
+static int proc_alloc(struct pvt_pool *p, const struct pvt_pool_cfg *cfg)
+{
+    int i, rc;
+
+    p->epfd = -1;
+    p->rr_fd = -1;
+    p->respawn = !cfg->no_respawn;
+    rc = pvt_policy_init(&p->pol, cfg, &pvt__proc_mech, 1);
+    if (rc < 0)
+        return rc;
+    p->s = calloc((size_t)p->pol.cap, sizeof(*p->s));
+    if (!p->s)
+        return -ENOMEM;
+    for (i = 0; i < p->pol.cap; i++) {
+        p->s[i].pidfd = -1;
+        p->s[i].old_pidfd = -1;
+        p->s[i].mfd = -1;
+        p->s[i].wfd = -1;
+        p->s[i].last_code = -1;
+    }
+    return 0;
+}
+
+/* The primary's epoll set: the waker, and a serving pool's watch_fd. */
+static int proc_epoll_open(struct pvt_pool *p)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
+    int watch = p->pol.serving ? p->pol.net.cfg.watch_fd : -1;
+
+    p->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->pol.g.waker->efd, &ev) < 0)
+        return -errno;
+    ev.data.u32 = PVT__PROC_TAG_WATCH;
+    if (watch > 0 && epoll_ctl(p->epfd, EPOLL_CTL_ADD, watch, &ev) < 0)
+        return -errno;
+    return 0;
+}
+
 static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
 {
     struct pvt_pool *p;
-    uint32_t depth = cfg->queue_depth ? cfg->queue_depth : PVT_RING_DEFAULT_DEPTH;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
     int i, rc;
 
     if (pvt_serve_cap(cfg) < 0)
@@ -436,98 +221,73 @@ static int proc_create(const struct pvt_pool_cfg *cfg, struct pvt_pool **out)
     p = calloc(1, sizeof(*p));
     if (!p)
         return -ENOMEM;
-    p->n = cfg->workers;
-    p->cap = pvt_serve_cap(cfg);
-    p->respawn = !cfg->no_respawn;
-    rc = pvt_sup_resolve(&cfg->sup, &p->sup);
-    if (rc < 0) {
-        free(p);
-        return rc;
-    }
-    p->seed = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
-    p->epfd = -1;
-    p->rr_fd = -1;
-    if (cfg->serve)
-        depth = 2; /* the rings carry only info and stop */
-    rc = pvt_region_map(&p->g, cfg->serve ? 2 * p->cap : p->n, depth, 1);
-    if (rc < 0) {
-        free(p);
-        return rc;
-    }
-    rc = -ENOMEM;
-    p->s = calloc((size_t)p->cap, sizeof(*p->s));
-    p->sets = calloc((size_t)p->cap, sizeof(*p->sets));
-    p->r = calloc((size_t)p->cap, sizeof(*p->r));
-    p->spare = cfg->serve ? calloc((size_t)p->cap, sizeof(*p->spare)) : NULL;
-    if (!p->s || !p->sets || !p->r || (cfg->serve && !p->spare))
-        goto fail;
-    for (i = 0; i < p->cap; i++) {
-        p->r[i] = p->g.rings[i];
-        if (p->spare)
-            p->spare[i] = p->g.rings[p->cap + i];
-        p->s[i].pidfd = -1;
-        p->s[i].old_pidfd = -1;
-        p->s[i].mfd = -1;
-        p->s[i].wfd = -1;
-        p->s[i].last_code = -1;
-    }
-    if (pvt_disp_init(&p->d, p->cap, depth, p->r, p->g.waker) < 0)
-        goto fail;
-    p->d.n = p->n; /* the slots in use; scale moves it within cap */
-    p->bind = pvt_serve_plan_sets(cfg->plan, p->cap, p->sets);
-    p->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (p->epfd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->g.waker->efd, &ev) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    if (cfg->serve) {
-        rc = pvt_serve_net_open(&p->net, cfg->serve, p->n, p->cap, p->r, p->g.rings, 1);
-        if (rc < 0)
-            goto fail;
-        p->serving = 1;
-        ev.data.u32 = PVT__PROC_TAG_WATCH;
-        if (cfg->serve->watch_fd > 0 &&
-            epoll_ctl(p->epfd, EPOLL_CTL_ADD, cfg->serve->watch_fd, &ev) < 0) {
-            rc = -errno;
-            goto fail;
-        }
-    }
+    rc = proc_alloc(p, cfg);
+    if (rc == 0)
+        rc = proc_epoll_open(p);
     /* Slots are live from the start: a worker that dies while starting is
      * replaced like any other. */
-    for (i = 0; i < p->n; i++) {
-        p->d.live[i] = 1;
+    for (i = 0; rc == 0 && i < p->pol.n; i++) {
+        p->pol.d.live[i] = 1;
         rc = pvt__proc_spawn(p, i);
-        if (rc < 0)
-            goto fail;
     }
-    rc = pvt_disp_wait_ready(&p->d, START_TIMEOUT_MS, proc_wait, p);
-    if (rc < 0)
-        goto fail;
+    if (rc == 0)
+        rc = pvt_disp_wait_ready(&p->pol.d, START_TIMEOUT_MS, proc_wait, p);
+    if (rc < 0) {
+        proc_destroy(p);
+        return rc;
+    }
     *out = p;
     return 0;
-
-fail:
-    proc_destroy(p);
-    return rc;
 }
 
 static int proc_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
 {
-    if (p->serving)
-        return -EOPNOTSUPP;
-    return pvt_disp_submit(&p->d, jobs, n);
+    return pvt_policy_submit(&p->pol, jobs, n);
 }
 
-static int proc_supervise(struct pvt_pool *p, int timeout_ms, const sigset_t *waitmask)
+static int proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m)
 {
-    if (!p->serving)
-        return -EINVAL;
-    return proc_wait_mask(p, timeout_ms, waitmask);
+    if (!p->pol.serving && !p->pol.stopping)
+        proc_wait(p, 0); /* reap the dead first: their channels are gone */
+    return pvt__proc_send(p, worker, m);
 }
 
-static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int timeout_ms)
+static int proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms)
 {
-    return pvt_disp_collect(&p->d, res, max, timeout_ms, proc_wait, p);
+    return pvt__proc_recv(p, out, timeout_ms, proc_wait);
+}
+
+static int proc_restart(struct pvt_pool *p, int batch)
+{
+    return pvt_policy_restart(&p->pol, batch);
+}
+
+static int proc_scale(struct pvt_pool *p, int delta)
+{
+    return pvt_policy_scale(&p->pol, delta);
+}
+
+/* The primary's own record of slot i, into w. */
+static void slot_stats(const struct proc_slot *sl, const struct pvt_policy_slot *ps,
+                       uint64_t ready_ns, struct pvt_worker_stats *w)
+{
+    /* An empty slot has no pid, however old the ring's (retired, parked,
+     * or waiting for a respawn). */
+    w->pid = sl->pid;
+    w->ready_ns = sl->pid ? ready_ns : 0;
+    w->restarts = sl->restarts;
+    w->last_exit_code = sl->last_code;
+    w->last_exit_signal = sl->last_signal;
+    w->last_exit_intended = sl->last_intended;
+    w->parked = sl->sup.parked;
+    w->recycles = ps->recycles;
+    w->recycle_why = ps->repl_why;
+    w->recycle_value = ps->repl_value;
+    w->drained = sl->drained;
+    w->drained_pid = sl->drained_pid;
+    w->drained_code = sl->drained_code;
+    w->drained_signal = sl->drained_signal;
+    w->drained_recycled = sl->drained_recycled;
 }
 
 static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
@@ -536,39 +296,13 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 
     /* Reap whatever died since the last call, without waiting. */
     proc_wait(p, 0);
-    pvt_waker_drain(p->g.waker);
-    pvt_disp_stats(&p->d, "proc", st);
+    pvt_waker_drain(p->pol.g.waker);
+    pvt_policy_stats(&p->pol, "proc", st);
     st->deaths = p->deaths;
-    st->recycles = p->recycles;
-    st->hangs = p->hangs;
-    st->port = p->net.port;
-    pvt_serve_net_stats(&p->net, st);
     pvt__proc_msg_stats(p, st);
-    for (i = 0; p->serving && i < p->cap; i++) {
-        st->rolling += p->net.roll[i] || (p->s[i].old_pid && !p->s[i].old_told);
-        st->draining += p->s[i].old_pid != 0;
-    }
-    for (i = 0; st->w && i < p->n; i++) {
-        struct proc_slot *sl = &p->s[i];
-        /* The primary's own record: an empty slot has no pid, however old
-         * the ring's (retired, parked, or waiting for a respawn). */
-        st->w[i].pid = sl->pid;
-        st->w[i].ready_ns = sl->pid ? atomic_load(&p->r[i]->info.ready_ns) : 0;
-        st->w[i].restarts = sl->restarts;
-        st->w[i].last_exit_code = sl->last_code;
-        st->w[i].last_exit_signal = sl->last_signal;
-        st->w[i].last_exit_intended = sl->last_intended;
-        st->w[i].parked = sl->sup.parked;
-        st->w[i].recycles = sl->sup.recycles;
-        st->w[i].recycle_why = sl->repl_why;
-        st->w[i].recycle_value = sl->repl_value;
-        st->w[i].drained = sl->drained;
-        st->w[i].drained_pid = sl->drained_pid;
-        st->w[i].drained_code = sl->drained_code;
-        st->w[i].drained_signal = sl->drained_signal;
-        st->w[i].drained_recycled = sl->drained_recycled;
-    }
-    for (i = 0; i < p->n; i++)
+    for (i = 0; st->w && i < p->pol.n; i++)
+        slot_stats(&p->s[i], &p->pol.s[i], atomic_load(&p->pol.r[i]->info.ready_ns), &st->w[i]);
+    for (i = 0; i < p->pol.n; i++)
         st->parked += p->s[i].sup.parked;
     return 0;
 }
@@ -578,9 +312,9 @@ static void signal_all(struct pvt_pool *p, int sig)
 {
     int i;
 
-    for (i = 0; i < p->cap; i++) {
-        pvt__proc_signal(p, i, sig);
-        pvt__proc_signal_old(p, i, sig);
+    for (i = 0; i < p->pol.cap; i++) {
+        pvt__proc_signal(p, i, 0, sig);
+        pvt__proc_signal(p, i, 1, sig);
     }
 }
 
@@ -600,46 +334,40 @@ static int wait_gone(struct pvt_pool *p, uint64_t deadline)
 
 static int proc_stop(struct pvt_pool *p, int deadline_ms)
 {
+    struct pvt_policy *pol = &p->pol;
     uint64_t deadline;
     int i, forced = 0;
 
-    if (p->stopped)
+    if (pol->stopping)
         return 0;
-    p->stopped = 1;
-    p->stopping = 1;
-    p->d.stopping = 1;
+    pol->stopping = 1;
+    pol->d.stopping = 1;
     /* Nobody serves the caller's descriptor until stop returns: a client
      * waiting on it would keep it readable and the wait below spinning. */
-    if (p->serving && p->net.cfg.watch_fd > 0)
-        epoll_ctl(p->epfd, EPOLL_CTL_DEL, p->net.cfg.watch_fd, NULL);
-    if (p->serving)
-        pvt_serve_net_hand_out_all(&p->net); /* what the kernel accepted is served */
+    if (pol->serving && pol->net.cfg.watch_fd > 0)
+        epoll_ctl(p->epfd, EPOLL_CTL_DEL, pol->net.cfg.watch_fd, NULL);
+    if (pol->serving)
+        pvt_serve_net_hand_out_all(&pol->net); /* what the kernel accepted is served */
     rr_sync(p, NULL); /* what is handed over is served; nothing new is */
-    for (i = 0; i < p->n; i++)
+    for (i = 0; i < pol->n; i++) {
         if (p->s[i].respawn_at)
             pvt__proc_retire(p, i); /* in backoff: no worker will run its queue */
-    pvt_disp_flush(&p->d); /* queued work runs before the workers exit */
-    for (i = 0; i < p->n; i++) {
-        if (atomic_load(&p->r[i]->info.state) == PVT_W_READY)
-            atomic_store(&p->r[i]->info.state, PVT_W_STOPPING);
-        pvt__proc_ask_stop(p, i, 1);
+        p->s[i].stop_asked = 1;
     }
-    for (i = 0; i < p->cap; i++)
-        if (p->s[i].old_pid && !p->s[i].old_told)
-            pvt__proc_tell_old(p, i);
+    pvt_policy_stop_all(pol);
     deadline = pvt_now_ns() + (uint64_t)(deadline_ms < 0 ? 0 : deadline_ms) * 1000000u;
     if (wait_gone(p, deadline) < 0) {
         /* Past the deadline: SIGTERM, and SIGKILL for whoever outlives the
          * grace (nginx's worker_shutdown_timeout, PM2's kill_timeout). */
         forced = 1;
         signal_all(p, SIGTERM);
-        if (wait_gone(p, pvt_now_ns() + (uint64_t)p->sup.kill_grace_ms * 1000000u) < 0) {
+        if (wait_gone(p, pvt_now_ns() + (uint64_t)pol->sup.kill_grace_ms * 1000000u) < 0) {
             signal_all(p, SIGKILL);
             while (p->alive > 0)
                 proc_wait(p, -1);
         }
     }
-    pvt_waker_drain(p->g.waker);
+    pvt_waker_drain(pol->g.waker);
     return forced ? -ETIMEDOUT : 0;
 }
 
@@ -649,26 +377,14 @@ static void proc_destroy(struct pvt_pool *p)
 
     if (!p)
         return;
-    if (p->epfd >= 0) {
-        proc_stop(p, 0);
-    } else if (p->s) {
-        /* epoll never came up, so no worker was forked. */
-        for (i = 0; i < p->cap; i++)
-            if (p->s[i].pidfd >= 0)
-                close(p->s[i].pidfd);
-    }
-    for (i = 0; p->epfd >= 0 && i < p->cap; i++)
-        pvt__proc_msg_close(p, i); /* the slots were set up before epoll */
+    if (p->epfd >= 0)
+        proc_stop(p, 0); /* else epoll never came up, so no worker was forked */
+    for (i = 0; p->s && i < p->pol.cap; i++)
+        pvt__proc_msg_close(p, i);
     if (p->epfd >= 0)
         close(p->epfd);
-    if (p->serving)
-        pvt_serve_net_close(&p->net);
-    pvt_disp_fini(&p->d);
-    pvt_region_unmap(&p->g);
+    pvt_policy_fini(&p->pol, 0);
     free(p->s);
-    free(p->sets);
-    free(p->r);
-    free(p->spare);
     free(p);
 }
 
@@ -683,9 +399,9 @@ const struct pvt_pool_ops pvt_proc_ops = {
     .stats = proc_stats,
     .stop = proc_stop,
     .supervise = proc_supervise,
-    .restart = pvt__proc_restart,
-    .scale = pvt__proc_scale,
-    .send = pvt__proc_send,
-    .recv = pvt__proc_recv,
+    .restart = proc_restart,
+    .scale = proc_scale,
+    .send = proc_send,
+    .recv = proc_recv,
     .destroy = proc_destroy,
 };

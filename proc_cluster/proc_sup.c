@@ -1,31 +1,33 @@
 /*
  * proc_sup.c: the process backend's supervision (sup.h says the policy):
- * respawns held back by the backoff, the hang watchdog, recycling by RSS.
+ * what follows a death (respawn at once, after the backoff, or never),
+ * recycling by RSS, the ring checks, and the backend's mechanics table for
+ * the shared policy (pool_policy.c: rolling restart, scale, the watchdog).
  *
  * DESIGN
  * Everything here runs in the primary, inside its wait (proc_pool.c calls
  * pvt__proc_sup_tick before each epoll_pwait and sleeps no longer than the
  * tick asks), so there is no timer thread and no signal handler. A worker
- * is only ever signalled through its pidfd. The watchdog reads the beat each
- * worker stores in its ring (MAP_SHARED): a hung worker gets SIGTERM, and
- * SIGKILL kill_grace_ms later if it is still there; its death is then
- * reaped like any other, so its running job fails and a replacement comes.
+ * is only ever signalled through its pidfd (proc_spawn.c). The watchdog
+ * (pvt_policy_watchdog) reads the beat each worker stores in its ring
+ * (MAP_SHARED); the one escalation here, proc_force, gives a hung worker
+ * SIGTERM, and SIGKILL every kill_grace_ms after if it is still there; its
+ * death is then reaped like any other, so its running job fails and a
+ * replacement comes. Predecessors (a worker replaced by a rolling restart
+ * or removed by scale, still draining) get the same escalation when hung or
+ * past drain_timeout_ms, until pvt__proc_reap_old frees the slot's other
+ * ring: without it, one stuck in a handler would hold that ring for good.
+ *
  * Recycling (max_rss, max_jobs) counts a recycle, not a death, and only a
- * recycle the primary asked for or can verify counts (pvt__proc_recycled).
- * A job worker past max_rss is asked to leave after its current job, with
+ * recycle the primary asked for or can verify counts (recycled). A job
+ * worker past max_rss is asked to leave after its current job, with
  * recycling set, so reap replaces it at once; its queued jobs wait in its
  * ring for the replacement. A serving worker is replaced the way a rolling
- * restart replaces it (proc_roll.c): its replacement is forked first, and
- * only once that accepts is the old one told to drain, so the slot always
- * has a worker accepting. A serving worker past max_jobs asks for this
- * itself (ring->info.recycle_due, serve.h); one past max_rss is found here.
- *
- * Predecessors (proc_roll.c) are watched too: one that stops beating is
- * hung, and one still there drain_timeout_ms after it was told to drain is
- * late. Either gets SIGTERM, then SIGKILL every kill_grace_ms until its
- * pidfd reports it dead and pvt__proc_reap_old frees the slot's other ring.
- * Without this, a predecessor stuck in a handler would hold that ring for
- * good, and the slot could never be replaced again.
+ * restart replaces it (pvt_policy_recycle): its replacement is forked
+ * first, and only once that accepts is the old one told to drain, so the
+ * slot always has a worker accepting. A serving worker past max_jobs asks
+ * for this itself (ring->info.recycle_due, serve.h); one past max_rss is
+ * found here.
  *
  * Corruption. Every RING_CHECK_MS the primary looks at each worker's ring
  * for what no honest worker writes (pvt_disp_ring_check: a state outside
@@ -34,6 +36,7 @@
  * other, replaced. It is the only thing the primary does on that finding,
  * and it hits only the worker that owns the ring.
  */
+#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,34 +46,93 @@
 #define RSS_CHECK_MS 100
 #define RING_CHECK_MS 250
 
-uint64_t pvt__proc_ring_done(struct pvt_pool *p, int i)
-{
-    return pvt_disp_done(&p->d, i);
-}
-
 /*
  * The exit code is the worker's word, and a worker that says "recycle me"
  * is respawned at once and never counted as a death: believed from any
  * worker, it would let one that exits in a loop escape the backoff and the
  * crash-loop guard. So PVT_WEXIT_RECYCLE counts only where the primary can
  * check it: a job pool's worker whose ring shows it finished the job limit
- * the primary gave it (a serving worker is recycled by the primary, in
- * proc_roll.c, and never leaves with this code to be believed).
+ * the primary gave it (a serving worker is recycled by the primary, as a
+ * rolling restart replaces it, and never leaves with this code to be
+ * believed).
  */
-int pvt__proc_recycled(struct pvt_pool *p, int i, int status)
+static int recycled(struct pvt_pool *p, int i, int status)
 {
     struct proc_slot *sl = &p->s[i];
-    uint64_t done;
+    uint64_t done, limit = p->pol.s[i].job_limit;
 
-    if (p->stopping)
+    if (p->pol.stopping)
         return 0;
     if (sl->recycling)
         return 1; /* asked: max_rss */
-    if (p->serving || !sl->job_limit || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != PVT_WEXIT_RECYCLE)
+    if (p->pol.serving || !limit || !WIFEXITED(status) || WEXITSTATUS(status) != PVT_WEXIT_RECYCLE)
         return 0;
     done = pvt__proc_ring_done(p, i);
-    return done >= sl->job_base && done - sl->job_base >= sl->job_limit;
+    return done >= sl->job_base && done - sl->job_base >= limit;
+}
+
+/* After a death that was neither asked for nor a recycle: respawn now, later
+ * (the backoff), or never (no_respawn, a worker that could not bind, or the
+ * crash-loop guard parks the slot). */
+static void after_death(struct pvt_pool *p, int i)
+{
+    struct proc_slot *sl = &p->s[i];
+    int delay;
+
+    if (!p->respawn || sl->last_code == PVT_WEXIT_CONFIG) {
+        pvt__proc_retire(p, i);
+        return;
+    }
+    delay = pvt_sup_on_death(&p->pol.sup, &sl->sup, pvt_now_ns());
+    if (delay > 0) {
+        /* Backoff: the slot stays live and its queue waits for the worker
+         * respawn_due forks then; connections do not wait that long in its
+         * channel, another worker takes them. */
+        sl->respawn_at = pvt_now_ns() + (uint64_t)delay * 1000000u;
+        if (p->pol.serving)
+            pvt_serve_net_reclaim(&p->pol.net, p->pol.r[i]);
+        return;
+    }
+    if (delay < 0 || pvt__proc_respawn(p, i) < 0)
+        pvt__proc_retire(p, i);
+}
+
+void pvt__proc_reap(struct pvt_pool *p, int i)
+{
+    struct proc_slot *sl = &p->s[i];
+    struct pvt_ring *r = p->pol.r[i];
+    int status, intended, was_recycled;
+    uint64_t done, running;
+
+    if (pvt__proc_reap_pid(p, i, &status) < 0)
+        return;
+    /* Whatever replaces it now is no recycle of a serving worker. */
+    p->pol.s[i].recycle_why = p->pol.s[i].repl_why = PVT_RECYCLE_NONE;
+    was_recycled = recycled(p, i, status);
+    intended = p->pol.stopping || (sl->stop_asked && !was_recycled);
+    sl->last_intended = intended || was_recycled;
+    sl->last_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    sl->last_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    atomic_store(&r->info.state, PVT_W_EXITED);
+    if (!intended && !was_recycled)
+        p->deaths++;
+
+    /* done clamped to what was queued; running only compared with it. */
+    done = pvt_disp_done(&p->pol.d, i);
+    running = atomic_load(&r->running);
+    if (running == done + 1)
+        pvt_disp_fail_next(&p->pol.d, i, PVT_JOB_FAILED);
+
+    if (intended) {
+        pvt__proc_retire(p, i);
+    } else if (was_recycled) {
+        p->pol.s[i].recycles++;
+        p->pol.recycles++;
+        if (pvt__proc_respawn(p, i) < 0)
+            pvt__proc_retire(p, i);
+    } else {
+        after_death(p, i);
+    }
 }
 
 /* Respawns whose backoff is over. */
@@ -78,7 +140,7 @@ static void respawn_due(struct pvt_pool *p, uint64_t now, uint64_t *next)
 {
     int i;
 
-    for (i = 0; i < p->n; i++) {
+    for (i = 0; i < p->pol.n; i++) {
         struct proc_slot *sl = &p->s[i];
         if (!sl->respawn_at)
             continue;
@@ -93,135 +155,56 @@ static void respawn_due(struct pvt_pool *p, uint64_t now, uint64_t *next)
     }
 }
 
-static void watchdog(struct pvt_pool *p, uint64_t now, uint64_t *next)
+/*
+ * The escalation, for a hung worker (the watchdog) and for a predecessor
+ * hung or past its drain deadline alike: SIGTERM first (step 0), then
+ * SIGKILL once every kill_grace_ms (step 1, timed by the policy) until its
+ * pidfd reports it dead and its reap frees the slot, or its other ring.
+ */
+static void proc_force(struct pvt_policy *pol, int i, int old, int step)
 {
-    uint64_t grace = (uint64_t)p->sup.kill_grace_ms * 1000000u, tick;
-    int i;
-
-    if (!p->sup.worker_timeout_ms)
-        return;
-    for (i = 0; i < p->n; i++) {
-        struct proc_slot *sl = &p->s[i];
-        struct pvt_ring *r = p->r[i];
-        int busy;
-
-        if (!sl->pid)
-            continue;
-        if (sl->term_at) {
-            if (now - sl->term_at >= grace) {
-                pvt__proc_signal(p, i, SIGKILL);
-                sl->term_at = now; /* once per grace, until it is reaped */
-            }
-            continue;
-        }
-        if (atomic_load(&r->info.state) != PVT_W_READY)
-            continue;
-        busy = p->serving || atomic_load(&r->running) == atomic_load(&r->done) + 1;
-        if (pvt_sup_hung(&p->sup, atomic_load(&r->info.beat_ns), busy, now)) {
-            atomic_store(&r->info.hung, 1);
-            p->hangs++;
-            sl->term_at = now;
-            pvt__proc_signal(p, i, SIGTERM);
-        }
-    }
-    tick = now + (uint64_t)pvt_sup_beat_ms(&p->sup) * 1000000u;
-    if (tick < *next)
-        *next = tick;
+    pvt__proc_signal(pvt__proc_pool(pol), i, old, step ? SIGKILL : SIGTERM);
 }
 
-static void due_at(uint64_t *next, uint64_t t)
+/* A slot added or removed by scale: no respawn pending, not parked. */
+static void proc_reset(struct pvt_policy *pol, int i)
 {
-    if (t < *next)
-        *next = t;
+    struct proc_slot *sl = &pvt__proc_pool(pol)->s[i];
+
+    sl->respawn_at = 0;
+    sl->sup.parked = 0;
 }
 
-/* The watchdog and the drain deadline, for draining predecessors. */
-static void old_watch(struct pvt_pool *p, uint64_t now, uint64_t *next)
-{
-    uint64_t grace = (uint64_t)p->sup.kill_grace_ms * 1000000u;
-    uint64_t drain = (uint64_t)p->sup.drain_timeout_ms * 1000000u;
-    int i, hung, late;
-
-    for (i = 0; i < p->cap; i++) {
-        struct proc_slot *sl = &p->s[i];
-        if (!sl->old_pid)
-            continue;
-        if (sl->old_term_ns) {
-            if (now - sl->old_term_ns >= grace) {
-                pvt__proc_signal_old(p, i, SIGKILL);
-                sl->old_term_ns = now; /* once per grace, until it is reaped */
-            }
-            due_at(next, sl->old_term_ns + grace);
-            continue;
-        }
-        /* A serving worker beats even when idle, so busy is always 1. */
-        hung = pvt_sup_hung(&p->sup, atomic_load(&sl->old_ring->info.beat_ns), 1, now);
-        late = sl->old_told && now - sl->old_told_ns >= drain;
-        if (hung || late) {
-            if (hung && !atomic_load(&sl->old_ring->info.hung)) {
-                atomic_store(&sl->old_ring->info.hung, 1);
-                p->hangs++;
-            }
-            sl->old_term_ns = now;
-            pvt__proc_signal_old(p, i, SIGTERM);
-            due_at(next, now + grace);
-            continue;
-        }
-        if (sl->old_told)
-            due_at(next, sl->old_told_ns + drain);
-        if (p->sup.worker_timeout_ms)
-            due_at(next, now + (uint64_t)pvt_sup_beat_ms(&p->sup) * 1000000u);
-    }
-}
-
-/* Serving slot i's worker is to be recycled (why, value: as in
- * pvt_worker_stats): replace it as a rolling restart does, once. */
-static void recycle_serving(struct pvt_pool *p, int i, int why, uint64_t value)
-{
-    if (p->net.roll[i])
-        return; /* already to be replaced */
-    p->net.roll[i] = 1;
-    p->s[i].recycle_why = why;
-    p->s[i].recycle_value = value;
-    if (p->net.roll_batch < 1)
-        p->net.roll_batch = 1;
-    p->s[i].sup.recycles++;
-    p->recycles++;
-}
-
-/* Serving workers that reached max_jobs. */
-static void jobs_check(struct pvt_pool *p)
-{
-    int i;
-
-    if (!p->serving || !p->sup.max_jobs)
-        return;
-    for (i = 0; i < p->n; i++)
-        if (p->s[i].pid && atomic_load(&p->r[i]->info.recycle_due))
-            recycle_serving(p, i, PVT_RECYCLE_JOBS, p->s[i].job_limit);
-}
+const struct pvt_policy_mech pvt__proc_mech = {
+    .start = pvt__proc_mech_start,
+    .alive = pvt__proc_mech_alive,
+    .demote = pvt__proc_mech_demote,
+    .force = proc_force,
+    .reset = proc_reset,
+    /* no old_gone: a predecessor's pidfd wakes the wait, which reaps it */
+};
 
 static void rss_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
 {
+    struct pvt_policy *pol = &p->pol;
     long kb;
     int i;
 
-    if (!p->sup.max_rss_kb)
+    if (!pol->sup.max_rss_kb)
         return;
     if (now >= p->next_rss_check) {
         p->next_rss_check = now + RSS_CHECK_MS * 1000000ull;
-        for (i = 0; i < p->n; i++) {
+        for (i = 0; i < pol->n; i++) {
             struct proc_slot *sl = &p->s[i];
-            struct pvt_ring *r = p->r[i];
-            if (!sl->pid || sl->recycling || atomic_load(&r->info.state) != PVT_W_READY)
+            if (!sl->pid || sl->recycling || atomic_load(&pol->r[i]->info.state) != PVT_W_READY)
                 continue;
-            if (p->serving && p->net.roll[i])
+            if (pol->serving && pol->net.roll[i])
                 continue;
             kb = pvt_sup_rss_kb(sl->pid);
-            if (kb < 0 || (uint64_t)kb <= p->sup.max_rss_kb)
+            if (kb < 0 || (uint64_t)kb <= pol->sup.max_rss_kb)
                 continue;
-            if (p->serving) {
-                recycle_serving(p, i, PVT_RECYCLE_RSS, (uint64_t)kb);
+            if (pol->serving) {
+                pvt_policy_recycle(pol, i, PVT_RECYCLE_RSS, (uint64_t)kb);
                 continue;
             }
             sl->recycling = 1;
@@ -239,17 +222,17 @@ static void ring_check(struct pvt_pool *p, uint64_t now, uint64_t *next)
 
     if (now >= p->next_ring_check) {
         p->next_ring_check = now + RING_CHECK_MS * 1000000ull;
-        for (i = 0; i < p->n; i++) {
+        for (i = 0; i < p->pol.n; i++) {
             struct proc_slot *sl = &p->s[i];
-            if (sl->pid && !sl->killed_corrupt && pvt_disp_ring_check(&p->d, i) < 0) {
+            if (sl->pid && !sl->killed_corrupt && pvt_disp_ring_check(&p->pol.d, i) < 0) {
                 sl->killed_corrupt = 1;
-                pvt__proc_signal(p, i, SIGKILL);
+                pvt__proc_signal(p, i, 0, SIGKILL);
             }
             /* A predecessor's ring has nothing queued: only its state can lie. */
             if (sl->old_pid) {
-                int st = atomic_load(&sl->old_ring->info.state);
+                int st = atomic_load(&p->pol.s[i].old->info.state);
                 if (st < PVT_W_EMPTY || st > PVT_W_EXITED)
-                    pvt__proc_signal_old(p, i, SIGKILL);
+                    pvt__proc_signal(p, i, 1, SIGKILL);
             }
         }
     }
@@ -263,10 +246,8 @@ int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now)
 
     ring_check(p, now, &next);
     respawn_due(p, now, &next);
-    watchdog(p, now, &next);
-    if (p->serving)
-        old_watch(p, now, &next);
-    jobs_check(p);
+    pvt_policy_watchdog(&p->pol, now, &next);
+    pvt_policy_jobs_check(&p->pol);
     rss_check(p, now, &next);
     if (next == UINT64_MAX)
         return -1;

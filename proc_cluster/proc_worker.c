@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "shared/core/msg.h"
-#include "shared/core/place.h"
+#include "shared/serve/pool_policy.h"
 #include "proc_pool.h"
 #include "shared/serve/serve.h"
 
@@ -54,21 +54,8 @@ void pvt__proc_worker_main(struct pvt_ring *r, const cpu_set_t *set, pid_t prima
     if (getppid() != primary)
         _exit(PVT_WEXIT_ORPHAN);
 
-    atomic_store(&r->info.pid, (int)getpid());
-    if (set) {
-        rc = pvt_place_bind_self(set);
-        if (rc < 0) {
-            atomic_store(&r->info.bind_err, rc);
-            _exit(PVT_WEXIT_CONFIG);
-        }
-    }
-    pvt_place_get_self(&r->info.bound);
-    if (chan)
-        pvt_msg_worker_hello(chan, (int)getpid()); /* waiting once create returns */
-    atomic_store(&r->info.ready_ns, pvt_now_ns());
-    atomic_store(&r->info.state, PVT_W_READY);
-    atomic_thread_fence(memory_order_seq_cst);
-    pvt_waker_kick(r->waker);
+    if (pvt_policy_worker_up(r, set, chan, (int)getpid()) < 0)
+        _exit(PVT_WEXIT_CONFIG);
 
     if (serve)
         rc = pvt_serve_worker_run(serve);

@@ -330,8 +330,8 @@ void test_job_stop_does_not_spin(void **state)
     assert_int_equal(submit_one(p, 4, PVT_WL_SLEEP, 1500), 1);
     /* What a worker does when it finds the driver armed, as one may after
      * the collect above returned: the waker is left readable. */
-    atomic_store(p->g.waker->waiting, 1);
-    pvt_waker_kick(p->g.waker);
+    atomic_store(p->pol.g.waker->waiting, 1);
+    pvt_waker_kick(p->pol.g.waker);
     cpu = thread_cpu_ms();
     wall = (double)now_ms();
     rc = ops->stop(p, GUARD_MS);

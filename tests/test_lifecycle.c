@@ -476,6 +476,66 @@ static void test_stuck_predecessor(void **state)
     }
 }
 
+/*
+ * A hung thread that a restart cannot replace. A thread cannot be killed,
+ * so the watchdog takes a hung one out of the turn (not live): its slot
+ * then has nothing a rolling restart could replace, as a retired or parked
+ * process slot has not, and the restart drops that slot's mark and
+ * replaces the others. (The thread backend once demoted the hung thread
+ * anyway: its slot came back with a new thread but still out of the turn,
+ * and the hung one was abandoned.)
+ */
+static void test_restart_skips_hung_thread(void **state)
+{
+    static struct sc_conn c;
+    struct pvt_serve_cfg sc = {.distribution = PVT_DIST_SHARED, .allow_faults = 1};
+    struct pvt_pool_cfg cfg = {.workers = 2, .serve = &sc};
+    struct ctx x = {.ops = pvt_backend_find("thread"), .dist = "shared"};
+    uint64_t end = sc_now_ms() + GUARD_MS;
+    const char *err = NULL;
+    pid_t before[2];
+    int h = -1, i;
+
+    (void)state;
+    cfg.sup.kill_grace_ms = 200;
+    cfg.sup.worker_timeout_ms = 400;
+    cfg.sup.drain_timeout_ms = 3600000;
+    assert_int_equal(x.ops->create(&cfg, &x.pool), 0);
+    look(&x);
+    if (sc_connect(&c, x.st.port, IO_MS) != 0 || sc_get(&c, "/slow?ms=60000"))
+        err = "could not send the request";
+    while (!err && h < 0 && sc_now_ms() < end) {
+        x.ops->supervise(x.pool, 10, NULL);
+        look(&x);
+        for (i = 0; i < 2; i++)
+            if (x.w[i].hung)
+                h = i;
+    }
+    if (!err && h < 0)
+        err = "the watchdog found no hung thread";
+    for (i = 0; i < 2; i++)
+        before[i] = x.w[i].pid;
+    if (!err && x.ops->restart(x.pool, 1) != 0)
+        err = "the restart was refused";
+    look(&x);
+    while (!err && (x.st.rolling || x.st.draining) && sc_now_ms() < end) {
+        x.ops->supervise(x.pool, 10, NULL);
+        look(&x);
+    }
+    if (!err && (x.st.rolling || x.st.draining))
+        err = "the restart never finished";
+    if (!err && (x.w[h].pid != before[h] || x.w[h].restarts != 0 || x.st.live != 1))
+        err = "the hung thread's slot was replaced, or the live count changed";
+    if (!err && (x.w[1 - h].pid == before[1 - h] || x.w[1 - h].restarts != 1))
+        err = "the other slot was not replaced";
+    sc_close(&c);
+    x.ops->destroy(x.pool);
+    if (err)
+        fail_msg("[thread] %s (hung slot %d; restarts %u, %u; live %d rolling %d draining %d)",
+                 err, h, x.w[0].restarts, x.w[1].restarts, x.st.live, x.st.rolling,
+                 x.st.draining);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_restart_scale),
         cmocka_unit_test(test_stop_slow_request),
         cmocka_unit_test(test_stuck_predecessor),
+        cmocka_unit_test(test_restart_skips_hung_thread),
         cmocka_unit_test(test_stop_does_not_spin),
     };
 
