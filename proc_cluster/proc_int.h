@@ -56,6 +56,9 @@ struct proc_slot {
     int wfd; /* the worker's end (its copy in the worker is the one used) */
 };
 
+/* The backend's name: its ops table's, and the label its workers report. */
+#define PVT__PROC_NAME "proc"
+
 /* epoll data of the primary's set: 0 the waker, 1 + slot a worker's pidfd. */
 #define PVT__PROC_TAG_OLD 0x40000000u /* + slot: a draining predecessor's pidfd */
 #define PVT__PROC_TAG_MSG 0x20000000u /* + slot: a worker's message channel */

@@ -297,7 +297,7 @@ static int proc_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     /* Reap whatever died since the last call, without waiting. */
     proc_wait(p, 0);
     pvt_waker_drain(p->pol.g.waker);
-    pvt_policy_stats(&p->pol, "proc", st);
+    pvt_policy_stats(&p->pol, PVT__PROC_NAME, st);
     st->deaths = p->deaths;
     pvt__proc_msg_stats(p, st);
     for (i = 0; st->w && i < p->pol.n; i++)
@@ -389,7 +389,7 @@ static void proc_destroy(struct pvt_pool *p)
 }
 
 const struct pvt_pool_ops pvt_proc_ops = {
-    .name = "proc",
+    .name = PVT__PROC_NAME,
     .summary = "forked worker processes: isolated memory, a crash takes one worker",
     .caps = PVT_CAP_PROCESSES | PVT_CAP_KILL_HUNG | PVT_CAP_RECYCLE | PVT_CAP_SERVE |
             PVT_CAP_PLACEMENT,

@@ -169,7 +169,7 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         close_primary_fds(p, i);
         chan = pvt__proc_msg_child(p, i, &c);
         if (p->pol.serving)
-            pvt_serve_net_worker(&p->pol.net, i, r, "proc", primary, &w);
+            pvt_serve_net_worker(&p->pol.net, i, r, PVT__PROC_NAME, primary, &w);
         keep_worker_fds(p, i, p->pol.serving ? &w : NULL);
         pvt__proc_worker_main(r, p->pol.bind ? &p->pol.sets[i] : NULL, primary,
                               p->pol.serving ? &w : NULL, chan ? &c : NULL);

@@ -155,7 +155,7 @@ static int thr_start(struct pvt_policy *pol, int slot, int restart)
     if (p->msg && slot < p->msg->n)
         tw->chan = &p->msg->chan[slot];
     if (pol->serving)
-        pvt_serve_net_worker(&pol->net, slot, r, "thread", getpid(), &tw->sw);
+        pvt_serve_net_worker(&pol->net, slot, r, pvt_thread_ops.name, getpid(), &tw->sw);
     rc = pthread_create(&tw->tid, NULL, thr_main, tw);
     if (rc) {
         atomic_store(&r->info.state, PVT_W_EMPTY);
@@ -371,7 +371,7 @@ static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
     int i;
 
     pvt_policy_watchdog(&p->pol, pvt_now_ns(), &next);
-    pvt_policy_stats(&p->pol, "thread", st);
+    pvt_policy_stats(&p->pol, pvt_thread_ops.name, st);
     for (i = 0; st->w && i < p->pol.n; i++) {
         st->w[i].ready_ns = atomic_load(&p->pol.r[i]->info.ready_ns);
         st->w[i].restarts = atomic_load(&p->pol.r[i]->info.restarts);
