@@ -123,14 +123,21 @@ void pvt__proc_ask_stop(struct pvt_pool *p, int i, unsigned how);
  * respawn. 0 or -errno. */
 int pvt__proc_wait(struct pvt_pool *p, int timeout_ms);
 
+/* In a new worker of slot i, right after fork (proc_worker.c): isolate its
+ * memory, run the child preamble keeping only the descriptors it uses, and
+ * run the worker. Never returns: _exits with a PVT_WEXIT_* code. */
+void pvt__proc_worker_child(struct pvt_pool *p, int i, pid_t primary)
+    __attribute__((noreturn));
+
 /* Messages (proc_msg.c). Make slot i's channel before its worker is
  * forked (job pools; nothing for a serving pool): 0 or -errno. */
 int pvt__proc_msg_open(struct pvt_pool *p, int i);
 /* Close slot i's channel (its worker is gone, or never started). */
 void pvt__proc_msg_close(struct pvt_pool *p, int i);
-/* In a new worker of slot: close every channel end but its own, and fill c
- * with its own. 1 when it has a channel, 0 when not (a serving pool). */
-int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c);
+/* In a new worker of slot: fill c with its own channel end, and *keep
+ * with that end's descriptor (-1: none), the one channel descriptor it
+ * keeps. 1 when it has a channel, 0 when not (a serving pool). */
+int pvt__proc_msg_child(const struct pvt_pool *p, int slot, struct pvt_msg_chan *c, int *keep);
 /* As ops->send and ops->recv. */
 int pvt__proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m);
 int pvt__proc_recv(struct pvt_pool *p, struct pvt_msg_in *out, int timeout_ms);

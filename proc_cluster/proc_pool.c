@@ -26,7 +26,7 @@
  * Messages (job pools) travel on a socketpair per worker, made before each
  * fork and closed at its reap (proc_msg.c).
  *
- * Descriptors. A new worker keeps only what it uses (fdkeep.h): whatever
+ * Descriptors. A new worker keeps only what it uses (proc_worker.c): whatever
  * else the primary held at the fork, a control client it was answering or
  * another pool's sockets, would stay open in the worker for its whole life.
  *
@@ -54,8 +54,6 @@
 #include <unistd.h>
 
 #include "shared/core/disp.h"
-#include "shared/work/fault.h"
-#include "shared/base/fdkeep.h"
 #include "proc_int.h"
 
 #define START_TIMEOUT_MS 10000
@@ -82,46 +80,6 @@ int pvt__proc_signal(struct pvt_pool *p, int i, int sig)
 int pvt__proc_signal_old(struct pvt_pool *p, int i, int sig)
 {
     return pidfd_signal(p->s[i].old_pidfd, sig);
-}
-
-/*
- * In a new worker: close the primary's epoll and its pidfds. Without exec,
- * CLOEXEC does not apply, and a pidfd still open in a child would keep a dead
- * worker's entry in the primary's epoll set after the primary closed it.
- */
-static void close_primary_fds(struct pvt_pool *p, int slot)
-{
-    int i;
-
-    close(p->epfd);
-    for (i = 0; i < p->cap; i++) {
-        if (p->s[i].pidfd >= 0)
-            close(p->s[i].pidfd);
-        if (p->s[i].old_pidfd >= 0)
-            close(p->s[i].old_pidfd);
-    }
-    if (p->serving)
-        pvt_serve_net_child(&p->net, slot, p->r[slot]);
-}
-
-/*
- * In a new worker: close every descriptor but what the worker uses (the
- * waker, its message channel, its listener or rr channel, its ctl eventfd).
- * Whatever else the primary held at the fork (a control client it was
- * answering, another pool's sockets) would otherwise stay open in the
- * worker for its whole life. A worker that cannot do this exits
- * PVT_WEXIT_OSERR.
- */
-static void keep_worker_fds(const struct pvt_pool *p, int slot, const struct pvt_serve_worker *w)
-{
-    int keep[] = {p->g.waker->efd,
-                  p->s[slot].wfd,
-                  p->r[slot]->ctl_efd,
-                  w ? w->listen_fd : -1,
-                  w ? w->chan_fd : -1};
-
-    if (pvt_fd_keep_only(keep, (int)(sizeof(keep) / sizeof(keep[0]))) < 0)
-        _exit(PVT_WEXIT_OSERR);
 }
 
 /* Fork a worker into slot i. 0 or -errno; the slot stays empty on failure. */
@@ -178,24 +136,8 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         atomic_store(&r->info.state, PVT_W_EMPTY);
         return rc;
     }
-    if (pid == 0) {
-        struct pvt_serve_worker w;
-        struct pvt_msg_chan c;
-        int chan;
-        /* Before anything else: this worker can write its own ring and the
-         * waker's word, nothing else the primary reads. */
-        if (pvt_region_isolate(&p->g, r) < 0)
-            _exit(PVT_WEXIT_OSERR);
-        pvt_fault_share(r, p->g.stride);
-        pvt_fault_share(p->g.base, p->g.head);
-        close_primary_fds(p, i);
-        chan = pvt__proc_msg_child(p, i, &c);
-        if (p->serving)
-            pvt_serve_net_worker(&p->net, i, r, "proc", primary, &w);
-        keep_worker_fds(p, i, p->serving ? &w : NULL);
-        pvt__proc_worker_main(r, p->bind ? &p->sets[i] : NULL, primary,
-                              p->serving ? &w : NULL, chan ? &c : NULL);
-    }
+    if (pid == 0)
+        pvt__proc_worker_child(p, i, primary); /* never returns (proc_worker.c) */
 
     fd = sys_pidfd_open(pid);
     if (fd < 0 || epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {

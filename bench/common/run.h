@@ -36,9 +36,11 @@ struct pvt_child {
 
 /*
  * Fork and exec /proc/self/exe with argv, bound to cpus, its stdout on a
- * pipe. The child never returns here: it execs, or _exits 126 (its parent
- * is already gone, or it could not bind itself) or 127 (exec failed).
- * 0 or -errno of pipe2 or fork.
+ * pipe. The child never returns here: it execs, or _exits with
+ * shared/base/child.h's codes: PVT_CHILD_EXIT_ORPHAN (its parent is
+ * already gone), PVT_CHILD_EXIT_SETUP (its stdout or stderr could not be
+ * set), PVT_CHILD_EXIT_CONFIG (it could not bind itself) or
+ * PVT_CHILD_EXIT_EXEC (exec failed). 0 or -errno of pipe2 or fork.
  */
 int pvt_child_start(char *const argv[], const cpu_set_t *cpus, struct pvt_child *c);
 /* The same with the child's stderr on err_fd (-1: the driver's stderr). */
