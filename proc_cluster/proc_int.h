@@ -125,6 +125,13 @@ void pvt__proc_reap(struct pvt_pool *p, int i);
  * ring checks. Returns the ms until the next is due (-1: none). */
 int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now_ns);
 
+/* ---- proc_worker.c: the child side of fork ---- */
+
+/* In a new worker of slot i, right after fork: isolate its memory, run the
+ * child preamble keeping only the descriptors it uses, and run the worker.
+ * Never returns: _exits with a PVT_WEXIT_* code. */
+void pvt__proc_worker_child(struct pvt_pool *p, int i, pid_t primary) __attribute__((noreturn));
+
 /* ---- proc_msg.c: messages ---- */
 
 /* Make slot i's channel before its worker is forked (job pools; nothing
@@ -132,9 +139,10 @@ int pvt__proc_sup_tick(struct pvt_pool *p, uint64_t now_ns);
 int pvt__proc_msg_open(struct pvt_pool *p, int i);
 /* Close slot i's channel (its worker is gone, or never started). */
 void pvt__proc_msg_close(struct pvt_pool *p, int i);
-/* In a new worker of slot: close every channel end but its own, and fill c
- * with its own. 1 when it has a channel, 0 when not (a serving pool). */
-int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c);
+/* In a new worker of slot: fill c with its own channel end, and *keep
+ * with that end's descriptor (-1: none), the one channel descriptor it
+ * keeps. 1 when it has a channel, 0 when not (a serving pool). */
+int pvt__proc_msg_child(const struct pvt_pool *p, int slot, struct pvt_msg_chan *c, int *keep);
 /* As ops->send (the dead reaped first by the caller) and ops->recv, which
  * supervises through wait(p, ms) while it waits. */
 int pvt__proc_send(struct pvt_pool *p, int worker, const struct pvt_msg *m);

@@ -8,11 +8,12 @@
  * both ends: its own, in its epoll set (edge-triggered, tagged
  * PVT__PROC_TAG_MSG + slot, so a message waiting for recv never turns the
  * waits of collect into a spin), and the worker's, which is only ever
- * written by pvt_proc_msg_inject (tests). A new worker closes every end
- * but its own, so no worker can write into another's channel: the socket a
- * datagram arrives on names its sender, and a header that claims another
- * slot is rejected. A respawned worker gets a new pair; what the dead one
- * left unread is dropped with its old pair.
+ * written by pvt_proc_msg_inject (tests). A new worker keeps no end but
+ * its own (pvt__proc_msg_child names it for the child preamble), so no
+ * worker can write into another's channel: the socket a datagram arrives
+ * on names its sender, and a header that claims another slot is rejected.
+ * A respawned worker gets a new pair; what the dead one left unread is
+ * dropped with its old pair.
  *
  * The ring's fast path is untouched but for one load per job of the ring's
  * `msgs` counter, on a cache line of its own: after a send the primary
@@ -89,16 +90,11 @@ static int chan_recv_cb(void *arg, void *buf, size_t cap)
     return (int)n;
 }
 
-int pvt__proc_msg_child(struct pvt_pool *p, int slot, struct pvt_msg_chan *c)
+int pvt__proc_msg_child(const struct pvt_pool *p, int slot, struct pvt_msg_chan *c, int *keep)
 {
-    int i, fd = p->s[slot].wfd;
+    int fd = p->s[slot].wfd;
 
-    for (i = 0; i < p->pol.cap; i++) {
-        if (p->s[i].mfd >= 0)
-            close(p->s[i].mfd);
-        if (i != slot && p->s[i].wfd >= 0)
-            close(p->s[i].wfd);
-    }
+    *keep = fd;
     if (fd < 0)
         return 0;
     *c = (struct pvt_msg_chan){.send_cb = chan_send_cb,

@@ -50,43 +50,6 @@ uint64_t pvt__proc_ring_done(struct pvt_pool *p, int i)
     return pvt_disp_done(&p->pol.d, i);
 }
 
-/*
- * In a new worker: close the primary's epoll and its pidfds. Without exec,
- * CLOEXEC does not apply, and a pidfd still open in a child would keep a dead
- * worker's entry in the primary's epoll set after the primary closed it.
- */
-static void close_primary_fds(struct pvt_pool *p, int slot)
-{
-    int i;
-
-    close(p->epfd);
-    for (i = 0; i < p->pol.cap; i++) {
-        if (p->s[i].pidfd >= 0)
-            close(p->s[i].pidfd);
-        if (p->s[i].old_pidfd >= 0)
-            close(p->s[i].old_pidfd);
-    }
-    if (p->pol.serving)
-        pvt_serve_net_child(&p->pol.net, slot, p->pol.r[slot]);
-}
-
-/*
- * In a new worker: close every descriptor but what the worker uses (the
- * waker, its message channel, its listener or rr channel, its ctl eventfd).
- * A worker that cannot do this exits PVT_WEXIT_OSERR.
- */
-static void keep_worker_fds(const struct pvt_pool *p, int slot, const struct pvt_serve_worker *w)
-{
-    int keep[] = {p->pol.g.waker->efd,
-                  p->s[slot].wfd,
-                  p->pol.r[slot]->ctl_efd,
-                  w ? w->listen_fd : -1,
-                  w ? w->chan_fd : -1};
-
-    if (pvt_fd_keep_only(keep, (int)(sizeof(keep) / sizeof(keep[0]))) < 0)
-        _exit(PVT_WEXIT_OSERR);
-}
-
 /* Slot i's ring and records, for the worker about to be forked into it.
  * 0 or -errno (then the ring is EMPTY). */
 static int prepare_slot(struct pvt_pool *p, int i)
@@ -156,24 +119,8 @@ int pvt__proc_spawn(struct pvt_pool *p, int i)
         atomic_store(&r->info.state, PVT_W_EMPTY);
         return rc;
     }
-    if (pid == 0) {
-        struct pvt_serve_worker w;
-        struct pvt_msg_chan c;
-        int chan;
-        /* Before anything else: this worker can write its own ring and the
-         * waker's word, nothing else the primary reads. */
-        if (pvt_region_isolate(&p->pol.g, r) < 0)
-            _exit(PVT_WEXIT_OSERR);
-        pvt_fault_share(r, p->pol.g.stride);
-        pvt_fault_share(p->pol.g.base, p->pol.g.head);
-        close_primary_fds(p, i);
-        chan = pvt__proc_msg_child(p, i, &c);
-        if (p->pol.serving)
-            pvt_serve_net_worker(&p->pol.net, i, r, PVT__PROC_NAME, primary, &w);
-        keep_worker_fds(p, i, p->pol.serving ? &w : NULL);
-        pvt__proc_worker_main(r, p->pol.bind ? &p->pol.sets[i] : NULL, primary,
-                              p->pol.serving ? &w : NULL, chan ? &c : NULL);
-    }
+    if (pid == 0)
+        pvt__proc_worker_child(p, i, primary); /* never returns (proc_worker.c) */
 
     rc = watch_pid(p, i, pid);
     if (rc < 0) {

@@ -7,8 +7,8 @@
  * pipe the outer reads. The outer waits in ppoll on that pipe and on the
  * child's pidfd with the caller's waitmask, so SIGTERM/SIGINT end the wait
  * and are acted on here: passed to the child by pidfd, then the child is
- * reaped within a bound. The child dies with the outer (PR_SET_PDEATHSIG,
- * then a getppid check). A restart is logged with the cause and, once the
+ * reaped within a bound. The child dies with the outer (the child preamble,
+ * shared/base/child.h). A restart is logged with the cause and, once the
  * new child is ready, how long the service was down.
  */
 #include <errno.h>
@@ -17,14 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench/common/cli.h"
-#include "shared/base/fdkeep.h"
+#include "shared/base/child.h"
 #include "shared/core/ring.h" /* pvt_now_ns */
 #include "serve_restart.h"
 #include "shared/core/sup.h"
@@ -59,12 +58,15 @@ static int child_start(struct child *c, int (*run)(void *, const sigset_t *), vo
         return rc;
     }
     if (c->pid == 0) {
-        if (dup2(fds[1], STDOUT_FILENO) < 0)
-            _exit(PVT_EXIT_FAIL);
-        /* The server needs nothing of this process's but stdio. */
-        if (pvt_fd_keep_only(NULL, 0) < 0)
-            _exit(PVT_EXIT_FAIL);
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+        /* The server needs nothing of this process's but stdio. It keeps
+         * the signal mask: run waits with waitmask as the outer does. Its
+         * exit status is the command's, so it fails with the CLI's code. */
+        struct pvt_child_cfg cfg = {.flags = PVT_CHILD_KEEP_FDS,
+                                    .parent = parent,
+                                    .death_sig = SIGTERM,
+                                    .stdio = {0, fds[1], 0}};
+
+        if (pvt_child_init(&cfg) < 0)
             _exit(PVT_EXIT_FAIL);
         _exit(run(arg, waitmask));
     }

@@ -3,7 +3,7 @@
  * read its stdout with a deadline, stop and reap it (run.h).
  *
  * DESIGN. A child is forked and execs /proc/self/exe; it dies with the
- * driver (PR_SET_PDEATHSIG, then a getppid check against the race). Every
+ * driver (the child preamble, shared/base/child.h). Every
  * wait here is bounded and every path reaps: a child is stopped by its pid,
  * SIGTERM first and SIGKILL past the deadline, never by name.
  */
@@ -13,13 +13,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
 #include "run.h"
+#include "shared/base/child.h"
 #include "shared/core/ring.h" /* pvt_now_ns */
 
 uint64_t pvt_bench_deadline(uint64_t ms)
@@ -52,14 +52,15 @@ int pvt_child_start_err(char *const argv[], const cpu_set_t *cpus, int err_fd,
         return rc;
     }
     if (pid == 0) {
-        if (dup2(fds[1], STDOUT_FILENO) < 0 || (err_fd >= 0 && dup2(err_fd, STDERR_FILENO) < 0))
-            _exit(127);
-        if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-            _exit(126);
+        /* It execs at once: CLOEXEC closes the descriptors it must not keep. */
+        struct pvt_child_cfg cfg = {
+            .parent = parent, .death_sig = SIGTERM, .stdio = {0, fds[1], err_fd}};
+
+        pvt_child_init_or_exit(&cfg);
         if (sched_setaffinity(0, sizeof(*cpus), cpus) < 0)
-            _exit(126);
+            _exit(PVT_CHILD_EXIT_CONFIG);
         execv("/proc/self/exe", argv);
-        _exit(127);
+        _exit(PVT_CHILD_EXIT_EXEC);
     }
     close(fds[1]);
     *c = (struct pvt_child){.pid = pid, .out = fds[0]};

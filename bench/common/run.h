@@ -1,7 +1,7 @@
 /*
  * run.h: what the bench modes' runs share: error and progress lines
- * (run.c), the children a run starts (child.c) and what it reads from a
- * running server (probe.c).
+ * (run.c), the children a run starts (child.c), `pvt serve` started and
+ * ready (server.c) and what it reads from a running server (probe.c).
  */
 #ifndef PVT_BENCH_RUN_H
 #define PVT_BENCH_RUN_H
@@ -36,9 +36,11 @@ struct pvt_child {
 
 /*
  * Fork and exec /proc/self/exe with argv, bound to cpus, its stdout on a
- * pipe. The child never returns here: it execs, or _exits 126 (its parent
- * is already gone, or it could not bind itself) or 127 (exec failed).
- * 0 or -errno of pipe2 or fork.
+ * pipe. The child never returns here: it execs, or _exits with
+ * shared/base/child.h's codes: PVT_CHILD_EXIT_ORPHAN (its parent is
+ * already gone), PVT_CHILD_EXIT_SETUP (its stdout or stderr could not be
+ * set), PVT_CHILD_EXIT_CONFIG (it could not bind itself) or
+ * PVT_CHILD_EXIT_EXEC (exec failed). 0 or -errno of pipe2 or fork.
  */
 int pvt_child_start(char *const argv[], const cpu_set_t *cpus, struct pvt_child *c);
 /* The same with the child's stderr on err_fd (-1: the driver's stderr). */
@@ -56,6 +58,32 @@ int pvt_child_reap(struct pvt_child *c, uint64_t until);
 void pvt_child_stop(struct pvt_child *c, int sig, uint64_t ms);
 /* "exit 3" or "killed by signal 9" into buf. */
 void pvt_child_describe_exit(int status, char *buf, size_t len);
+
+/* ---- starting `pvt serve` (server.c) ---- */
+
+#define PVT_SERVE_READY_MS 10000 /* pvt serve must print its ready line within this */
+
+/* What `pvt serve` printed once it was ready. */
+struct pvt_serve_ready {
+    int port;
+    long pid;      /* the process that printed it: the primary, or serve --restart's outer */
+    char ctl[108]; /* its control socket's path; "" when the line named none */
+};
+
+/*
+ * Start `pvt serve` (argv from "pvt" on, as pvt_child_start_err: bound to
+ * cpus, its stderr on err_fd, -1: the driver's) in *c, and read its ready
+ * line "ready port=P pid=PID ctl=SOCKET" within PVT_SERVE_READY_MS into
+ * *ready. Returns 0 with the server running. Otherwise a line for the user
+ * is in why ("printed no ready line in 10 s", ...), and the server is
+ * stopped (SIGTERM, stop_ms, then SIGKILL) and reaped, but for -EINTR (the
+ * bench was interrupted: the caller stops it): pvt_child_start's -errno,
+ * -ETIMEDOUT (no line by the deadline), -ECHILD (it exited first),
+ * -EPROTO (a line, but not a ready line), or pvt_child_read's -errno.
+ */
+int pvt_server_start(char *const argv[], const cpu_set_t *cpus, int err_fd, uint64_t stop_ms,
+                     struct pvt_child *c, struct pvt_serve_ready *ready, char *why,
+                     size_t whylen);
 
 /* ---- a running server (probe.c) ---- */
 

@@ -209,8 +209,17 @@ void pvt_serve_net_stop(const struct pvt_serve_net *net, struct pvt_ring *r, uns
 /* What slot's server on ring r needs, into *w. */
 void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_ring *r,
                           const char *backend, pid_t primary, struct pvt_serve_worker *w);
-/* In a worker process right after fork: close what belongs to the others. */
-void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r);
+/*
+ * What a worker process on w keeps of the set after fork, into keep: its
+ * listening socket or its end of an rr channel, and its ring's eventfd
+ * (-1 for what it has none of). Returns PVT_SERVE_KEEP. The worker closes
+ * every other descriptor (shared/base/child.h), the other workers' and the
+ * driver's (the driver's ends of the channels, rr's held connections and
+ * its epoll, the watch pipe), so that the driver's end of a channel has one
+ * owner, and a worker sees the driver go as end of file.
+ */
+#define PVT_SERVE_KEEP 3
+int pvt_serve_worker_keep(const struct pvt_serve_worker *w, int *keep);
 /*
  * rr, in the driver, before it waits: the descriptor to wait on for POLLIN
  * (the listening socket, or room_epfd while connections are held), or -1
@@ -281,11 +290,10 @@ void pvt_serve_net_stats(const struct pvt_serve_net *net, struct pvt_pool_stats 
 
 /* rr's own state in a pool's set of sockets (serve_rr.c): made by
  * pvt_serve_net_open (0, -ENOMEM or -errno), freed by pvt_serve_net_close
- * (held connections are closed), and closed in a worker process by
- * pvt_serve_net_child. */
+ * (held connections are closed); a worker process keeps none of it
+ * (pvt_serve_worker_keep). */
 int pvt__serve_rr_open(struct pvt_serve_net *net);
 void pvt__serve_rr_close(struct pvt_serve_net *net);
-void pvt__serve_rr_child(const struct pvt_serve_net *net);
 
 /* One connection from an rr channel: its fd, -EAGAIN when none waits,
  * -EPIPE when the other end is gone, -EMFILE when one came by SCM_RIGHTS

@@ -12,9 +12,9 @@
  * a listener (and never resets what is queued on one). What each worker
  * may use is named in its struct pvt_serve_worker (pvt_serve_net_worker):
  * the shared socket, its own reuseport socket, or its own end of an rr
- * channel. A worker process closes every other descriptor of the set right
- * after fork (pvt_serve_net_child), so that the primary's end of a channel
- * has one owner, and a worker sees the primary go as end of file.
+ * channel. A worker process keeps only those right after fork
+ * (pvt_serve_worker_keep), so that the primary's end of a channel has one
+ * owner, and a worker sees the primary go as end of file.
  *
  * Trust. Every descriptor the driver closes, writes to or passes a
  * connection over is in struct pvt_serve_net, in its own memory, indexed by
@@ -331,27 +331,12 @@ void pvt_serve_net_worker(const struct pvt_serve_net *net, int slot, struct pvt_
     };
 }
 
-void pvt_serve_net_child(const struct pvt_serve_net *net, int slot, const struct pvt_ring *r)
+int pvt_serve_worker_keep(const struct pvt_serve_worker *w, int *keep)
 {
-    enum pvt_dist dist = net->cfg.distribution;
-    int i, k = ring_index(net, r);
-
-    if (net->cfg.watch_fd > 0)
-        close(net->cfg.watch_fd);
-    pvt__serve_rr_child(net);
-    for (i = 0; i < 2 * net->cap; i++) {
-        const int *chan = net->chan[i];
-        if (chan[0] >= 0)
-            close(chan[0]);
-        if (i != k && chan[1] >= 0)
-            close(chan[1]);
-        if (i != k && net->ctl[i] >= 0)
-            close(net->ctl[i]);
-    }
-    for (i = 0; i < net->cap; i++)
-        if (net->lfds[i] >= 0 &&
-            (dist == PVT_DIST_RR || (dist == PVT_DIST_REUSEPORT && i != slot)))
-            close(net->lfds[i]);
+    keep[0] = w->listen_fd;
+    keep[1] = w->chan_fd;
+    keep[2] = w->ring->ctl_efd;
+    return PVT_SERVE_KEEP;
 }
 
 void pvt_serve_net_retire(struct pvt_serve_net *net, int slot)

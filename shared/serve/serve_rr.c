@@ -395,16 +395,6 @@ void pvt__serve_rr_close(struct pvt_serve_net *net)
     net->room_added = net->room_full = NULL;
 }
 
-void pvt__serve_rr_child(const struct pvt_serve_net *net)
-{
-    int i;
-
-    if (net->room_epfd >= 0)
-        close(net->room_epfd);
-    for (i = 0; i < net->nheld; i++)
-        close(net->held[(net->held_head + i) % net->held_cap]); /* the primary's to hand out */
-}
-
 void pvt_serve_net_stats(const struct pvt_serve_net *net, struct pvt_pool_stats *st)
 {
     int i;

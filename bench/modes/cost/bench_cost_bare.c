@@ -10,24 +10,23 @@
  * With a dataset each worker has a command pipe of its own, so a command
  * reaches every worker exactly once.
  *
- * A process child closes every write end it inherited (the release pipe,
- * all command pipes) before it waits, or EOF would never come. The parent
+ * A process child keeps only its own ends (the child preamble, child.h):
+ * every write end it inherited (the release pipe, all command pipes) must
+ * be gone before it waits, or EOF would never come. The parent
  * closes its copy of the ack write end once every child is forked, so a
  * read of the ack pipe that hits EOF means every child is gone. Threads
  * share the parent's descriptors, so the parent keeps them until they are
  * joined. A forked child never returns: it leaves through _exit.
  */
 #include "bench_cost_bare.h"
-#include "shared/base/fdkeep.h"
+#include "shared/base/child.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,28 +116,18 @@ static void *bare_thread(void *arg)
     return NULL;
 }
 
-/* In a new child: default signals, die with the parent, drop the write ends
- * it must not hold, work, _exit. */
+/* In a new child: ^C left to the parent, die with it, keep only its ends
+ * of the pipes (as a pool's worker does), work, _exit. */
 static void bare_child(struct pvt_bare *b, int i, pid_t parent)
 {
-    struct sigaction sa = {.sa_handler = SIG_IGN};
-    int k;
+    int keep[] = {b->ack[1], b->cmd ? b->cmd[2 * i] : b->release[0]};
+    struct pvt_child_cfg cfg = {.flags = PVT_CHILD_IGNORE_TTY | PVT_CHILD_KEEP_FDS,
+                                .parent = parent,
+                                .keep = keep,
+                                .nkeep = 2};
 
-    sigaction(SIGINT, &sa, NULL);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(2);
-    close(b->ack[0]);
-    if (b->cmd) {
-        for (k = 0; k < b->n; k++)
-            close(b->cmd[2 * k + 1]);
-    } else {
-        close(b->release[1]);
-    }
-    /* As a pool's worker does (fdkeep.h). */
-    if (pvt_fd_keep_only((int[]){b->ack[1], b->cmd ? b->cmd[2 * i] : b->release[0]}, 2) < 0)
-        _exit(2);
-    _exit(bare_worker(b, i));
+    pvt_child_init_or_exit(&cfg);
+    _exit(bare_worker(b, i) ? PVT_CHILD_EXIT_SETUP : PVT_CHILD_EXIT_OK);
 }
 
 static void close_fd(int *fd)
@@ -289,7 +278,9 @@ int pvt_bare_stop(struct pvt_bare *b)
     return rc;
 }
 
-/* One short-lived process of kind; its pid, or -errno. */
+/* One short-lived process of kind; its pid, or -errno. These children run
+ * no preamble (child.h): what is measured is the cost of the bare fork,
+ * vfork or posix_spawn, and they only exec or _exit. */
 static pid_t spawn_one(int kind)
 {
     char *const argv[] = {(char *)PVT_BARE_TRUE, NULL};

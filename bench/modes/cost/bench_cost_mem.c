@@ -23,20 +23,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_cost.h"
 #include "bench_cost_bare.h"
 #include "bench/common/cli.h"
-#include "shared/base/fdkeep.h"
+#include "shared/base/child.h"
 #include "mem.h"
 #include "shared/work/work.h"
 
@@ -297,19 +295,18 @@ static int isolated(struct pvt_cost_run *r, const struct mem_job *j)
     if (pid < 0)
         rc = -errno;
     if (pid == 0) {
+        struct pvt_child_cfg cfg = {
+            .flags = PVT_CHILD_KEEP_FDS, .parent = parent, .keep = &fds[1], .nkeep = 1};
         int i;
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(2);
-        if (pvt_fd_keep_only(&fds[1], 1) < 0)
-            _exit(1);
+
+        pvt_child_init_or_exit(&cfg);
         rc = mem_job_run(r, j);
         if (write(fds[1], &rc, sizeof(rc)) != sizeof(rc))
-            _exit(1);
+            _exit(PVT_CHILD_EXIT_SETUP);
         for (i = before; rc == 0 && i < r->nrows; i++)
             if (write(fds[1], &r->rows[i], sizeof(r->rows[i])) != sizeof(r->rows[i]))
-                _exit(1);
-        _exit(0);
+                _exit(PVT_CHILD_EXIT_SETUP);
+        _exit(PVT_CHILD_EXIT_OK);
     }
     close(fds[1]);
     if (rc < 0) {

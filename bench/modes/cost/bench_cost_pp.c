@@ -23,18 +23,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "shared/base/fdkeep.h"
+#include "shared/base/child.h"
 #include "shared/core/ring.h"
 
 #define PP_STOP       UINT32_MAX
@@ -292,15 +290,13 @@ int pvt_pp_run(int mech, int proc, int peer_cpu, uint64_t min_ns, uint64_t min_r
             goto out;
         }
         if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-            if (getppid() != parent)
-                _exit(2);
-            close_fds(mech == PVT_PP_PIPE ? &p->to_peer[1] : &p->to_peer[0], 1);
-            close_fds(&p->to_primary[0], 1);
-            if (pvt_fd_keep_only((int[]){p->to_peer[0], p->to_peer[1], p->to_primary[1]}, 3) < 0)
-                _exit(1);
+            /* The peer's ends only, so the primary's close is its EOF. */
+            int keep[] = {mech == PVT_PP_PIPE ? p->to_peer[0] : p->to_peer[1], p->to_primary[1]};
+            struct pvt_child_cfg cfg = {
+                .flags = PVT_CHILD_KEEP_FDS, .parent = parent, .keep = keep, .nkeep = 2};
+            pvt_child_init_or_exit(&cfg);
             peer_loop(p);
-            _exit(0);
+            _exit(PVT_CHILD_EXIT_OK);
         }
         /* The peer's ends: only the peer holds them now, so its death is EOF. */
         close_fds(mech == PVT_PP_PIPE ? &p->to_peer[0] : &p->to_peer[1], 1);

@@ -41,7 +41,6 @@
 #include "bench/load/load.h"
 #include "shared/core/ring.h" /* pvt_now_ns */
 
-#define READY_MS        10000
 #define SERVE_STOP_MS   "1000" /* pvt serve --stop-timeout: a hung thread holds a stop this long */
 #define STOP_MS         9000   /* then SIGKILL: serve --restart's own margin is 5 s */
 #define LOAD_SLACK_MS   15000
@@ -219,9 +218,9 @@ static int server_start(struct ctx *x, int logfd)
     const struct pvt_frun *fr = x->fr;
     const struct pvt_bench_cfg *cfg = fr->cfg;
     int kind = fr->fault->kind, n = 0, rc;
-    char w[16], wt[16], rss[16], mj[32], jit[32], line[512];
+    struct pvt_serve_ready ready;
+    char w[16], wt[16], rss[16], mj[32], jit[32], why[160];
     char *argv[40];
-    long pid;
 
     snprintf(w, sizeof(w), "%ld", cfg->workers[0]);
     snprintf(wt, sizeof(wt), "%d", cfg->worker_timeout_ms);
@@ -267,19 +266,14 @@ static int server_start(struct ctx *x, int logfd)
         argv[n++] = jit;
     }
     argv[n] = NULL;
-    rc = pvt_child_start_err(argv, &cfg->server_cpus, logfd, &x->srv);
-    if (rc < 0) {
-        ERR("cannot start pvt serve: %s", strerror(-rc));
-        return rc;
-    }
-    rc = pvt_child_read(&x->srv, line, sizeof(line), 1, pvt_bench_deadline(READY_MS));
-    if (rc > 0 && sscanf(line, "ready port=%d pid=%ld", &x->port, &pid) == 2 && x->port > 0)
-        return 0;
-    if (rc == -EINTR)
-        return rc;
-    ERR("pvt serve (%s, for %s) gave no ready line (its log: %s/logs/%s)", fr->backend,
-        fr->fault->label, fr->dir, fr->log);
-    return -ECHILD;
+    rc = pvt_server_start(argv, &cfg->server_cpus, logfd, STOP_MS, &x->srv, &ready, why,
+                          sizeof(why));
+    if (rc == 0)
+        x->port = ready.port;
+    else if (rc != -EINTR)
+        ERR("pvt serve (%s, for %s): %s (its log: %s/logs/%s)", fr->backend, fr->fault->label,
+            why, fr->dir, fr->log);
+    return rc;
 }
 
 static int load_start(struct ctx *x)

@@ -52,8 +52,7 @@
 
 #define CMD           "bench"
 #define ERR(...)      pvt__bench_err(__VA_ARGS__)
-#define READY_MS      10000 /* pvt serve must print its ready line within this */
-#define STOP_MS       10000 /* ... and exit this long after SIGTERM */
+#define STOP_MS       10000 /* pvt serve must exit this long after SIGTERM */
 #define LOAD_SLACK_MS 15000
 #define WARM_MS       1000 /* a warm-up run lasts this, or --duration if shorter */
 
@@ -273,7 +272,8 @@ static int run_once(struct run *r, struct pvt_server *s, long conc, const char *
 static int server_start(struct run *r, struct pvt_server *s)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
-    char w[16], line[512];
+    struct pvt_serve_ready ready;
+    char w[16], why[160];
     char *argv[] = {"pvt",
                     "serve",
                     "--backend",
@@ -297,26 +297,15 @@ static int server_start(struct run *r, struct pvt_server *s)
 
     snprintf(w, sizeof(w), "%ld", s->workers);
     s->fd = -1;
-    rc = pvt_child_start(argv, &cfg->server_cpus, &s->child);
-    if (rc < 0) {
-        ERR("cannot start pvt serve: %s", strerror(-rc));
-        return rc;
+    rc = pvt_server_start(argv, &cfg->server_cpus, -1, STOP_MS, &s->child, &ready, why,
+                          sizeof(why));
+    if (rc == 0) {
+        s->port = ready.port;
+        s->pid = ready.pid;
+    } else if (rc != -EINTR) {
+        ERR("pvt serve (%s): %s", s->name, why);
     }
-    rc = pvt_child_read(&s->child, line, sizeof(line), 1, pvt_bench_deadline(READY_MS));
-    if (rc >= 0 && sscanf(line, "ready port=%d pid=%ld", &s->port, &s->pid) == 2 && s->port > 0)
-        return 0;
-    if (rc == -EINTR)
-        return rc;
-    pvt_child_stop(&s->child, SIGTERM, STOP_MS);
-    if (rc == -ETIMEDOUT) {
-        ERR("pvt serve (%s) printed no ready line in %d s", s->name, READY_MS / 1000);
-    } else if (rc == 0) {
-        pvt_child_describe_exit(s->child.status, line, sizeof(line));
-        ERR("pvt serve (%s) exited before it was ready: %s", s->name, line);
-    } else {
-        ERR("pvt serve (%s): no ready line: %.100s", s->name, rc > 0 ? line : strerror(-rc));
-    }
-    return -ECHILD;
+    return rc;
 }
 
 /* SIGTERM and a bounded wait, then SIGKILL; says so unless it went cleanly. */

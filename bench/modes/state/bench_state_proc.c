@@ -6,28 +6,27 @@
  * A child shares two things with the primary: the MAP_SHARED gate (and
  * proc-shm-atomic's counter in it) and the descriptors it needs, its end of
  * the reports pipe and, for proc-msg, its end of its own socketpair. Every
- * other byte is its copy-on-write copy. It dies with the primary
- * (PR_SET_PDEATHSIG, then a getppid() check) and never returns into the
- * code that forked it: it leaves by _exit with proc_pool.h's codes.
+ * other byte is its copy-on-write copy. It dies with the primary (a
+ * worker's child preamble, proc_pool.h) and never returns into the code
+ * that forked it: it leaves by _exit with proc_pool.h's codes.
  *
  * proc-msg's socketpair k is made just before fork k, and the primary closes
  * the worker's end right after, so no other child holds it: the primary's
- * read sees EOF exactly when worker k is done. A child closes the primary's
- * ends it inherited. A pid is signalled only while it is unreaped, so it is
- * still this process's child and cannot have been recycled.
+ * read sees EOF exactly when worker k is done. A child keeps none of the
+ * primary's ends it inherited. A pid is signalled only while it is
+ * unreaped, so it is still this process's child and cannot have been
+ * recycled.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_state_int.h"
-#include "shared/base/fdkeep.h"
 #include "proc_cluster/proc_pool.h"
 #include "shared/core/ring.h"
 
@@ -37,22 +36,17 @@
 static __attribute__((noreturn)) void child_main(struct state_run *r, int index, pid_t primary)
 {
     struct state_worker w = {.run = r, .index = index, .fd = -1};
-    int keep[2], k, rc;
+    struct pvt_child_cfg cfg;
+    int keep[2], rc;
 
-    pvt__proc_child_signals();
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != primary)
-        _exit(PVT_WEXIT_ORPHAN);
-    close(r->report[0]);
-    if (r->socks) {
-        for (k = 0; k <= index; k++)
-            close(r->socks[2 * k]); /* the primary's ends made so far */
+    if (r->socks)
         w.fd = r->socks[2 * index + 1];
-    }
+    /* Its end of the reports pipe and of its own socketpair; the primary's
+     * ends go with everything else. */
     keep[0] = r->report[1];
     keep[1] = w.fd;
-    if (pvt_fd_keep_only(keep, 2) < 0)
-        _exit(PVT_WEXIT_OSERR);
+    cfg = pvt__proc_child_cfg(primary, keep, 2);
+    pvt_child_init_or_exit(&cfg);
     pvt__state_worker_body(&w);
     rc = pvt__state_write_all(r->report[1], &w.rep, sizeof(w.rep));
     atomic_fetch_add_explicit(&r->gate->finished, 1, memory_order_release);
