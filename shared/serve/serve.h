@@ -203,6 +203,9 @@ struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, struct 
 int pvt_serve_net_index(const struct pvt_serve_net *net, const struct pvt_ring *r);
 /* rr: ring r's channel, [0] the driver's end, [1] the worker's (-1: none). */
 int *pvt_serve_net_chan(const struct pvt_serve_net *net, const struct pvt_ring *r);
+/* pvt_serve_net_index, or abort: for a ring that comes from the driver's own
+ * arrays, where any other answer is a broken invariant. */
+int pvt__serve_ring_index(const struct pvt_serve_net *net, const struct pvt_ring *r);
 /* Ask the worker on r to stop (pvt_ring_request_stop's how), and for a
  * serving pool wake it through r's eventfd. Works for a job pool too. */
 void pvt_serve_net_stop(const struct pvt_serve_net *net, struct pvt_ring *r, unsigned how);

@@ -146,40 +146,6 @@ void pvt_listen_close(int *fds, int n)
 
 /* ---- a pool's set of sockets ---- */
 
-struct pvt_serve_gen *pvt_serve_net_gen(const struct pvt_serve_net *net, struct pvt_ring *r)
-{
-    (void)net;
-    return &r->info.gen;
-}
-
-int pvt_serve_net_index(const struct pvt_serve_net *net, const struct pvt_ring *r)
-{
-    /* The rings are evenly spaced in one mapping: the place follows from
-     * the pointer, checked against the driver's own array. */
-    uintptr_t first = (uintptr_t)net->all[0], stride = (uintptr_t)net->all[1] - first;
-    uintptr_t at = (uintptr_t)r, k;
-
-    if (at < first || stride == 0 || (at - first) % stride != 0)
-        return -1;
-    k = (at - first) / stride;
-    return k < (uintptr_t)(2 * net->cap) && net->all[k] == r ? (int)k : -1;
-}
-
-/* Ring r's index, or abort: r always comes from the driver's own arrays. */
-static int ring_index(const struct pvt_serve_net *net, const struct pvt_ring *r)
-{
-    int k = pvt_serve_net_index(net, r);
-
-    if (k < 0)
-        abort();
-    return k;
-}
-
-int *pvt_serve_net_chan(const struct pvt_serve_net *net, const struct pvt_ring *r)
-{
-    return net->chan[ring_index(net, r)];
-}
-
 void pvt_serve_net_stop(const struct pvt_serve_net *net, struct pvt_ring *r, unsigned how)
 {
     uint64_t one = 1;
@@ -188,7 +154,7 @@ void pvt_serve_net_stop(const struct pvt_serve_net *net, struct pvt_ring *r, uns
     pvt_ring_request_stop(r, how);
     if (!net->all)
         return; /* a job pool */
-    fd = net->ctl[ring_index(net, r)];
+    fd = net->ctl[pvt__serve_ring_index(net, r)];
     if (fd >= 0)
         while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
             ;
@@ -245,7 +211,7 @@ fail:
 int pvt_serve_net_prepare(struct pvt_serve_net *net, int slot, struct pvt_ring *r)
 {
     struct pvt_serve_gen *g = pvt_serve_net_gen(net, r);
-    int k = ring_index(net, r), *chan = net->chan[k];
+    int k = pvt__serve_ring_index(net, r), *chan = net->chan[k];
     uint64_t v;
     int sv[2], fd;
 
