@@ -147,6 +147,18 @@ static int proc_collect(struct pvt_pool *p, struct pvt_result *res, int max, int
     return pvt_disp_collect(&p->pol.d, res, max, timeout_ms, proc_wait, p);
 }
 
+/* The primary's epoll set: the waker's eventfd and every worker's pidfd, so
+ * a death turns it readable as a result does. */
+static int proc_event_fd(struct pvt_pool *p)
+{
+    return p->epfd;
+}
+
+static int proc_poll(struct pvt_pool *p, struct pvt_result *res, int max)
+{
+    return pvt_disp_poll(&p->pol.d, res, max, proc_wait, p);
+}
+
 static void proc_destroy(struct pvt_pool *p);
 
 /*
@@ -392,10 +404,12 @@ const struct pvt_pool_ops pvt_proc_ops = {
     .name = PVT__PROC_NAME,
     .summary = "forked worker processes: isolated memory, a crash takes one worker",
     .caps = PVT_CAP_PROCESSES | PVT_CAP_KILL_HUNG | PVT_CAP_RECYCLE | PVT_CAP_SERVE |
-            PVT_CAP_PLACEMENT,
+            PVT_CAP_PLACEMENT | PVT_CAP_POLL,
     .create = proc_create,
     .submit = proc_submit,
     .collect = proc_collect,
+    .event_fd = proc_event_fd,
+    .poll = proc_poll,
     .stats = proc_stats,
     .stop = proc_stop,
     .supervise = proc_supervise,

@@ -17,5 +17,7 @@ void test_two_pools(void **state);
 /* pool_caps.c: each backend's PVT_CAP_* bits against what it does. */
 void test_caps_agree(void **state);
 void test_caps_by_name(void **state);
+/* pool_poll.c: event_fd and poll, as an event loop uses them. */
+void test_poll_contract(void **state);
 
 #endif

@@ -340,6 +340,7 @@ int main(void)
         cmocka_unit_test_teardown(test_two_pools, teardown_pools),
         cmocka_unit_test_teardown(test_caps_agree, teardown_pools),
         cmocka_unit_test_teardown(test_caps_by_name, teardown_pools),
+        cmocka_unit_test_teardown(test_poll_contract, teardown_pools),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -365,6 +365,18 @@ static int thr_collect(struct pvt_pool *p, struct pvt_result *res, int max, int 
     return pvt_disp_collect(&p->pol.d, res, max, timeout_ms, thr_wait, p);
 }
 
+/* The waker's eventfd: the workers are threads of this process, so there is
+ * no death to watch for (a crash takes the whole process). */
+static int thr_event_fd(struct pvt_pool *p)
+{
+    return p->pol.g.waker->efd;
+}
+
+static int thr_poll(struct pvt_pool *p, struct pvt_result *res, int max)
+{
+    return pvt_disp_poll(&p->pol.d, res, max, thr_wait, p);
+}
+
 static int thr_stats(struct pvt_pool *p, struct pvt_pool_stats *st)
 {
     uint64_t next = UINT64_MAX;
@@ -536,10 +548,12 @@ static void thr_destroy(struct pvt_pool *p)
 const struct pvt_pool_ops pvt_thread_ops = {
     .name = "thread",
     .summary = "pthreads in one process: one address space, a crash ends them all",
-    .caps = PVT_CAP_SERVE | PVT_CAP_PLACEMENT,
+    .caps = PVT_CAP_SERVE | PVT_CAP_PLACEMENT | PVT_CAP_POLL,
     .create = thr_create,
     .submit = thr_submit,
     .collect = thr_collect,
+    .event_fd = thr_event_fd,
+    .poll = thr_poll,
     .stats = thr_stats,
     .stop = thr_stop,
     .supervise = thr_supervise,

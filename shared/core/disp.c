@@ -382,6 +382,38 @@ int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int ti
     }
 }
 
+int pvt_disp_poll(struct pvt_disp *d, struct pvt_result *res, int max, pvt_disp_wait_cb wait,
+                  void *arg)
+{
+    int got, rc, i;
+
+    if (max <= 0)
+        return -EINVAL;
+    rc = wait(arg, 0);
+    pvt_waker_drain(d->waker);
+    if (rc < 0)
+        return rc;
+    got = pvt_disp_drain(d, res, max);
+    refill(d, d->window);
+    if (pvt_disp_outstanding(d) == 0)
+        return got > 0 ? got : -ENOENT;
+
+    /* Arm for the next result of any ring, then look once more (the fence
+     * as in pvt_disp_collect): a worker that finished in between did not
+     * see the arming. Results left over are announced at once. */
+    for (i = 0; i < d->n; i++)
+        atomic_store_explicit(&d->rings[i]->wake_at, d->head[i] + 1, memory_order_relaxed);
+    atomic_store(d->waker->waiting, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (got < max) {
+        got += pvt_disp_drain(d, res + got, max - got);
+        refill(d, d->window);
+    }
+    if (got == max)
+        pvt_waker_kick(d->waker);
+    return got;
+}
+
 void pvt_disp_fail_next(struct pvt_disp *d, int i, int st)
 {
     struct pvt_ring *r = d->rings[i];

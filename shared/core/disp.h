@@ -120,6 +120,13 @@ typedef int (*pvt_disp_wait_cb)(void *arg, int timeout_ms);
 int pvt_disp_collect(struct pvt_disp *d, struct pvt_result *res, int max, int timeout_ms,
                      pvt_disp_wait_cb wait, void *arg);
 
+/* As ops->poll: wait(arg, 0) supervises without blocking, then the results
+ * are drained and the waker armed for the next completion (each ring's wake
+ * point at its next result), or kicked at once when more are ready than max
+ * took. */
+int pvt_disp_poll(struct pvt_disp *d, struct pvt_result *res, int max, pvt_disp_wait_cb wait,
+                  void *arg);
+
 /*
  * Wait until every ring's worker reports ready: 0; or until one failed to
  * bind: its -errno; or a slot was left empty or exited: -ECHILD; or

@@ -229,12 +229,16 @@ struct pvt_pool;
 /* Each worker binds itself to its CPU set in cfg->plan and reports it
  * (stats: bound); without the bit workers are unbound whatever the plan. */
 #define PVT_CAP_PLACEMENT (1u << 4)
+/* event_fd and poll are there: a driver with an event loop of its own can
+ * wait for results in it (serve mode's offload); without the bit both are
+ * NULL and such a driver refuses the backend. */
+#define PVT_CAP_POLL (1u << 5)
 
 /*
  * A backend. Slots are filled with designated initializers; none is NULL in
  * a backend (a reference pool, bench/backends/backends.h, serves no HTTP and carries
  * no messages: its supervise, restart, scale, send and recv are NULL and it
- * refuses cfg->serve).
+ * refuses cfg->serve; nor does it poll: event_fd and poll are NULL).
  */
 struct pvt_pool_ops {
     /* "proc", "thread" or a reference's name: recorded with every result. */
@@ -264,6 +268,24 @@ struct pvt_pool_ops {
      * -ENOENT when nothing is outstanding, so waiting could never end.
      */
     int (*collect)(struct pvt_pool *pool, struct pvt_result *res, int max, int timeout_ms);
+    /*
+     * For a driver that waits in an event loop of its own instead of in
+     * collect: a descriptor that turns readable (level-triggered) when the
+     * pool has something for its driver, a finished job or a worker to
+     * supervise, once poll has armed it. The driver adds it to its epoll set
+     * and never reads it; the pool owns it. Never fails on a live pool.
+     */
+    int (*event_fd)(struct pvt_pool *pool);
+    /*
+     * Supervise without blocking (a dead worker is reaped and its running
+     * job failed, as collect's waits do), move up to max finished results
+     * into res, and arm event_fd for the next one: with jobs outstanding,
+     * event_fd turns readable when the next finishes or a worker dies, and
+     * it is left readable when more results are ready than max took.
+     * Returns the count (0: none finished yet), -ENOENT when nothing is
+     * outstanding, or the supervision's -errno.
+     */
+    int (*poll)(struct pvt_pool *pool, struct pvt_result *res, int max);
     /*
      * Fill st (and st->w when not NULL). Never fails on a live pool.
      */
