@@ -32,6 +32,7 @@ LAYERS='
 10 bench/modes/fault
 10 bench/modes/cost
 10 bench/modes/state
+10 bench/modes/loop
 11 bench/modes
 12 bench/tour
 13 bench/cli

@@ -20,7 +20,7 @@
 
 /* The modes a flag belongs to, where not all; naming it in another mode is
  * a usage error. */
-enum { M_TASKS = 1, M_HTTP = 2, M_FAULT = 4, M_COST = 8, M_STATE = 16 };
+enum { M_TASKS = 1, M_HTTP = 2, M_FAULT = 4, M_COST = 8, M_STATE = 16, M_LOOP = 32 };
 static const struct {
     int opt, modes;
     const char *which;
@@ -28,27 +28,29 @@ static const struct {
     {OPT_JOBS, M_TASKS, "tasks mode only"},
     {OPT_TARGET, M_TASKS | M_STATE, "tasks and state modes only"},
     {OPT_DEPTH, M_TASKS, "tasks mode only"},
-    {OPT_WARMUP, M_TASKS | M_HTTP | M_COST,
-     "tasks, http and cost modes only (a fault run starts a fresh server)"},
+    {OPT_WARMUP, M_TASKS | M_HTTP | M_COST | M_LOOP,
+     "tasks, http, cost and loop modes only (a fault run starts a fresh server)"},
     {OPT_DIST, M_HTTP | M_FAULT, "http and fault modes only"},
-    {OPT_CONC, M_HTTP | M_FAULT, "http and fault modes only"},
-    {OPT_DURATION, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_CONC, M_HTTP | M_FAULT | M_LOOP, "http, fault and loop modes only"},
+    {OPT_DURATION, M_HTTP | M_FAULT | M_LOOP, "http, fault and loop modes only"},
     {OPT_REQUESTS, M_HTTP, "http mode only"},
-    {OPT_TIMEOUT, M_HTTP | M_FAULT, "http and fault modes only"},
-    {OPT_THREADS, M_HTTP | M_FAULT, "http and fault modes only"},
-    {OPT_SERVER_CPUS, M_HTTP | M_FAULT, "http and fault modes only"},
-    {OPT_CLIENT_CPUS, M_HTTP | M_FAULT, "http and fault modes only"},
+    {OPT_TIMEOUT, M_HTTP | M_FAULT | M_LOOP, "http, fault and loop modes only"},
+    {OPT_THREADS, M_HTTP | M_FAULT | M_LOOP, "http, fault and loop modes only"},
+    {OPT_SERVER_CPUS, M_HTTP | M_FAULT | M_LOOP, "http, fault and loop modes only"},
+    {OPT_CLIENT_CPUS, M_HTTP | M_FAULT | M_LOOP, "http, fault and loop modes only"},
     {OPT_PRESET, M_HTTP | M_COST, "http and cost modes only"},
     {OPT_FAULT, M_FAULT, "fault mode only"},
-    {OPT_RATE, M_FAULT, "fault mode only"},
+    {OPT_RATE, M_FAULT | M_LOOP, "fault and loop modes only"},
     {OPT_FAULT_RATE, M_FAULT, "fault mode only"},
     {OPT_WTIMEOUT, M_FAULT, "fault mode only"},
     {OPT_MAXRSS, M_FAULT, "fault mode only"},
     {OPT_SECTION, M_COST, "cost mode only"},
     {OPT_HEAP, M_COST, "cost mode only"},
     {OPT_DATASET, M_COST, "cost mode only"},
-    {OPT_WORKLOAD, M_TASKS | M_HTTP | M_FAULT | M_COST,
+    {OPT_WORKLOAD, M_TASKS | M_HTTP | M_FAULT | M_COST | M_LOOP,
      "not in state mode (its workload is the counter)"},
+    {OPT_BACKEND, M_TASKS | M_HTTP | M_FAULT | M_COST | M_STATE,
+     "not in loop mode (each of its designs names its backends)"},
     {OPT_VARIANT, M_STATE, "state mode only"},
     {OPT_UPDATES, M_STATE, "state mode only"},
     {OPT_BATCH, M_STATE, "state mode only"},
@@ -298,6 +300,33 @@ static void fault_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
     }
 }
 
+/* Loop mode's defaults, and the checks that need them. */
+static void loop_defaults(struct pvt_bench_cfg *cfg, const struct args *a)
+{
+    static const char *const flags[] = {"--workers", "--concurrency", "--workload"};
+    const int n[] = {cfg->nworkers, cfg->nconcurrency, cfg->nworkloads};
+
+    for (int i = 0; i < 3; i++)
+        if (n[i] > 1)
+            pvt_usage_error(CMD, "%s: loop mode takes one value (its designs are the sweep)",
+                            flags[i]);
+    if (cfg->nworkloads == 1 && cfg->workload[0] != PVT_WL_CPU &&
+        cfg->workload[0] != PVT_WL_HASH && cfg->workload[0] != PVT_WL_MEM)
+        pvt_usage_error(CMD, "--workload: loop mode's heavy request is cpu, hash or mem (the "
+                             "routes a pool takes)");
+    if (!GIVEN(a, OPT_CONC))
+        cfg->nconcurrency = pvt__bench_parse_counts("--concurrency", "4", PVT_LOAD_MAX_CONNS,
+                                                    cfg->concurrency);
+    if (!cfg->duration_ms)
+        cfg->duration_ms = 6000;
+    if (!GIVEN(a, OPT_TIMEOUT))
+        cfg->timeout_ms = 10000;
+    if (!GIVEN(a, OPT_REPEAT))
+        cfg->repeat = 3;
+    if (!cfg->rate)
+        cfg->rate = 100;
+}
+
 /* Cost mode's defaults (and its preset), and the checks that need them. */
 static void cost_defaults(struct pvt_bench_cfg *cfg, const struct args *a,
                           struct pvt_cost_cfg *cost)
@@ -333,20 +362,26 @@ static void cost_defaults(struct pvt_bench_cfg *cfg, const struct args *a,
 int pvt__bench_check_config(struct pvt_bench_cfg *cfg, struct args *a, struct pvt_cost_cfg *cost)
 {
     const struct preset *p;
-    int http, fault, costm, statem, mode, i;
+    int http, fault, costm, statem, loopm, mode, i;
 
     if (!cfg->mode && cfg->preset)
         cfg->mode = "http";
     if (!cfg->mode)
-        pvt_usage_error(CMD, "--mode: missing (tasks, http, fault, cost, state)");
+        pvt_usage_error(CMD, "--mode: missing (tasks, http, fault, cost, state, loop)");
     http = strcmp(cfg->mode, "http") == 0;
     fault = strcmp(cfg->mode, "fault") == 0;
     costm = strcmp(cfg->mode, "cost") == 0;
     statem = strcmp(cfg->mode, "state") == 0;
-    if (strcmp(cfg->mode, "tasks") != 0 && !http && !fault && !costm && !statem)
-        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http, fault, cost, state)",
+    loopm = strcmp(cfg->mode, "loop") == 0;
+    if (strcmp(cfg->mode, "tasks") != 0 && !http && !fault && !costm && !statem && !loopm)
+        pvt_usage_error(CMD, "--mode: unknown mode '%s' (tasks, http, fault, cost, state, loop)",
                         cfg->mode);
-    mode = http ? M_HTTP : fault ? M_FAULT : costm ? M_COST : statem ? M_STATE : M_TASKS;
+    mode = http     ? M_HTTP
+           : fault  ? M_FAULT
+           : costm  ? M_COST
+           : statem ? M_STATE
+           : loopm  ? M_LOOP
+                    : M_TASKS;
     for (i = 0; i < (int)(sizeof(mode_flags) / sizeof(mode_flags[0])); i++)
         if (GIVEN(a, mode_flags[i].opt) && !(mode_flags[i].modes & mode))
             pvt_usage_error(CMD, "--%s: %s", pvt__bench_opt_name(mode_flags[i].opt), mode_flags[i].which);
@@ -360,6 +395,12 @@ int pvt__bench_check_config(struct pvt_bench_cfg *cfg, struct args *a, struct pv
     }
     if (statem) /* its own flags: pvt_bench_state_args, in pvt_cmd_bench */
         return 0;
+    if (loopm) {
+        if (resolve_cpus(cfg, a, 1) < 0)
+            return -1;
+        loop_defaults(cfg, a);
+        return 0;
+    }
     p = cfg->preset ? find_preset(cfg->preset) : NULL;
     if (!http && !fault) {
         if (cfg->nworkloads == 0)

@@ -15,7 +15,7 @@ void pvt__bench_help(void)
     const struct pvt_pool_ops *const *b;
     int i;
 
-    printf("usage: pvt bench --mode tasks|http|fault|cost|state [OPTIONS]\n\n"
+    printf("usage: pvt bench --mode tasks|http|fault|cost|state|loop [OPTIONS]\n\n"
            "Runs every combination of the lists given, --repeat times each after --warmup\n"
            "unrecorded runs, prints a table and writes DIR/meta.json and DIR/results.csv\n"
            "(see results/README.md).\n\n"
@@ -29,6 +29,8 @@ void pvt__bench_help(void)
            "                       posix_spawn and vfork\n"
            "                       state: one counter bumped by every worker, kept six ways\n"
            "                       (atomic, mutex, plain global, shared memory, messages)\n"
+           "                       loop: light requests beside heavy ones, one event loop\n"
+           "                       inline, N loops, or one loop offloading to a pool\n"
            "  --backend LIST       backends to compare (default proc,thread):\n");
     for (b = pvt_backends; *b; b++)
         printf("                         %-7s %s\n", (*b)->name, (*b)->summary);
@@ -139,4 +141,16 @@ void pvt__bench_help(void)
            "                       --target, 250ms, sized per variant and worker count)\n"
            "  --batch N            proc-msg: increments per message (default 1: a message\n"
            "                       per update)\n");
+    printf("\nloop mode (designs, each a `pvt serve`: 1 loop running the heavy requests\n"
+           "inline; N loops as processes, as threads; 1 loop offloading them to a pool of N\n"
+           "threads, of N processes. Each repetition: light and heavy together for --duration,\n"
+           "then the light stream alone; no --backend or --distribution):\n"
+           "  --workers N          the N of the designs (default: the server CPUs)\n"
+           "  --workload W         the heavy request (default cpu:N sized to about 1 s here;\n"
+           "                       cpu, hash or mem: the routes a pool takes)\n"
+           "  --rate R             requests/s of the light stream, GET / (default 100)\n"
+           "  --concurrency N      connections of the light stream (default 4)\n"
+           "  --duration D         the mixed phase (default 6s; the light-only phase too)\n"
+           "  --timeout MS         per request (default 10000)\n"
+           "  --repeat R           default 3; --warmup W: 1 s runs first (default 1)\n");
 }

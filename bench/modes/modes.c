@@ -12,11 +12,13 @@
 #include "bench/modes/cost/bench_cost.h"
 #include "bench/modes/fault/bench_fault.h"
 #include "bench/modes/http/bench_http.h"
+#include "bench/modes/loop/bench_loop.h"
 #include "bench/modes/state/bench_state.h"
 #include "bench/modes/tasks/tasks.h"
 
 const struct pvt_mode *const pvt_modes[] = {
-    &pvt_mode_tasks, &pvt_mode_http, &pvt_mode_fault, &pvt_mode_cost, &pvt_mode_state, NULL};
+    &pvt_mode_tasks, &pvt_mode_http, &pvt_mode_fault, &pvt_mode_cost, &pvt_mode_state,
+    &pvt_mode_loop, NULL};
 
 const struct pvt_mode *pvt_mode_find(const char *name)
 {
