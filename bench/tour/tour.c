@@ -72,6 +72,12 @@ const struct pvt_lesson pvt__tour_lessons[] = {
      "Processes cost more memory and start slower than threads.", "docs/lessons/cost.md",
      "--mode cost", "--mode cost --preset quick", 40, 12,
      {"startup", "memory", "cow", "ipc"}},
+    {"event-loop", "The event loop: light requests beside a heavy one, inline or offloaded",
+     "HTTP scaling: cluster; CPU-heavy work: worker threads, because a CPU-bound route blocks "
+     "the event loop and every other request waits behind it.",
+     "docs/lessons/event-loop.md", "--mode loop --duration 4 --repeat 2",
+     "--mode loop --duration 2 --repeat 1 --warmup 0", 90, 35,
+     {"light-p99", "light-latency", "heavy-throughput"}},
 };
 const int pvt__tour_nlessons = (int)(sizeof(pvt__tour_lessons) / sizeof(pvt__tour_lessons[0]));
 
