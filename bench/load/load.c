@@ -42,7 +42,6 @@
  * schedule sends at once when its previous response arrives, and its latency
  * counts from the intended time (coordinated omission corrected, as wrk2).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -505,24 +504,6 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-/* A path the request line can carry: '/' first, no space or control. */
-static int path_ok(const char *path)
-{
-    const char *p;
-
-    if (!path || path[0] != '/' || strlen(path) > 2048)
-        return 0;
-    for (p = path; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return 0;
-    return 1;
-}
-
-static int stream_ok(const char *path, int conns, double rate)
-{
-    return path_ok(path) && conns >= 1 && conns <= PVT_LOAD_MAX_CONNS && rate >= 0 && rate <= 1e9;
-}
-
 static void set_stream(struct run *run, int i, const char *path, int conns, double rate)
 {
     struct stream *st = &run->st[i];
@@ -534,72 +515,18 @@ static void set_stream(struct run *run, int i, const char *path, int conns, doub
                                   path, run->cfg->host, (unsigned)run->cfg->port);
 }
 
-/* The run's streams: cfg->streams, or URL's path as the only one. 0 or -EINVAL. */
-static int set_streams(struct run *run)
+/* The run's streams (cfg checked): cfg->streams, or URL's path as the only one. */
+static void set_streams(struct run *run)
 {
     const struct pvt_load_cfg *cfg = run->cfg;
-    const struct pvt_load_stream *s;
-    int i, total = 0;
+    int i;
 
-    if (cfg->nstreams == 0) {
-        if (!stream_ok(cfg->path, cfg->connections, cfg->rate))
-            return -EINVAL;
+    run->nst = cfg->nstreams ? cfg->nstreams : 1;
+    if (cfg->nstreams == 0)
         set_stream(run, 0, cfg->path, cfg->connections, cfg->rate);
-        run->nst = 1;
-        return 0;
-    }
-    if (cfg->nstreams < 0 || cfg->nstreams > PVT_LOAD_MAX_STREAMS || !cfg->streams ||
-        cfg->mix_rate != 0)
-        return -EINVAL;
-    for (i = 0; i < cfg->nstreams; i++) {
-        s = &cfg->streams[i];
-        if (!stream_ok(s->path, s->connections, s->rate))
-            return -EINVAL;
-        total += s->connections;
-        if (total > PVT_LOAD_MAX_CONNS)
-            return -EINVAL;
-        set_stream(run, i, s->path, s->connections, s->rate);
-    }
-    run->nst = cfg->nstreams;
-    return 0;
-}
-
-static int total_conns(const struct run *run)
-{
-    int i, n = 0;
-
-    for (i = 0; i < run->nst; i++)
-        n += run->st[i].conns;
-    return n;
-}
-
-/* Checks cfg and fills run's address and streams from it. */
-static int check_cfg(const struct pvt_load_cfg *cfg, struct run *run)
-{
-    struct sockaddr_in *addr = &run->addr;
-    int rc;
-
-    if (!cfg || !cfg->host)
-        return -EINVAL;
-    run->cfg = cfg;
-    if (cfg->mix_rate != 0 && (!(cfg->mix_rate > 0) || cfg->mix_rate > 1 || !path_ok(cfg->mix_path)))
-        return -EINVAL;
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons(cfg->port);
-    if (inet_pton(AF_INET, cfg->host, &addr->sin_addr) != 1 ||
-        (ntohl(addr->sin_addr.s_addr) >> 24) != 127 || cfg->port == 0)
-        return -EINVAL;
-    if ((rc = set_streams(run)) < 0)
-        return rc;
-    if (cfg->threads < 1 || cfg->threads > PVT_LOAD_MAX_THREADS || total_conns(run) < cfg->threads)
-        return -EINVAL;
-    if ((cfg->duration_ms > 0) == (cfg->requests > 0) || cfg->timeout_ms == 0 ||
-        cfg->duration_ms > 1000ull * 86400 * 365 || cfg->timeout_ms > 1000ull * 86400)
-        return -EINVAL;
-    if (cfg->pin && CPU_COUNT(&cfg->cpus) == 0)
-        return -EINVAL;
-    return 0;
+    for (i = 0; i < cfg->nstreams; i++)
+        set_stream(run, i, cfg->streams[i].path, cfg->streams[i].connections,
+                   cfg->streams[i].rate);
 }
 
 /* The stream connection j of the run (numbered in stream order) belongs to,
@@ -700,10 +627,10 @@ static void free_threads(struct load_thread *ts, int n)
     free(ts);
 }
 
-static void init_run(struct run *run)
+static void init_run(struct run *run, const struct pvt_load_cfg *cfg)
 {
-    const struct pvt_load_cfg *cfg = run->cfg;
-
+    run->cfg = cfg;
+    set_streams(run);
     run->mixlen = 0;
     if (cfg->mix_rate > 0)
         run->mixlen = (size_t)snprintf(run->mix, sizeof(run->mix),
@@ -741,10 +668,10 @@ int pvt_load_run(const struct pvt_load_cfg *cfg, struct pvt_load_result *res)
     if (!res)
         return -EINVAL;
     memset(res, 0, sizeof(*res));
-    if ((rc = check_cfg(cfg, &run)) < 0)
+    if ((rc = pvt__load_check_cfg(cfg, &run.addr)) < 0)
         return rc;
-    init_run(&run);
-    conns = total_conns(&run);
+    init_run(&run, cfg);
+    conns = pvt__load_conns(cfg);
     ts = calloc((size_t)cfg->threads, sizeof(*ts));
     if (!ts)
         return -ENOMEM;

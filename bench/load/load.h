@@ -143,6 +143,15 @@ struct pvt__load_tl {
     int nomem;     /* a bin could not be allocated: the timeline is incomplete */
 };
 
+/* ---- internal: the configuration's check (load_cfg.c) ---- */
+
+struct sockaddr_in;
+/* 0, or -EINVAL for anything pvt_load_run refuses; fills *addr from host and
+ * port. */
+int pvt__load_check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr);
+/* The run's connections: cfg->connections, or the streams' sum. */
+int pvt__load_conns(const struct pvt_load_cfg *cfg);
+
 /* ---- internal: one thread's counts for one stream (load_result.c) ---- */
 
 enum { PVT__LOAD_E_CONNECT, PVT__LOAD_E_READ, PVT__LOAD_E_WRITE, PVT__LOAD_E_TIMEOUT,
