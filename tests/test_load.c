@@ -586,15 +586,23 @@ static struct pvt_load_cfg stream_cfg(uint16_t port, const struct pvt_load_strea
     return c;
 }
 
+/* Starts s, runs cfg against it (its port set), and stops s. */
+static void run_against(struct server *s, struct pvt_load_cfg *cfg, struct pvt_load_result *r)
+{
+    server_start(s);
+    cfg->port = s->port;
+    assert_int_equal(pvt_load_run(cfg, r), 0);
+    server_stop(s);
+}
+
 /* A stream's counts: its histograms hold its responses, and no error. */
 static void check_stream(const struct pvt_load_result *sr, uint64_t served)
 {
     assert_int_equal(sr->requests, served);
     assert_int_equal(pvt_hist_count(sr->hist), sr->requests);
     assert_int_equal(pvt_hist_count(sr->hist_uncorrected), sr->requests);
-    assert_int_equal(sr->err_connect + sr->err_read + sr->err_write + sr->err_timeout +
-                         sr->err_status,
-                     0);
+    assert_int_equal(
+        sr->err_connect + sr->err_read + sr->err_write + sr->err_timeout + sr->err_status, 0);
     assert_null(sr->streams);
 }
 
@@ -607,11 +615,9 @@ static void test_streams_apart(void **state)
     struct pvt_load_result r;
 
     (void)state;
-    server_start(&s);
-    cfg = stream_cfg(s.port, two_streams, 2);
+    cfg = stream_cfg(0, two_streams, 2);
     cfg.duration_ms = 200;
-    assert_int_equal(pvt_load_run(&cfg, &r), 0);
-    server_stop(&s);
+    run_against(&s, &cfg, &r);
     assert_int_equal(r.nstreams, 2);
     assert_int_equal(atomic_load(&s.mixed_paths), 0);
     assert_int_equal(atomic_load(&s.fast) + atomic_load(&s.slow), atomic_load(&s.requests));
@@ -646,12 +652,10 @@ static void test_streams_count(void **state)
     struct pvt_load_result r;
 
     (void)state;
-    server_start(&s);
-    cfg = stream_cfg(s.port, three, 3);
+    cfg = stream_cfg(0, three, 3);
     cfg.threads = 3;
     cfg.requests = 600;
-    assert_int_equal(pvt_load_run(&cfg, &r), 0);
-    server_stop(&s);
+    run_against(&s, &cfg, &r);
     assert_int_equal(r.requests, 600);
     assert_int_equal(atomic_load(&s.requests), 600);
     assert_int_equal(r.nstreams, 3);
@@ -676,12 +680,10 @@ static void test_streams_open_loop_timeline(void **state)
     size_t i;
 
     (void)state;
-    server_start(&s);
-    cfg = stream_cfg(s.port, paced, 2);
+    cfg = stream_cfg(0, paced, 2);
     cfg.duration_ms = 300;
     cfg.timeline = 1;
-    assert_int_equal(pvt_load_run(&cfg, &r), 0);
-    server_stop(&s);
+    run_against(&s, &cfg, &r);
     assert_int_equal(atomic_load(&s.mixed_paths), 0);
     assert_int_equal(r.streams[0].requests, atomic_load(&s.fast));
     assert_int_equal(r.streams[1].requests, atomic_load(&s.slow));
@@ -820,14 +822,20 @@ static void test_bad_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closed_loop_count), cmocka_unit_test(test_status_errors),
+        cmocka_unit_test(test_closed_loop_count),
+        cmocka_unit_test(test_status_errors),
         cmocka_unit_test(test_mix),
-        cmocka_unit_test(test_connection_close),  cmocka_unit_test(test_no_content_length),
-        cmocka_unit_test(test_never_responds),    cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_open_loop_rate),    cmocka_unit_test(test_open_loop_corrected),
-        cmocka_unit_test(test_timeline_sums),     cmocka_unit_test(test_bin_percentile),
+        cmocka_unit_test(test_connection_close),
+        cmocka_unit_test(test_no_content_length),
+        cmocka_unit_test(test_never_responds),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_open_loop_rate),
+        cmocka_unit_test(test_open_loop_corrected),
+        cmocka_unit_test(test_timeline_sums),
+        cmocka_unit_test(test_bin_percentile),
         cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_streams_apart),     cmocka_unit_test(test_streams_count),
+        cmocka_unit_test(test_streams_apart),
+        cmocka_unit_test(test_streams_count),
         cmocka_unit_test(test_streams_open_loop_timeline),
         cmocka_unit_test(test_streams_bad_config),
     };

@@ -190,8 +190,7 @@ static int stream_key(struct pvt_load_stream *st, const char *kv, const char *ar
     if (strncmp(kv, "c=", 2) == 0) {
         if (st->connections)
             pvt_usage_error(CMD, "--stream: '%s' gives c= twice", arg);
-        st->connections =
-            (int)pvt_cli_long(CMD, "--stream c=", kv + 2, 1, PVT_LOAD_MAX_CONNS);
+        st->connections = (int)pvt_cli_long(CMD, "--stream c=", kv + 2, 1, PVT_LOAD_MAX_CONNS);
         return 1;
     }
     if (strncmp(kv, "R=", 2) == 0) {
@@ -355,12 +354,11 @@ static json_t *streams_json(const struct load_opts *o, const struct pvt_load_res
 
 static int print_json(const struct load_opts *o, const struct pvt_load_result *r)
 {
-    json_t *j = json_pack("{sIsosfsfsososIsI}", "requests", (json_int_t)r->requests, "errors",
-                          errors_json(r), "seconds", r->seconds, "requests_per_s",
-                          r->requests_per_s, "latency_us", lat_json(&r->lat),
-                          "latency_uncorrected_us", lat_json(&r->lat_uncorrected),
-                          "start_monotonic_ns", (json_int_t)r->start_ns, "mixed",
-                          (json_int_t)r->mixed);
+    json_t *j = json_pack(
+        "{sIsosfsfsososIsI}", "requests", (json_int_t)r->requests, "errors", errors_json(r),
+        "seconds", r->seconds, "requests_per_s", r->requests_per_s, "latency_us", lat_json(&r->lat),
+        "latency_uncorrected_us", lat_json(&r->lat_uncorrected), "start_monotonic_ns",
+        (json_int_t)r->start_ns, "mixed", (json_int_t)r->mixed);
     int rc;
 
     if (j && r->nstreams && json_object_set_new(j, "streams", streams_json(o, r)) < 0) {
@@ -579,8 +577,10 @@ static void check_opts(struct load_opts *o)
     if (!o->cfg.duration_ms && !o->cfg.requests)
         o->cfg.duration_ms = 10000;
     if (o->nstreams && o->loop_flag)
-        pvt_usage_error(CMD, "--stream: %s does not combine with --stream (each stream has "
-                             "its own c= and R=)", o->loop_flag);
+        pvt_usage_error(CMD,
+                        "--stream: %s does not combine with --stream (each stream has "
+                        "its own c= and R=)",
+                        o->loop_flag);
     if (o->nstreams) {
         o->cfg.streams = o->streams;
         o->cfg.nstreams = o->nstreams;

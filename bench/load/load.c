@@ -511,8 +511,9 @@ static void set_stream(struct run *run, int i, const char *path, int conns, doub
     st->conns = conns;
     st->rate = rate;
     st->open = rate > 0;
-    st->reqlen = (size_t)snprintf(st->req, sizeof(st->req), "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n",
-                                  path, run->cfg->host, (unsigned)run->cfg->port);
+    st->reqlen =
+        (size_t)snprintf(st->req, sizeof(st->req), "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", path,
+                         run->cfg->host, (unsigned)run->cfg->port);
 }
 
 /* The run's streams (cfg checked): cfg->streams, or URL's path as the only one. */
@@ -525,8 +526,7 @@ static void set_streams(struct run *run)
     if (cfg->nstreams == 0)
         set_stream(run, 0, cfg->path, cfg->connections, cfg->rate);
     for (i = 0; i < cfg->nstreams; i++)
-        set_stream(run, i, cfg->streams[i].path, cfg->streams[i].connections,
-                   cfg->streams[i].rate);
+        set_stream(run, i, cfg->streams[i].path, cfg->streams[i].connections, cfg->streams[i].rate);
 }
 
 /* The stream connection j of the run (numbered in stream order) belongs to,

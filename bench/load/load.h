@@ -16,7 +16,7 @@
 #define PVT_LOAD_MAX_CONNS 10000
 #define PVT_LOAD_MAX_THREADS 256
 #define PVT_LOAD_HIST_HIGHEST 60000000ull /* µs: 60 s */
-#define PVT_LOAD_MAX_STREAMS 16
+#define PVT_LOAD_MAX_STREAMS  16
 
 /*
  * The timeline (cfg.timeline): the run cut in PVT_LOAD_BIN_MS bins from its
@@ -154,8 +154,14 @@ int pvt__load_conns(const struct pvt_load_cfg *cfg);
 
 /* ---- internal: one thread's counts for one stream (load_result.c) ---- */
 
-enum { PVT__LOAD_E_CONNECT, PVT__LOAD_E_READ, PVT__LOAD_E_WRITE, PVT__LOAD_E_TIMEOUT,
-       PVT__LOAD_E_STATUS, PVT__LOAD_E_KINDS };
+enum {
+    PVT__LOAD_E_CONNECT,
+    PVT__LOAD_E_READ,
+    PVT__LOAD_E_WRITE,
+    PVT__LOAD_E_TIMEOUT,
+    PVT__LOAD_E_STATUS,
+    PVT__LOAD_E_KINDS
+};
 
 struct pvt__load_stats {
     uint64_t requests, connects, mixed, err[PVT__LOAD_E_KINDS];

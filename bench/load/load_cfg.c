@@ -62,7 +62,8 @@ int pvt__load_check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr
 {
     if (!cfg || !cfg->host)
         return -EINVAL;
-    if (cfg->mix_rate != 0 && (!(cfg->mix_rate > 0) || cfg->mix_rate > 1 || !path_ok(cfg->mix_path)))
+    if (cfg->mix_rate != 0 &&
+        (!(cfg->mix_rate > 0) || cfg->mix_rate > 1 || !path_ok(cfg->mix_path)))
         return -EINVAL;
     memset(addr, 0, sizeof(*addr));
     addr->sin_family = AF_INET;
