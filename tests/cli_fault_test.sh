@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 #
-# cli_fault_test.sh PVT: `pvt bench --mode fault` and `pvt load --timeline`
-# from the outside.
+# cli_fault_test.sh PVT: `pvt bench --mode fault`, `pvt load --timeline` and
+# `pvt load --stream` from the outside.
 #
 # Usage errors: exit 2, exactly one line on stderr naming the flag, nothing on
-# stdout, no results directory. Then: pvt load's timeline against a server; a
+# stdout, no results directory. Then: pvt load's timeline against a server,
+# and two streams against it (the JSON's streams add up to its totals, a
+# .hgrm file and timeline rows per stream); a
 # tiny fault run (a crash, both backends) whose results.csv has the columns
 # and whose failed counts add up with timeline.csv; and a run interrupted with
 # SIGINT (exit 130, a complete CSV, no child process left). No figure is
@@ -117,6 +119,7 @@ for r in rows:
     if r["max_us"]:
         assert int(r["p99_us"]) <= int(r["max_us"]) <= j["latency_us"]["max"], r
 assert isinstance(j["start_monotonic_ns"], int) and j["start_monotonic_ns"] > 0
+assert "streams" not in j, "streams without --stream"
 ' "$LOG/load" "$RUN/tl.csv" 2>"$LOG/py"; then
     ok "load --timeline: 10 ms bins over the run, adding up to the JSON's counts"
 else
@@ -126,6 +129,58 @@ if [ -z "$(find "$RUN" -name '*.tmp*')" ]; then
     ok "load --timeline: no temporary file left"
 else
     not_ok "load --timeline: left $(find "$RUN" -name '*.tmp*')"
+fi
+
+# Two streams: a paced light one and a closed-loop slow one (URL's path ignored).
+if [ -n "$PORT" ] &&
+    "$PVT" load "http://127.0.0.1:$PORT/ignored" -t 2 -d 300ms --stream /:c=3:R=200 \
+        --stream "/sleep?ms=20:c=1" --json --hgrm "$RUN/lat.hgrm" --timeline "$RUN/st.csv" \
+        >"$LOG/streams" 2>"$LOG/streams_err" </dev/null &&
+    python3 -c '
+import csv, json, os, sys
+j = json.load(open(sys.argv[1]))
+top = "requests errors seconds requests_per_s latency_us latency_uncorrected_us start_monotonic_ns mixed streams"
+assert list(j.keys()) == top.split(), list(j.keys())
+s = j["streams"]
+assert len(s) == 2, s
+keys = "path connections rate requests errors requests_per_s latency_us latency_uncorrected_us"
+for x in s:
+    assert list(x.keys()) == keys.split(), list(x.keys())
+    assert set(x["errors"]) == set(j["errors"]), x["errors"]
+    assert set("p50 p90 p99 p999 max".split()) <= set(x["latency_us"]), x["latency_us"]
+    assert x["requests"] > 0, x
+assert (s[0]["path"], s[0]["connections"], s[0]["rate"]) == ("/", 3, 200.0), s[0]
+assert (s[1]["path"], s[1]["connections"], s[1]["rate"]) == ("/sleep?ms=20", 1, None), s[1]
+assert sum(x["requests"] for x in s) == j["requests"], j
+for k in j["errors"]:
+    assert sum(x["errors"][k] for x in s) == j["errors"][k], k
+assert s[1]["latency_us"]["p50"] >= 20000, s[1]  # each /sleep?ms=20 waited 20 ms at least
+rows = list(csv.DictReader(open(sys.argv[2], newline="")))
+assert list(rows[0].keys()) == "t_ms stream ok failed p99_us max_us".split(), rows[0].keys()
+for i, x in enumerate(s):
+    mine = [r for r in rows if r["stream"] == str(i)]
+    assert len(mine) == len(rows) // 2, "stream %d has %d of %d rows" % (i, len(mine), len(rows))
+    assert sum(int(r["ok"]) for r in mine) == x["requests"] - x["errors"]["status"], i
+    assert sum(int(r["failed"]) for r in mine) == sum(x["errors"].values()), i
+d = os.path.dirname(sys.argv[2])
+names = sorted(n for n in os.listdir(d) if n.endswith(".hgrm"))
+assert names == ["lat.hgrm", "lat.s0.hgrm", "lat.s1.hgrm"], names
+for n in names:
+    assert os.path.getsize(os.path.join(d, n)) > 0, n
+' "$LOG/streams" "$RUN/st.csv" 2>"$LOG/py"; then
+    ok "load --stream: per-stream JSON adding up to the totals, .hgrm files and timeline rows"
+else
+    not_ok "load --stream: $(tail -n 1 "$LOG/py" 2>/dev/null) $(head -c 200 "$LOG/streams_err")"
+fi
+if [ -n "$PORT" ] &&
+    "$PVT" load "http://127.0.0.1:$PORT/" -n 50 --stream /:c=1 --stream "/sleep?ms=1:c=1" \
+        >"$LOG/streams_text" 2>&1 </dev/null &&
+    grep -q "^Requests/sec: " "$LOG/streams_text" &&
+    grep -q "^Stream 0: /, 1 connection, closed loop$" "$LOG/streams_text" &&
+    grep -q "^Stream 1: /sleep?ms=1, 1 connection, closed loop$" "$LOG/streams_text"; then
+    ok "load --stream: the text report has a block per stream after the totals"
+else
+    not_ok "load --stream text: $(head -c 400 "$LOG/streams_text" | tr '\n' '|')"
 fi
 kill -TERM "$SRV_PID" 2>/dev/null
 wait "$SRV_PID" 2>/dev/null

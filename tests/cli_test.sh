@@ -85,6 +85,22 @@ usage_error "load --mix share 0" "--mix" load --mix 0:/crash http://127.0.0.1:1/
 usage_error "load --mix share above 1" "--mix" load --mix 1.5:/crash http://127.0.0.1:1/
 usage_error "load --mix path without /" "--mix" load --mix 0.1:crash http://127.0.0.1:1/
 usage_error "load -c 0" "-c" load -c 0 http://127.0.0.1:1/
+U=http://127.0.0.1:1/
+usage_error "load --stream without c=" "--stream" load --stream / $U
+usage_error "load --stream with an unknown key" "--stream" load --stream /:c=2:x=1 $U
+usage_error "load --stream with c= twice" "--stream" load --stream /:c=2:c=3 $U
+usage_error "load --stream c=0" "--stream" load --stream /:c=0 $U
+usage_error "load --stream c=abc" "--stream" load --stream /:c=abc $U
+usage_error "load --stream R=0" "--stream" load --stream /:c=1:R=0 $U
+usage_error "load --stream R=-5" "--stream" load --stream /:c=1:R=-5 $U
+usage_error "load --stream path without /" "--stream" load --stream fast:c=1 $U
+usage_error "load --stream empty path" "--stream" load --stream :c=1 $U
+usage_error "load 17 streams" "--stream" load --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 --stream /:c=1 $U
+usage_error "load streams over 10000 connections" "--stream" load --stream /:c=6000 --stream /a:c=5000 $U
+usage_error "load -c with --stream" "--stream" load -c 4 --stream /:c=1 $U
+usage_error "load -R with --stream" "--stream" load --stream /:c=1 -R 100 $U
+usage_error "load --mix with --stream" "--stream" load --stream /:c=1 --mix 0.5:/x $U
+usage_error "load -t over the streams' connections" "--threads" load -t 3 --stream /:c=1 --stream /a:c=1 $U
 usage_error "topo --workers 0" "--workers" topo --workers 0
 usage_error "topo --synthetic garbage" "--synthetic" topo --synthetic garbage
 usage_error "topo unknown option" "--frobnicate" topo --frobnicate

@@ -11,7 +11,9 @@
  * close after K requests on a connection (with "Connection: close"), delay
  * each response, never respond, or answer without Content-Length. Requests
  * for /alt (the --mix path of the mix test) are counted apart and answered
- * 500 when fail_alt is set.
+ * 500 when fail_alt is set. For the stream tests: requests for /fast and
+ * /slow are counted apart, /slow is answered after slow_ms, and a connection
+ * that asks for more than one path is counted in `mixed_paths`.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,8 +47,9 @@ struct server {
     int never_respond;
     int no_length;    /* answer without Content-Length */
     int fail_alt;     /* 500 for every request for /alt */
+    int slow_ms;      /* before each response to /slow */
     atomic_int stop;
-    atomic_uint_fast64_t requests, alt;
+    atomic_uint_fast64_t requests, alt, fast, slow, mixed_paths;
     atomic_int accepted;
     pthread_t acceptor;
     pthread_t conns[MAX_CONN_THREADS];
@@ -90,14 +93,21 @@ static int respond(struct server *s, int fd, int on_conn, const char *head)
     uint64_t k = atomic_fetch_add(&s->requests, 1) + 1;
     int last = s->close_after && on_conn >= s->close_after;
     int alt = strncmp(head, "GET /alt ", 9) == 0;
+    int slow = strncmp(head, "GET /slow ", 10) == 0;
     int fail = (s->fail_every && k % (uint64_t)s->fail_every == 0) || (alt && s->fail_alt);
     char out[256];
     int n;
 
     if (alt)
         atomic_fetch_add(&s->alt, 1);
+    if (slow)
+        atomic_fetch_add(&s->slow, 1);
+    if (strncmp(head, "GET /fast ", 10) == 0)
+        atomic_fetch_add(&s->fast, 1);
     if (s->never_respond)
         return 0;
+    if (slow && s->slow_ms)
+        sleep_ms(s->slow_ms);
     if (s->delay_ms)
         sleep_ms(s->delay_ms);
     if (s->no_length)
@@ -111,12 +121,24 @@ static int respond(struct server *s, int fd, int on_conn, const char *head)
     return last;
 }
 
+/* Whether head asks for the same path as first (set from the first request). */
+static int same_path(char *first, const char *head)
+{
+    size_t n = strcspn(head + 4, " ");
+
+    if (!*first) {
+        snprintf(first, 16, "%.*s", (int)n, head + 4);
+        return 1;
+    }
+    return strlen(first) == n && strncmp(first, head + 4, n) == 0;
+}
+
 static void *conn_main(void *arg)
 {
     struct conn_arg *a = arg;
     struct server *s = a->s;
     struct pollfd p = {.fd = a->fd, .events = POLLIN};
-    char buf[4096], head[16];
+    char buf[4096], head[16], first[16] = "";
     int matched = 0, on_conn = 0, done = 0, hlen = 0;
     ssize_t n, i;
 
@@ -137,6 +159,8 @@ static void *conn_main(void *arg)
                 matched = 0;
                 head[hlen] = '\0';
                 hlen = 0;
+                if (!same_path(first, head))
+                    atomic_fetch_add(&s->mixed_paths, 1);
                 done = respond(s, p.fd, ++on_conn, head);
             }
         }
@@ -200,6 +224,9 @@ static void server_start(struct server *s)
     atomic_init(&s->stop, 0);
     atomic_init(&s->requests, 0);
     atomic_init(&s->alt, 0);
+    atomic_init(&s->fast, 0);
+    atomic_init(&s->slow, 0);
+    atomic_init(&s->mixed_paths, 0);
     atomic_init(&s->accepted, 0);
     s->nconns = 0;
     s->lfd = listen_any(&s->port, 1);
@@ -250,6 +277,8 @@ static void test_closed_loop_count(void **state)
     assert_int_equal(atomic_load(&s.accepted), 4);
     assert_true(r.lat.p50 >= 1 && r.lat.p50 <= r.lat.p99 && r.lat.p99 <= r.lat.max);
     assert_true(r.seconds > 0 && r.requests_per_s > 0);
+    assert_null(r.streams); /* no streams asked for, none reported */
+    assert_int_equal(r.nstreams, 0);
     pvt_load_result_free(&r);
 }
 
@@ -291,6 +320,9 @@ static void test_mix(void **state)
     assert_int_equal(r.mixed, atomic_load(&s.alt));
     assert_int_equal(r.err_status, r.mixed); /* the server fails every /alt */
     assert_true(r.mixed > 350 && r.mixed < 650); /* 500 expected; 19 is one sd */
+    /* The server sees connections that ask for two paths (the stream tests
+     * rely on it to tell when a connection strays). */
+    assert_true(atomic_load(&s.mixed_paths) > 0);
     first = r.mixed;
     pvt_load_result_free(&r);
 
@@ -534,6 +566,181 @@ static void test_timeline_sums(void **state)
     pvt_load_result_free(&r);
 }
 
+#define SLOW_MS 20
+
+/* Two streams, a fast path on 3 connections and a slow one on 1, over 2
+ * threads (the second holds connections of both). */
+static const struct pvt_load_stream two_streams[] = {
+    {.path = "/fast", .connections = 3},
+    {.path = "/slow", .connections = 1},
+};
+
+static struct pvt_load_cfg stream_cfg(uint16_t port, const struct pvt_load_stream *st, int n)
+{
+    struct pvt_load_cfg c = base_cfg(port);
+
+    c.path = NULL; /* not read with streams */
+    c.connections = 0;
+    c.streams = st;
+    c.nstreams = n;
+    return c;
+}
+
+/* Starts s, runs cfg against it (its port set), and stops s. */
+static void run_against(struct server *s, struct pvt_load_cfg *cfg, struct pvt_load_result *r)
+{
+    server_start(s);
+    cfg->port = s->port;
+    assert_int_equal(pvt_load_run(cfg, r), 0);
+    server_stop(s);
+}
+
+/* A stream's counts: its histograms hold its responses, and no error. */
+static void check_stream(const struct pvt_load_result *sr, uint64_t served)
+{
+    assert_int_equal(sr->requests, served);
+    assert_int_equal(pvt_hist_count(sr->hist), sr->requests);
+    assert_int_equal(pvt_hist_count(sr->hist_uncorrected), sr->requests);
+    assert_int_equal(
+        sr->err_connect + sr->err_read + sr->err_write + sr->err_timeout + sr->err_status, 0);
+    assert_null(sr->streams);
+}
+
+/* Each stream's connections ask only for its path, and its result counts
+ * exactly the responses to that path; the totals are the streams' sums. */
+static void test_streams_apart(void **state)
+{
+    struct server s = {.slow_ms = SLOW_MS};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    cfg = stream_cfg(0, two_streams, 2);
+    cfg.duration_ms = 200;
+    run_against(&s, &cfg, &r);
+    assert_int_equal(r.nstreams, 2);
+    assert_int_equal(atomic_load(&s.mixed_paths), 0);
+    assert_int_equal(atomic_load(&s.fast) + atomic_load(&s.slow), atomic_load(&s.requests));
+    check_stream(&r.streams[0], atomic_load(&s.fast));
+    check_stream(&r.streams[1], atomic_load(&s.slow));
+    assert_true(r.streams[0].requests > 0 && r.streams[1].requests > 0);
+    assert_int_equal(r.requests, r.streams[0].requests + r.streams[1].requests);
+    assert_int_equal(pvt_hist_count(r.hist), r.requests);
+    assert_int_equal(r.streams[0].connects, 3);
+    assert_int_equal(r.streams[1].connects, 1);
+    assert_int_equal(r.connects, 4);
+    assert_int_equal(atomic_load(&s.accepted), 4);
+    /* Every /slow response waited for the server's sleep, so none of the
+     * fast path's is in the slow stream's histogram (a lower bound only). */
+    assert_true(pvt_hist_min(r.streams[1].hist) >= SLOW_MS * 1000);
+    assert_true(r.streams[0].seconds == r.seconds);
+    assert_int_equal(r.streams[1].start_ns, r.start_ns);
+    pvt_load_result_free(&r);
+    assert_null(r.streams);
+}
+
+/* With -n the count is over all streams together. */
+static void test_streams_count(void **state)
+{
+    static const struct pvt_load_stream three[] = {
+        {.path = "/fast", .connections = 2},
+        {.path = "/", .connections = 1},
+        {.path = "/fast", .connections = 1},
+    };
+    struct server s = {0};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+
+    (void)state;
+    cfg = stream_cfg(0, three, 3);
+    cfg.threads = 3;
+    cfg.requests = 600;
+    run_against(&s, &cfg, &r);
+    assert_int_equal(r.requests, 600);
+    assert_int_equal(atomic_load(&s.requests), 600);
+    assert_int_equal(r.nstreams, 3);
+    assert_int_equal(r.streams[0].requests + r.streams[2].requests, atomic_load(&s.fast));
+    assert_int_equal(r.streams[0].requests + r.streams[1].requests + r.streams[2].requests, 600);
+    assert_int_equal(atomic_load(&s.mixed_paths), 0);
+    pvt_load_result_free(&r);
+}
+
+/* A stream's timeline bins add up to its own counts, the totals' bins to
+ * the sums; an open-loop stream sends at most rate x duration requests
+ * whatever the other stream does. */
+static void test_streams_open_loop_timeline(void **state)
+{
+    static const struct pvt_load_stream paced[] = {
+        {.path = "/fast", .connections = 2, .rate = 200},
+        {.path = "/slow", .connections = 1},
+    };
+    struct server s = {.slow_ms = SLOW_MS, .fail_every = 5};
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+    size_t i;
+
+    (void)state;
+    cfg = stream_cfg(0, paced, 2);
+    cfg.duration_ms = 300;
+    cfg.timeline = 1;
+    run_against(&s, &cfg, &r);
+    assert_int_equal(atomic_load(&s.mixed_paths), 0);
+    assert_int_equal(r.streams[0].requests, atomic_load(&s.fast));
+    assert_int_equal(r.streams[1].requests, atomic_load(&s.slow));
+    assert_true(r.streams[0].requests <= 60); /* 200/s x 0.3 s: the stream's own schedule */
+    assert_true(r.streams[1].requests >= 1);
+    assert_int_equal(r.err_status, r.streams[0].err_status + r.streams[1].err_status);
+    check_bins(&r);
+    check_bins(&r.streams[0]);
+    check_bins(&r.streams[1]);
+    assert_int_equal(r.streams[0].nbins, r.nbins);
+    for (i = 0; i < r.nbins; i++)
+        assert_int_equal(r.bins[i].ok + r.bins[i].failed,
+                         r.streams[0].bins[i].ok + r.streams[0].bins[i].failed +
+                             r.streams[1].bins[i].ok + r.streams[1].bins[i].failed);
+    pvt_load_result_free(&r);
+}
+
+static void test_streams_bad_config(void **state)
+{
+    struct pvt_load_stream st[PVT_LOAD_MAX_STREAMS + 1];
+    struct pvt_load_cfg cfg;
+    struct pvt_load_result r;
+    int i;
+
+    (void)state;
+    for (i = 0; i <= PVT_LOAD_MAX_STREAMS; i++)
+        st[i] = (struct pvt_load_stream){.path = "/", .connections = 1};
+    cfg = stream_cfg(80, st, PVT_LOAD_MAX_STREAMS + 1);
+    cfg.threads = 1;
+    cfg.requests = 1;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL); /* too many streams */
+    cfg.nstreams = 2;
+    st[1].connections = 0;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    st[1].connections = PVT_LOAD_MAX_CONNS; /* 10001 in all */
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    st[1].connections = 1;
+    st[1].rate = -1;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    st[1].rate = 0;
+    st[1].path = "fast";
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    st[1].path = NULL;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    st[1].path = "/";
+    cfg.threads = 3; /* more than the streams' 2 connections */
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.threads = 1;
+    cfg.mix_path = "/alt";
+    cfg.mix_rate = 0.5;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    cfg.mix_rate = 0;
+    cfg.streams = NULL;
+    assert_int_equal(pvt_load_run(&cfg, &r), -EINVAL);
+    assert_null(r.streams);
+}
+
 /* A bin's percentile: exact below 16 µs, within 12.5 % above, never past max. */
 static void test_bin_percentile(void **state)
 {
@@ -615,13 +822,22 @@ static void test_bad_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closed_loop_count), cmocka_unit_test(test_status_errors),
+        cmocka_unit_test(test_closed_loop_count),
+        cmocka_unit_test(test_status_errors),
         cmocka_unit_test(test_mix),
-        cmocka_unit_test(test_connection_close),  cmocka_unit_test(test_no_content_length),
-        cmocka_unit_test(test_never_responds),    cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_open_loop_rate),    cmocka_unit_test(test_open_loop_corrected),
-        cmocka_unit_test(test_timeline_sums),     cmocka_unit_test(test_bin_percentile),
+        cmocka_unit_test(test_connection_close),
+        cmocka_unit_test(test_no_content_length),
+        cmocka_unit_test(test_never_responds),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_open_loop_rate),
+        cmocka_unit_test(test_open_loop_corrected),
+        cmocka_unit_test(test_timeline_sums),
+        cmocka_unit_test(test_bin_percentile),
         cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_streams_apart),
+        cmocka_unit_test(test_streams_count),
+        cmocka_unit_test(test_streams_open_loop_timeline),
+        cmocka_unit_test(test_streams_bad_config),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

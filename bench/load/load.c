@@ -4,11 +4,18 @@
  * DESIGN
  * Threads: pvt_load_run starts cfg->threads threads and joins them all; each
  * owns an equal share of the connections, one epoll instance (level
- * triggered), two histograms and its counters, so nothing is shared while it
- * runs but the read-only struct run and two atomics in it: `issued` (request
- * tickets, with -n) and `abort` (set only when starting the threads failed).
- * The counters and histograms are merged after join, as wrk does; so are
- * the timelines (load_tl.c), whose bins are counted from `start`.
+ * triggered), and for each stream it has connections of, two histograms and
+ * its counters (struct pvt__load_stats), so nothing is shared while it runs
+ * but the read-only struct run and two atomics in it: `issued` (request
+ * tickets, with -n, over all streams) and `abort` (set only when starting the
+ * threads failed). The counters and histograms are summed after join, as wrk
+ * does (load_result.c); so are the timelines (load_tl.c), whose bins are
+ * counted from `start`.
+ *
+ * Streams: without cfg->streams, URL's path is the one stream. Connections
+ * are numbered in stream order and handed out to the threads in consecutive
+ * shares, so a thread holds connections of at most a few streams (threads +
+ * streams - 1 pairs in all), and only those get histograms.
  *
  * A connection is a small state machine: IDLE (no socket; waiting for its
  * deadline to connect) -> CONNECTING -> READY (connected, no request in
@@ -29,12 +36,12 @@
  * sent after it and the run ends when the requests in flight are answered or
  * time out: by duration + timeout at most, which is also the hard stop.
  *
- * Open loop (rate > 0): request k of the run (k = connection + seq *
- * connections) is intended to go at start + k / rate. A connection behind
+ * Open loop (a stream's rate > 0): request k of the stream (k = connection +
+ * seq * connections, both counted in the stream) is intended to go at start +
+ * k / rate. A connection behind
  * schedule sends at once when its previous response arrives, and its latency
  * counts from the intended time (coordinated omission corrected, as wrk2).
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -56,8 +63,13 @@
 #define NO_DEADLINE UINT64_MAX
 
 enum conn_state { C_IDLE, C_CONNECTING, C_READY, C_WRITING, C_READING, C_DONE };
-enum err_kind { E_CONNECT, E_READ, E_WRITE, E_TIMEOUT, E_STATUS, E_KINDS };
-
+enum err_kind {
+    E_CONNECT = PVT__LOAD_E_CONNECT,
+    E_READ = PVT__LOAD_E_READ,
+    E_WRITE = PVT__LOAD_E_WRITE,
+    E_TIMEOUT = PVT__LOAD_E_TIMEOUT,
+    E_STATUS = PVT__LOAD_E_STATUS,
+};
 
 struct conn {
     int fd;
@@ -68,18 +80,29 @@ struct conn {
     uint64_t intended; /* open loop: the intended send time of the next request */
     uint64_t sent_at;
     uint64_t seq;      /* open loop: requests scheduled so far */
-    uint64_t index;    /* the connection's number in the run */
+    uint64_t index;    /* the connection's number in its stream */
+    int stream;        /* the stream it belongs to: its path, rate and stats */
     int alt;           /* the request in flight goes to cfg->mix_path */
     size_t written;
     struct pvt_resp r;
 };
 
+/* A stream as the threads read it. */
+struct stream {
+    int conns;
+    double rate;
+    int open; /* rate > 0 */
+    char req[2300];
+    size_t reqlen;
+};
+
 struct run {
     const struct pvt_load_cfg *cfg;
     struct sockaddr_in addr;
-    char req[2300], mix[2300]; /* the request, and the mix_path one */
-    size_t reqlen, mixlen;
-    int open;
+    struct stream st[PVT_LOAD_MAX_STREAMS];
+    int nst;
+    char mix[2300]; /* the mix_path request */
+    size_t mixlen;
     uint64_t start, end, hard_end; /* ns; end is 0 with -n */
     atomic_uint_fast64_t issued;
     atomic_int abort;
@@ -95,10 +118,8 @@ struct load_thread {
     int nconns;
     int active;
     uint64_t next_wake;
-    uint64_t requests, connects, mixed, err[E_KINDS];
     uint64_t rng; /* xorshift64 state: which requests go to mix_path */
-    struct pvt_hist *hist, *unc;
-    struct pvt__load_tl tl; /* with cfg->timeline */
+    struct pvt__load_stats st[PVT_LOAD_MAX_STREAMS]; /* by stream; hist NULL if none */
     char buf[65536];
 };
 
@@ -112,9 +133,10 @@ static uint64_t now_ns(void)
 
 static uint64_t intended_at(const struct run *run, const struct conn *c)
 {
-    double k = (double)c->index + (double)c->seq * run->cfg->connections;
+    const struct stream *st = &run->st[c->stream];
+    double k = (double)c->index + (double)c->seq * st->conns;
 
-    return run->start + (uint64_t)(k * 1e9 / run->cfg->rate);
+    return run->start + (uint64_t)(k * 1e9 / st->rate);
 }
 
 /* The timeline's bin of now: every count below goes through here or
@@ -125,11 +147,13 @@ static size_t bin_of(const struct load_thread *t, uint64_t now)
                                : 0;
 }
 
-static void count_err(struct load_thread *t, int kind, uint64_t now)
+static void count_err(struct load_thread *t, const struct conn *c, int kind, uint64_t now)
 {
-    t->err[kind]++;
+    struct pvt__load_stats *st = &t->st[c->stream];
+
+    st->err[kind]++;
     if (t->run->cfg->timeline)
-        pvt__load_tl_error(&t->tl, bin_of(t, now));
+        pvt__load_tl_error(&st->tl, bin_of(t, now));
 }
 
 static void set_deadline(struct load_thread *t, struct conn *c, uint64_t when)
@@ -161,7 +185,7 @@ static void set_events(struct load_thread *t, struct conn *c, uint32_t ev)
 static void end_attempt(struct load_thread *t, struct conn *c)
 {
     c->has_ticket = 0;
-    if (t->run->open) {
+    if (t->run->st[c->stream].open) {
         c->seq++;
         c->intended = intended_at(t->run, c);
     }
@@ -178,7 +202,7 @@ static void conn_done(struct load_thread *t, struct conn *c)
 
 static void fail_attempt(struct load_thread *t, struct conn *c, int kind, uint64_t now)
 {
-    count_err(t, kind, now);
+    count_err(t, c, kind, now);
     conn_close(t, c);
     end_attempt(t, c);
     c->state = C_IDLE;
@@ -189,7 +213,7 @@ static int take_ticket(struct run *run, const struct conn *c, uint64_t now)
 {
     if (run->cfg->requests)
         return atomic_fetch_add(&run->issued, 1) < run->cfg->requests;
-    return (run->open ? c->intended : now) < run->end;
+    return (run->st[c->stream].open ? c->intended : now) < run->end;
 }
 
 static void conn_next(struct load_thread *t, struct conn *c, uint64_t now);
@@ -217,14 +241,14 @@ static void conn_send(struct load_thread *t, struct conn *c, uint64_t now)
     if (c->state != C_WRITING) {
         c->state = C_WRITING;
         c->alt = mix_next(t);
-        t->mixed += (uint64_t)c->alt;
+        t->st[c->stream].mixed += (uint64_t)c->alt;
         c->written = 0;
         c->sent_at = now;
         pvt_resp_reset(&c->r);
         set_deadline(t, c, now + run->cfg->timeout_ms * NS_PER_MS);
     }
-    req = c->alt ? run->mix : run->req;
-    len = c->alt ? run->mixlen : run->reqlen;
+    req = c->alt ? run->mix : run->st[c->stream].req;
+    len = c->alt ? run->mixlen : run->st[c->stream].reqlen;
     while (c->written < len) {
         n = send(c->fd, req + c->written, len - c->written, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -281,7 +305,7 @@ static void conn_next(struct load_thread *t, struct conn *c, uint64_t now)
         return;
     }
     c->state = C_READY;
-    if (t->run->open && c->intended > now) {
+    if (t->run->st[c->stream].open && c->intended > now) {
         set_deadline(t, c, c->intended);
         return;
     }
@@ -297,7 +321,7 @@ static void on_connected(struct load_thread *t, struct conn *c, uint64_t now)
         fail_attempt(t, c, E_CONNECT, now);
         return;
     }
-    t->connects++;
+    t->st[c->stream].connects++;
     set_events(t, c, EPOLLIN);
     c->state = C_READY;
     conn_next(t, c, now);
@@ -305,16 +329,18 @@ static void on_connected(struct load_thread *t, struct conn *c, uint64_t now)
 
 static void record(struct load_thread *t, struct conn *c, uint64_t now)
 {
-    uint64_t from = t->run->open ? c->intended : c->sent_at, lat = (now - from + 999) / 1000;
+    struct pvt__load_stats *st = &t->st[c->stream];
+    uint64_t from = t->run->st[c->stream].open ? c->intended : c->sent_at;
+    uint64_t lat = (now - from + 999) / 1000;
     int ok = c->r.status >= 200 && c->r.status <= 299;
 
-    pvt_hist_record(t->hist, lat);
-    pvt_hist_record(t->unc, (now - c->sent_at + 999) / 1000);
-    t->requests++;
+    pvt_hist_record(st->hist, lat);
+    pvt_hist_record(st->unc, (now - c->sent_at + 999) / 1000);
+    st->requests++;
     if (!ok)
-        t->err[E_STATUS]++;
+        st->err[E_STATUS]++;
     if (t->run->cfg->timeline)
-        pvt__load_tl_response(&t->tl, bin_of(t, now), ok, lat);
+        pvt__load_tl_response(&st->tl, bin_of(t, now), ok, lat);
 }
 
 static void finish_response(struct load_thread *t, struct conn *c, uint64_t now)
@@ -374,7 +400,7 @@ static void idle_event(struct load_thread *t, struct conn *c, uint64_t now)
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return;
     if (n > 0)
-        count_err(t, E_READ, now);
+        count_err(t, c, E_READ, now);
     conn_close(t, c);
     c->state = C_IDLE;
     set_deadline(t, c, now);
@@ -478,44 +504,47 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-/* A path the request line can carry: '/' first, no space or control. */
-static int path_ok(const char *path)
+static void set_stream(struct run *run, int i, const char *path, int conns, double rate)
 {
-    const char *p;
+    struct stream *st = &run->st[i];
 
-    if (!path || path[0] != '/' || strlen(path) > 2048)
-        return 0;
-    for (p = path; *p; p++)
-        if ((unsigned char)*p <= ' ' || *p == 0x7f)
-            return 0;
-    return 1;
+    st->conns = conns;
+    st->rate = rate;
+    st->open = rate > 0;
+    st->reqlen =
+        (size_t)snprintf(st->req, sizeof(st->req), "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", path,
+                         run->cfg->host, (unsigned)run->cfg->port);
 }
 
-static int check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr)
+/* The run's streams (cfg checked): cfg->streams, or URL's path as the only one. */
+static void set_streams(struct run *run)
 {
-    if (!cfg || !cfg->host || !path_ok(cfg->path))
-        return -EINVAL;
-    if (cfg->mix_rate != 0 && (!(cfg->mix_rate > 0) || cfg->mix_rate > 1 || !path_ok(cfg->mix_path)))
-        return -EINVAL;
-    memset(addr, 0, sizeof(*addr));
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons(cfg->port);
-    if (inet_pton(AF_INET, cfg->host, &addr->sin_addr) != 1 ||
-        (ntohl(addr->sin_addr.s_addr) >> 24) != 127 || cfg->port == 0)
-        return -EINVAL;
-    if (cfg->threads < 1 || cfg->threads > PVT_LOAD_MAX_THREADS ||
-        cfg->connections < cfg->threads || cfg->connections > PVT_LOAD_MAX_CONNS)
-        return -EINVAL;
-    if ((cfg->duration_ms > 0) == (cfg->requests > 0) || cfg->timeout_ms == 0 ||
-        cfg->duration_ms > 1000ull * 86400 * 365 || cfg->timeout_ms > 1000ull * 86400)
-        return -EINVAL;
-    if (!(cfg->rate >= 0) || cfg->rate > 1e9 || (cfg->pin && CPU_COUNT(&cfg->cpus) == 0))
-        return -EINVAL;
-    return 0;
+    const struct pvt_load_cfg *cfg = run->cfg;
+    int i;
+
+    run->nst = cfg->nstreams ? cfg->nstreams : 1;
+    if (cfg->nstreams == 0)
+        set_stream(run, 0, cfg->path, cfg->connections, cfg->rate);
+    for (i = 0; i < cfg->nstreams; i++)
+        set_stream(run, i, cfg->streams[i].path, cfg->streams[i].connections, cfg->streams[i].rate);
+}
+
+/* The stream connection j of the run (numbered in stream order) belongs to,
+ * and its number in that stream. */
+static int stream_of(const struct run *run, int j, uint64_t *in)
+{
+    int s;
+
+    for (s = 0; j >= run->st[s].conns; s++)
+        j -= run->st[s].conns;
+    *in = (uint64_t)j;
+    return s;
 }
 
 static int setup_thread(struct run *run, struct load_thread *t, int index, int first, int n)
 {
+    const struct pvt_load_cfg *cfg = run->cfg;
+    size_t bins = 0;
     int i, rc;
 
     t->run = run;
@@ -525,89 +554,75 @@ static int setup_thread(struct run *run, struct load_thread *t, int index, int f
     t->conns = calloc((size_t)n, sizeof(*t->conns));
     if (!t->conns)
         return -ENOMEM;
+    /* A timed run's bins are all allocated now, none while it runs. */
+    if (cfg->timeline && cfg->duration_ms)
+        bins = (size_t)((cfg->duration_ms + cfg->timeout_ms) / PVT_LOAD_BIN_MS) + 2;
     for (i = 0; i < n; i++) {
         struct conn *c = &t->conns[i];
         c->fd = -1;
         c->state = C_IDLE;
-        c->index = (uint64_t)(first + i);
+        c->stream = stream_of(run, first + i, &c->index);
+        if (!t->st[c->stream].hist && (rc = pvt__load_stats_init(&t->st[c->stream], bins)) < 0)
+            return rc;
     }
-    if ((rc = pvt_hist_new(PVT_LOAD_HIST_HIGHEST, 3, &t->hist)) < 0 ||
-        (rc = pvt_hist_new(PVT_LOAD_HIST_HIGHEST, 3, &t->unc)) < 0)
-        return rc;
-    /* A timed run's bins are all allocated now, none while it runs. */
-    if (run->cfg->timeline && run->cfg->duration_ms &&
-        (rc = pvt__load_tl_reserve(&t->tl, (size_t)((run->cfg->duration_ms +
-                                                     run->cfg->timeout_ms) /
-                                                    PVT_LOAD_BIN_MS) + 2)) < 0)
-        return rc;
     t->ep = epoll_create1(EPOLL_CLOEXEC);
     return t->ep < 0 ? -errno : 0;
 }
 
-static void fill_lat(struct pvt_load_lat *l, const struct pvt_hist *h)
+/* The stats of stream s (of every stream with s < 0), from the threads that
+ * have connections of it, into out; how many. */
+static int gather(struct load_thread *ts, int nthreads, int nst, int s,
+                  struct pvt__load_stats **out)
 {
-    l->p50 = pvt_hist_percentile(h, 50);
-    l->p90 = pvt_hist_percentile(h, 90);
-    l->p99 = pvt_hist_percentile(h, 99);
-    l->p999 = pvt_hist_percentile(h, 99.9);
-    l->mean = pvt_hist_mean(h);
-    l->max = pvt_hist_max(h);
+    int i, k, n = 0;
+
+    for (i = 0; i < nthreads; i++)
+        for (k = 0; k < nst; k++)
+            if ((s < 0 || k == s) && ts[i].st[k].hist)
+                out[n++] = &ts[i].st[k];
+    return n;
 }
 
-/* The threads' timelines into res, bins up to the end of the run. */
-static int merge_timeline(struct load_thread *ts, int n, uint64_t elapsed_ns,
-                          struct pvt_load_result *res)
+/* The totals into res, and with cfg->streams, each stream's result. */
+static int fill_results(const struct run *run, struct load_thread *ts, uint64_t elapsed,
+                        struct pvt_load_result *res)
 {
-    struct pvt__load_tl all = {0};
-    size_t need = (size_t)(elapsed_ns / (PVT_LOAD_BIN_MS * NS_PER_MS)) + 1;
-    int i, rc = pvt__load_tl_reserve(&all, need);
+    const struct pvt_load_cfg *cfg = run->cfg;
+    struct pvt__load_stats **st;
+    int i, n, rc = 0;
 
-    for (i = 0; i < n && rc == 0; i++)
-        rc = pvt__load_tl_merge(&all, &ts[i].tl);
-    if (rc < 0) {
-        free(all.bins);
-        return rc;
+    for (i = 0; i < cfg->threads; i++)
+        if (ts[i].rc < 0)
+            return ts[i].rc;
+    st = calloc((size_t)cfg->threads * (size_t)run->nst, sizeof(*st));
+    if (!st)
+        return -ENOMEM;
+    n = gather(ts, cfg->threads, run->nst, -1, st);
+    rc = pvt__load_result_fill(res, st, n, elapsed, cfg->timeline);
+    if (rc == 0 && cfg->nstreams) {
+        res->streams = calloc((size_t)run->nst, sizeof(*res->streams));
+        rc = res->streams ? 0 : -ENOMEM;
+        res->nstreams = res->streams ? run->nst : 0;
     }
-    res->bins = all.bins;
-    res->nbins = all.n > need ? all.n : need;
-    return 0;
-}
-
-static int merge(struct load_thread *ts, int n, struct pvt_load_result *res)
-{
-    int i, rc = 0;
-
-    for (i = 0; i < n; i++) {
-        struct load_thread *t = &ts[i];
-        if (t->rc < 0 && rc == 0)
-            rc = t->rc;
-        res->requests += t->requests;
-        res->connects += t->connects;
-        res->mixed += t->mixed;
-        res->err_connect += t->err[E_CONNECT];
-        res->err_read += t->err[E_READ];
-        res->err_write += t->err[E_WRITE];
-        res->err_timeout += t->err[E_TIMEOUT];
-        res->err_status += t->err[E_STATUS];
-        pvt_hist_add(res->hist, t->hist);
-        pvt_hist_add(res->hist_uncorrected, t->unc);
+    for (i = 0; i < res->nstreams && rc == 0; i++) {
+        n = gather(ts, cfg->threads, run->nst, i, st);
+        res->streams[i].start_ns = res->start_ns;
+        rc = pvt__load_result_fill(&res->streams[i], st, n, elapsed, cfg->timeline);
     }
-    fill_lat(&res->lat, res->hist);
-    fill_lat(&res->lat_uncorrected, res->hist_uncorrected);
+    free(st);
     return rc;
 }
 
 static void free_threads(struct load_thread *ts, int n)
 {
-    int i;
+    int i, k;
 
     for (i = 0; ts && i < n; i++) {
         if (ts[i].ep >= 0)
             close(ts[i].ep);
         free(ts[i].conns);
-        free(ts[i].tl.bins);
-        pvt_hist_free(ts[i].hist);
-        pvt_hist_free(ts[i].unc);
+        for (k = 0; k < PVT_LOAD_MAX_STREAMS; k++)
+            pvt__load_stats_free(&ts[i].st[k]);
     }
     free(ts);
 }
@@ -615,10 +630,7 @@ static void free_threads(struct load_thread *ts, int n)
 static void init_run(struct run *run, const struct pvt_load_cfg *cfg)
 {
     run->cfg = cfg;
-    run->open = cfg->rate > 0;
-    run->reqlen = (size_t)snprintf(run->req, sizeof(run->req),
-                                   "GET %s HTTP/1.1\r\nHost: %s:%u\r\n\r\n", cfg->path, cfg->host,
-                                   (unsigned)cfg->port);
+    set_streams(run);
     run->mixlen = 0;
     if (cfg->mix_rate > 0)
         run->mixlen = (size_t)snprintf(run->mix, sizeof(run->mix),
@@ -641,7 +653,7 @@ static void start_clock(struct run *run, struct load_thread *ts, int nthreads)
         for (j = 0; j < ts[i].nconns; j++) {
             struct conn *c = &ts[i].conns[j];
             c->deadline = run->start;
-            if (run->open)
+            if (run->st[c->stream].open)
                 c->intended = intended_at(run, c);
         }
     }
@@ -651,29 +663,26 @@ int pvt_load_run(const struct pvt_load_cfg *cfg, struct pvt_load_result *res)
 {
     struct load_thread *ts = NULL;
     struct run run;
-    uint64_t elapsed;
-    int i, rc, started = 0, first = 0, n;
+    int i, rc, started = 0, first = 0, n, conns;
 
     if (!res)
         return -EINVAL;
     memset(res, 0, sizeof(*res));
-    if ((rc = check_cfg(cfg, &run.addr)) < 0)
+    if ((rc = pvt__load_check_cfg(cfg, &run.addr)) < 0)
         return rc;
     init_run(&run, cfg);
+    conns = pvt__load_conns(cfg);
     ts = calloc((size_t)cfg->threads, sizeof(*ts));
     if (!ts)
         return -ENOMEM;
     for (i = 0; i < cfg->threads; i++)
         ts[i].ep = -1;
     for (i = 0; i < cfg->threads; i++) {
-        n = cfg->connections / cfg->threads + (i < cfg->connections % cfg->threads);
+        n = conns / cfg->threads + (i < conns % cfg->threads);
         if ((rc = setup_thread(&run, &ts[i], i, first, n)) < 0)
             goto fail;
         first += n;
     }
-    if ((rc = pvt_hist_new(PVT_LOAD_HIST_HIGHEST, 3, &res->hist)) < 0 ||
-        (rc = pvt_hist_new(PVT_LOAD_HIST_HIGHEST, 3, &res->hist_uncorrected)) < 0)
-        goto fail;
     start_clock(&run, ts, cfg->threads);
     for (started = 0; started < cfg->threads; started++) {
         rc = pthread_create(&ts[started].tid, NULL, thread_main, &ts[started]);
@@ -688,29 +697,12 @@ int pvt_load_run(const struct pvt_load_cfg *cfg, struct pvt_load_result *res)
     if (started < cfg->threads)
         goto fail;
     res->start_ns = run.start;
-    elapsed = now_ns() - run.start;
-    res->seconds = (double)elapsed / 1e9;
-    if ((rc = merge(ts, cfg->threads, res)) < 0)
+    if ((rc = fill_results(&run, ts, now_ns() - run.start, res)) < 0)
         goto fail;
-    if (cfg->timeline && (rc = merge_timeline(ts, cfg->threads, elapsed, res)) < 0)
-        goto fail;
-    res->requests_per_s = res->seconds > 0 ? (double)res->requests / res->seconds : 0;
     free_threads(ts, cfg->threads);
     return 0;
 fail:
     free_threads(ts, cfg->threads);
     pvt_load_result_free(res);
     return rc;
-}
-
-void pvt_load_result_free(struct pvt_load_result *res)
-{
-    if (!res)
-        return;
-    pvt_hist_free(res->hist);
-    pvt_hist_free(res->hist_uncorrected);
-    free(res->bins);
-    res->hist = res->hist_uncorrected = NULL;
-    res->bins = NULL;
-    res->nbins = 0;
 }

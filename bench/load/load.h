@@ -16,6 +16,7 @@
 #define PVT_LOAD_MAX_CONNS 10000
 #define PVT_LOAD_MAX_THREADS 256
 #define PVT_LOAD_HIST_HIGHEST 60000000ull /* µs: 60 s */
+#define PVT_LOAD_MAX_STREAMS  16
 
 /*
  * The timeline (cfg.timeline): the run cut in PVT_LOAD_BIN_MS bins from its
@@ -41,6 +42,18 @@ struct pvt_load_bin {
  * the bin holds no response. */
 uint64_t pvt_load_bin_percentile(const struct pvt_load_bin *b, double p);
 
+/*
+ * A stream (cfg.streams): connections of their own that only ever send one
+ * path, at a rate of their own, counted in a result of their own. Several
+ * streams measure a light path apart from a heavy one on the same server:
+ * an open-loop light stream shows head-of-line blocking as latency.
+ */
+struct pvt_load_stream {
+    const char *path; /* as cfg.path */
+    int connections;  /* >= 1; the streams' sum is at most PVT_LOAD_MAX_CONNS */
+    double rate;      /* requests/s over the stream's connections; 0: closed loop */
+};
+
 struct pvt_load_cfg {
     const char *host;     /* an IPv4 dotted quad in 127.0.0.0/8 */
     uint16_t port;        /* 1..65535 */
@@ -59,6 +72,12 @@ struct pvt_load_cfg {
      * per-thread sequence; a fault mix, say. */
     const char *mix_path;
     double mix_rate;
+    /* With nstreams > 0 (1..PVT_LOAD_MAX_STREAMS): the streams replace path,
+     * connections and rate, which are not read; mix_rate must be 0, and
+     * threads at most the streams' connections. A thread may hold
+     * connections of several streams; each connection belongs to one. */
+    const struct pvt_load_stream *streams;
+    int nstreams;
 };
 
 /* Latency percentiles, µs. */
@@ -90,12 +109,18 @@ struct pvt_load_result {
      * to the five error counts. */
     struct pvt_load_bin *bins;
     size_t nbins;
+    /* With cfg.nstreams: one result per stream, in cfg.streams' order, each
+     * with its own counts, histograms and (with cfg.timeline) bins, over the
+     * same seconds and start_ns; this result holds their sums. NULL (and 0)
+     * without streams. A stream's result has no streams of its own. */
+    struct pvt_load_result *streams;
+    int nstreams;
 };
 
 /*
  * Runs the load and fills *res. With requests > 0 every request is one
  * attempt that ends in a response or an error, so the server never sees more
- * than `requests` of them; with duration_ms, no request is sent after the
+ * than `requests` of them (all streams' together); with duration_ms, no request is sent after the
  * duration, and the run ends when the last one in flight is answered or times
  * out (so by duration_ms + timeout_ms).
  *
@@ -106,7 +131,8 @@ struct pvt_load_result {
  */
 int pvt_load_run(const struct pvt_load_cfg *cfg, struct pvt_load_result *res);
 
-/* Frees the histograms and bins of a result (safe on a zeroed one). */
+/* Frees the histograms, bins and stream results of a result (safe on a
+ * zeroed one). */
 void pvt_load_result_free(struct pvt_load_result *res);
 
 /* ---- internal: one thread's timeline (load_tl.c) ---- */
@@ -116,6 +142,43 @@ struct pvt__load_tl {
     size_t n, cap; /* bins in use (the highest touched + 1), allocated */
     int nomem;     /* a bin could not be allocated: the timeline is incomplete */
 };
+
+/* ---- internal: the configuration's check (load_cfg.c) ---- */
+
+struct sockaddr_in;
+/* 0, or -EINVAL for anything pvt_load_run refuses; fills *addr from host and
+ * port. */
+int pvt__load_check_cfg(const struct pvt_load_cfg *cfg, struct sockaddr_in *addr);
+/* The run's connections: cfg->connections, or the streams' sum. */
+int pvt__load_conns(const struct pvt_load_cfg *cfg);
+
+/* ---- internal: one thread's counts for one stream (load_result.c) ---- */
+
+enum {
+    PVT__LOAD_E_CONNECT,
+    PVT__LOAD_E_READ,
+    PVT__LOAD_E_WRITE,
+    PVT__LOAD_E_TIMEOUT,
+    PVT__LOAD_E_STATUS,
+    PVT__LOAD_E_KINDS
+};
+
+struct pvt__load_stats {
+    uint64_t requests, connects, mixed, err[PVT__LOAD_E_KINDS];
+    struct pvt_hist *hist, *unc; /* NULL: the thread has no connection of the stream */
+    struct pvt__load_tl tl;      /* with cfg.timeline */
+};
+
+/* Histograms for st, and room for bins timeline bins (0: none yet). 0 or
+ * -ENOMEM (st is then freed). */
+int pvt__load_stats_init(struct pvt__load_stats *st, size_t bins);
+void pvt__load_stats_free(struct pvt__load_stats *st);
+/* Fills res's counts, histograms, percentiles, seconds and rate from the sums
+ * of st[0..n-1] over a run of elapsed_ns; with timeline, its bins too, up to
+ * the end of the run. 0 or -ENOMEM (res then holds what it had, for
+ * pvt_load_result_free). */
+int pvt__load_result_fill(struct pvt_load_result *res, struct pvt__load_stats *const *st, int n,
+                          uint64_t elapsed_ns, int timeline);
 
 /* Room for n bins (zeroed). 0 or -ENOMEM. */
 int pvt__load_tl_reserve(struct pvt__load_tl *tl, size_t n);
