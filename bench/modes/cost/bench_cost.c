@@ -196,14 +196,23 @@ static uint64_t parse_cost_size(const char *flag, const char *s, unsigned copies
     return v;
 }
 
+/* The items of flag's list s (into buf), or a usage error saying it is not
+ * a comma-separated list of what. */
+static int split_flag(const char *flag, const char *s, const char *what, char *buf, size_t len,
+                      char **items)
+{
+    int n = pvt_split_list(s, buf, len, items, PVT_BENCH_MAX_LIST);
+
+    if (n < 0)
+        pvt_usage_error(CMD, "%s: '%s' is not a comma-separated list%s", flag, s, what);
+    return n;
+}
+
 void pvt_cost_parse_heap(struct pvt_cost_cfg *cost, const char *s)
 {
     char buf[1024], *items[PVT_BENCH_MAX_LIST];
-    int n, i;
+    int n = split_flag("--heap", s, " of sizes", buf, sizeof(buf), items), i;
 
-    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
-    if (n < 0)
-        pvt_usage_error(CMD, "--heap: '%s' is not a comma-separated list of sizes", s);
     for (i = 0; i < n; i++)
         cost->heap[i] = parse_cost_size("--heap", items[i], 1);
     cost->nheap = n;
@@ -218,11 +227,8 @@ void pvt_cost_parse_dataset(struct pvt_cost_cfg *cost, const char *s)
 void pvt_cost_parse_sections(struct pvt_cost_cfg *cost, const char *s)
 {
     char buf[256], *items[PVT_BENCH_MAX_LIST];
-    int n, i, k;
+    int n = split_flag("--section", s, "", buf, sizeof(buf), items), i, k;
 
-    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
-    if (n < 0)
-        pvt_usage_error(CMD, "--section: '%s' is not a comma-separated list", s);
     cost->sections = 0;
     for (i = 0; i < n; i++) {
         for (k = 0; k < PVT_CS_COUNT && strcmp(items[i], pvt_cost_section_names[k]) != 0; k++)
@@ -241,11 +247,8 @@ void pvt_cost_parse_sections(struct pvt_cost_cfg *cost, const char *s)
 void pvt_cost_parse_hop(struct pvt_cost_cfg *cost, const char *s)
 {
     char buf[1024], *items[PVT_BENCH_MAX_LIST];
-    int n, i;
+    int n = split_flag("--hop-sizes", s, " of counts", buf, sizeof(buf), items), i;
 
-    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
-    if (n < 0)
-        pvt_usage_error(CMD, "--hop-sizes: '%s' is not a comma-separated list of counts", s);
     for (i = 0; i < n; i++) {
         if (pvt_parse_count(items[i], &cost->hop[i]) < 0 || cost->hop[i] < 1 ||
             cost->hop[i] > 100000000u)
