@@ -269,8 +269,9 @@ static double run_get(void *arg, const char *mech, int i, int rep)
         return pvt_cost_find(r, PVT_CS_HOP, x->backend, mech, v, -1, -1, PVT_CF_LOOP_CPU_US);
     for (k = 0; k < r->nrows; k++) {
         const struct pvt_cost_row *w = &r->rows[k];
-        if (w->section == PVT_CS_HOP && w->repetition == rep && strcmp(w->backend, x->backend) == 0 &&
-            strcmp(w->mechanism, mech) == 0 && strcmp(w->variant, v) == 0)
+        if (w->section == PVT_CS_HOP && w->repetition == rep &&
+            strcmp(w->backend, x->backend) == 0 && strcmp(w->mechanism, mech) == 0 &&
+            strcmp(w->variant, v) == 0)
             return w->f[PVT_CF_LOOP_CPU_US];
     }
     return NAN;
