@@ -306,27 +306,29 @@ static void print_crossover(const struct pvt_cost_run *r, const char *backend)
 static void print_hop(const struct pvt_cost_run *r, int cpu_a, int cpu_w)
 {
     const struct pvt_cost_row *keys[2 * PVT_BENCH_MAX_LIST * 4];
-    char title[160], size[48];
+    char title[200], size[48];
     int n, i;
 
     snprintf(title, sizeof(title), "one job of cpu:N, a loop on CPU %d inline or handed to a pool "
-             "of 1 on CPU %d and back, us per job (medians)", cpu_a, cpu_w);
+             "of 1 on CPU %d and back, us per job (medians; the loop's CPU inline and offloaded, "
+             "its min-max)", cpu_a, cpu_w);
     n = pvt_cost_table(r, PVT_CS_HOP, title, keys, (int)(sizeof(keys) / sizeof(keys[0])));
-    printf("%-7s %-10s %11s %11s %11s %11s %10s\n", "backend", "size", "inline_us", "offload_us",
-           "hop_us", "loop_cpu_us", "min-max");
+    printf("%-7s %-10s %10s %10s %10s %10s %10s %13s\n", "backend", "size", "inline_us",
+           "offload_us", "hop_us", "inline_cpu", "loop_cpu", "min-max");
     for (i = 0; i + 1 < n; i++) { /* inline, then offload, by order */
         if (strcmp(keys[i]->mechanism, "inline") != 0 ||
             strcmp(keys[i + 1]->variant, keys[i]->variant) != 0)
             continue;
         double lo, hi, li = pvt_cost_median(r, keys[i], PVT_CF_WALL_US, NULL, NULL),
+                       ci = pvt_cost_median(r, keys[i], PVT_CF_LOOP_CPU_US, NULL, NULL),
                        wo = pvt_cost_median(r, keys[i + 1], PVT_CF_WALL_US, NULL, NULL),
                        co = pvt_cost_median(r, keys[i + 1], PVT_CF_LOOP_CPU_US, &lo, &hi);
         char range[48];
 
         snprintf(size, sizeof(size), "cpu:%s", keys[i]->variant);
         snprintf(range, sizeof(range), "%.2f-%.2f", lo, hi);
-        printf("%-7s %-10s %11.3f %11.3f %11.3f %11.3f %10s\n", keys[i]->backend, size, li, wo,
-               wo - li, co, range);
+        printf("%-7s %-10s %10.3f %10.3f %10.3f %10.3f %10.3f %13s\n", keys[i]->backend, size, li,
+               wo, wo - li, ci, co, range);
     }
     for (i = 0; i < r->cfg->nbackends; i++)
         if (r->cfg->backends[i]->caps & PVT_CAP_POLL)
