@@ -74,7 +74,7 @@ static void hop_lines(struct pvt_plot_out *o)
         return;
     pvt_plot_var(&p, "xl = \"N of cpu:N (log)\"; yl = \"loop CPU µs per job (log)\"; "
                      "logx = 0; logy = 1; ideal = 0; keypos = \"left top\"; "
-                     "set logscale x 10");
+                     "set logscale x 10; set format x \"%%.0s%%c\"");
     for (int r = 0; r < o->nruns; r++) {
         const struct pvt_table *t = &o->runs[r]->t;
         const char *bes[MAXS];
@@ -104,7 +104,7 @@ static void hop_lines(struct pvt_plot_out *o)
             pvt_hop_size_text(sizes, ns, c.med, at, sizeof(at));
             pvt_plot_var(&p, "set arrow from %llu, graph 0 to %llu, graph 1 nohead dt 3 "
                              "lc rgb \"#555555\"; set label \"%s: offload pays from %s\" at "
-                             "%llu, graph %.2f offset 0.5, 0",
+                             "%llu, graph %.2f right offset -0.5, 0",
                          (unsigned long long)sizes[c.med], (unsigned long long)sizes[c.med],
                          bes[b], at, (unsigned long long)sizes[c.med], 0.08 + 0.06 * b);
         }
