@@ -43,11 +43,16 @@ cost_error "--concurrency in cost mode" "--concurrency" --mode cost --concurrenc
 cost_error "--heap in tasks mode" "--heap" --mode tasks --heap 10M
 cost_error "--section in http mode" "--section" --mode http --section ipc
 cost_error "--dataset in fault mode" "--dataset" --mode fault --dataset 16M
+cost_error "hop sizes out of order" "--hop-sizes" --mode cost --hop-sizes 10,1
+cost_error "a hop size of 0" "--hop-sizes" --mode cost --hop-sizes 0,10
+cost_error "a hop size above 100M" "--hop-sizes" --mode cost --hop-sizes 1G
+cost_error "--hop-sizes in tasks mode" "--hop-sizes" --mode tasks --hop-sizes 1
 cost_error "a mode that does not exist" "--mode" --mode costs
 
 (cd "$RUN" && exec "$PVT" bench --help) >"$LOG/out" 2>"$LOG/err" </dev/null
 if [ $? -eq 0 ] && grep -qF -- "tasks|http|fault|cost" "$LOG/out" &&
-    grep -qF -- "--section LIST" "$LOG/out" && grep -qF -- "--heap LIST" "$LOG/out"; then
+    grep -qF -- "--section LIST" "$LOG/out" && grep -qF -- "--heap LIST" "$LOG/out" &&
+    grep -qF -- "--hop-sizes LIST" "$LOG/out"; then
     ok "bench --help describes cost mode and its flags"
 else
     not_ok "bench --help: $(head -c 200 "$LOG/out" | tr '\n' '|')"
@@ -57,7 +62,8 @@ fi
 
 DIR=$RUN/tiny
 (cd "$RUN" && exec "$PVT" bench --mode cost --workers 1,3 --heap 1M,4M --dataset 2M \
-    --repeat 1 --warmup 0 --workload hash:4K --quiet --out "$DIR") >"$LOG/out" 2>"$LOG/err" \
+    --hop-sizes 1,100,10K --repeat 1 --warmup 0 --workload hash:4K --quiet --out "$DIR") \
+    >"$LOG/out" 2>"$LOG/err" \
     </dev/null &
 BG_PID=$!
 wait "$BG_PID"
@@ -79,11 +85,11 @@ why=$(python3 -c '
 import csv, json, sys
 d = sys.argv[1]
 rows = list(csv.DictReader(open(d + "/results.csv", newline="")))
-need = "mode section backend mechanism variant workers repetition spawn_us ready_ms rss_kb pss_kb uss_kb rtt_us".split()
+need = "mode section backend mechanism variant workers repetition spawn_us ready_ms rss_kb pss_kb uss_kb rtt_us wall_us_per_job loop_cpu_us_per_job".split()
 missing = [c for c in need if c not in rows[0]]
 assert not missing, "missing columns %s" % missing
 sections = {r["section"] for r in rows}
-assert sections == set("startup heap memory cow sched ipc".split()), sections
+assert sections == set("startup heap memory cow sched ipc hop".split()), sections
 for r in rows:
     assert r["mode"] == "cost", r
     if r["section"] == "startup":
@@ -107,6 +113,57 @@ m = json.load(open(d + "/meta.json"))
 assert m["mode"] == "cost" and m["params"]["heap_bytes"] == [1 << 20, 4 << 20], m["params"]
 ' "$DIR" 2>&1 | tail -n 1)
 check "tiny cost bench: results.csv has the columns, every section, the CoW direction" "$why"
+
+# The hop section: a row per backend x mechanism x size with its figures, and
+# each printed crossover and hop drawn from those rows (the CSV rounds to
+# 4 decimals: a tie within that may fall either way). No figure against a time.
+why=$(python3 -c '
+import csv, re, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1] + "/results.csv", newline=""))
+        if r["section"] == "hop"]
+out = open(sys.argv[2]).read()
+sizes = [1, 100, 10000]
+def fig(be, mech, n, col):
+    m = [r for r in rows if (r["backend"], r["mechanism"], r["variant"]) == (be, mech, str(n))]
+    assert len(m) == 1, (be, mech, n, len(m))
+    r = m[0]
+    assert r["workload"] == "cpu:%d" % n and r["workers"] == "1", r
+    assert re.fullmatch(r"\d+,\d+", r["cpus"]) and int(r["jobs"]) >= 4, r
+    assert float(r["wall_us_per_job"]) > 0 and float(r["loop_cpu_us_per_job"]) > 0, r
+    return float(r[col])
+def cross(inl, off, eps):
+    at = len(inl)
+    for i in reversed(range(len(inl))):
+        if not off[i] < inl[i] + eps:
+            break
+        at = i
+    return at
+def index(text):
+    if text.startswith("none up to "):
+        return len(sizes)
+    v = text[len("cpu:"):]
+    n = int(v.rstrip("KM")) * {"K": 1000, "M": 1000000}.get(v[-1], 1)
+    return sizes.index(n)
+for be in ("proc", "thread"):
+    inl = [fig(be, "inline", n, "loop_cpu_us_per_job") for n in sizes]
+    off = [fig(be, "offload", n, "loop_cpu_us_per_job") for n in sizes]
+    m = re.search(r"^hop crossover, %s: (.+?) \(per repetition (.+?)-(.+?)\): .* a request pays "
+                  r"(-?[0-9.]+) us wall for the hop at cpu:1\b" % be, out, re.M)
+    assert m, "no crossover line for %s" % be
+    got = index(m.group(1))
+    assert got == index(m.group(2)) == index(m.group(3)), m.group(0)
+    assert cross(inl, off, -1e-4) <= got <= cross(inl, off, 1e-4), (be, got, inl, off)
+    hop = fig(be, "offload", 1, "wall_us_per_job") - fig(be, "inline", 1, "wall_us_per_job")
+    assert abs(float(m.group(4)) - hop) < 0.006, (m.group(4), hop)
+' "$DIR" "$LOG/out" 2>&1 | tail -n 1)
+check "tiny cost bench: hop rows for both backends and mechanisms, the crossover drawn from them" "$why"
+(cd "$RUN" && exec "$PVT" report "$DIR") >/dev/null 2>"$LOG/err" </dev/null
+why=""
+for be in proc thread; do
+    grep -q "When offload pays\*\*, $be: from " "$DIR/report.md" 2>/dev/null ||
+        why="$why no hop verdict for $be"
+done
+check "tiny cost bench: the report has a hop verdict per backend" "$why"
 left=$(find "$DIR" -name '.*tmp*')
 check "tiny cost bench: no temporary file left" "${left:+ left $left}"
 rm -rf "${RUN:?}"/*

@@ -1,7 +1,9 @@
 /*
  * test_cost: the bare mechanisms cost mode measures pvt against
  * (bench/modes/cost/bench_cost_bare.c, bench/modes/cost/bench_cost_pp.c), bound to CPUs or not,
- * and the direction of its copy-on-write experiment.
+ * the direction of its copy-on-write experiment, and the hop section's
+ * mechanics (bench/modes/cost/bench_cost_hop.c): every job's value checked,
+ * inline and through each polling pool, and the crossover it reports.
  *
  * No figure is checked against a time: only that every worker starts,
  * answers and is reaped, and that memory moves the way the kernel says it
@@ -16,14 +18,18 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/backends/backends.h"
+#include "bench/modes/cost/bench_cost.h"
 #include "bench/modes/cost/bench_cost_bare.h"
 #include "bench/modes/cost/mem.h"
+#include "shared/work/work.h"
 
 #define COW_MB 32
 #define COW_N  4
@@ -244,6 +250,96 @@ static void pingpong_every_mechanism(void **state)
     assert_int_equal(pvt_pp_run(PVT_PP_COUNT, 0, -1, 1, 1, &rtt, &rounds), -EINVAL);
 }
 
+/* Jobs of cpu:arg inline and through each backend that polls: right values
+ * pass, a wrong expected value fails the batch with -EBADMSG, and the loop
+ * still works afterwards. No figure is compared with a time. */
+static void hop_values_checked(void **state)
+{
+    const struct pvt_pool_ops *const *bp;
+    const uint64_t arg = 1000, good = pvt_work_expected(PVT_WL_CPU, arg);
+    struct pvt_hop_loop l;
+    double wall = 0, cpu = 0;
+    int npoll = 0;
+
+    (void)state;
+    assert_int_equal(pvt_hop_jobs(NULL, arg, good, 50, &wall, &cpu), 0);
+    assert_true(wall > 0 && cpu >= 0);
+    assert_int_equal(pvt_hop_jobs(NULL, arg, good + 1, 3, &wall, &cpu), -EBADMSG);
+    for (bp = pvt_backends; *bp; bp++) {
+        int r1, r2, r3;
+
+        if (!((*bp)->caps & PVT_CAP_POLL))
+            continue;
+        npoll++;
+        assert_int_equal(pvt_hop_open(*bp, 0, &l), 0);
+        wall = cpu = 0;
+        r1 = pvt_hop_jobs(&l, arg, good, 20, &wall, &cpu);
+        r2 = pvt_hop_jobs(&l, arg, good + 1, 3, &wall, &cpu);
+        r3 = pvt_hop_jobs(&l, arg, good, 5, &wall, &cpu);
+        pvt_hop_close(&l);
+        assert_int_equal(r1, 0);
+        assert_int_equal(r2, -EBADMSG);
+        assert_int_equal(r3, 0);
+        assert_true(wall > 0 && cpu > 0);
+        assert_int_equal(l.ep, -1);
+    }
+    assert_int_equal(npoll, 2); /* proc and thread */
+    assert_true(no_children());
+    for (bp = pvt_references; *bp; bp++)
+        if (!((*bp)->caps & PVT_CAP_POLL))
+            assert_int_equal(pvt_hop_open(*bp, 0, &l), -EOPNOTSUPP);
+}
+
+/* A synthetic sweep for pvt_hop_crossover: rep 0 the medians, 1 and 2 two
+ * repetitions; NAN where a figure is missing. */
+struct fake {
+    double inl[3][4], off[3][4];
+};
+
+static double fake_get(void *arg, const char *mech, int i, int rep)
+{
+    const struct fake *f = arg;
+
+    return strcmp(mech, "inline") == 0 ? f->inl[rep][i] : f->off[rep][i];
+}
+
+static void hop_crossover_from_rows(void **state)
+{
+    const uint64_t sizes[4] = {1, 1000, 1000000, 10000000};
+    struct fake f = {
+        .inl = {{0.01, 1, 1000, 10000}, {0.01, 1, 1000, 10000}, {0.01, 1, 1000, 10000}},
+        /* Below inline at size 0 (noise) but not at 1: the crossover is 2
+         * (from there on); repetition 2 pays only from 3. */
+        .off = {{0.005, 5, 50, 50}, {0.005, 5, 50, 50}, {5, 5, 2000, 50}},
+    };
+    struct pvt_hop_cross c;
+    char buf[48];
+
+    (void)state;
+    pvt_hop_crossover(4, 2, fake_get, &f, &c);
+    assert_int_equal(c.med, 2);
+    assert_int_equal(c.lo, 2);
+    assert_int_equal(c.hi, 3);
+    f.off[0][3] = 20000; /* the largest size does not pay: none does */
+    pvt_hop_crossover(4, 2, fake_get, &f, &c);
+    assert_int_equal(c.med, 4);
+    f.off[0][0] = NAN;
+    f.off[0][3] = 50;
+    pvt_hop_crossover(4, 2, fake_get, &f, &c);
+    assert_int_equal(c.med, 2); /* a gap below a size that does not pay is never read */
+    f.off[0][1] = NAN;
+    pvt_hop_crossover(4, 2, fake_get, &f, &c);
+    assert_int_equal(c.med, -1);
+    pvt_hop_size_text(sizes, 4, 2, buf, sizeof(buf));
+    assert_string_equal(buf, "cpu:1M");
+    pvt_hop_size_text(sizes, 4, 1, buf, sizeof(buf));
+    assert_string_equal(buf, "cpu:1K");
+    pvt_hop_size_text(sizes, 4, 4, buf, sizeof(buf));
+    assert_string_equal(buf, "none up to cpu:10M");
+    pvt_hop_size_text(sizes, 4, -1, buf, sizeof(buf));
+    assert_string_equal(buf, "?");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +349,8 @@ int main(void)
         cmocka_unit_test(cow_processes),
         cmocka_unit_test(cow_threads),
         cmocka_unit_test(pingpong_every_mechanism),
+        cmocka_unit_test(hop_values_checked),
+        cmocka_unit_test(hop_crossover_from_rows),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

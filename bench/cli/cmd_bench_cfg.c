@@ -47,6 +47,7 @@ static const struct {
     {OPT_SECTION, M_COST, "cost mode only"},
     {OPT_HEAP, M_COST, "cost mode only"},
     {OPT_DATASET, M_COST, "cost mode only"},
+    {OPT_HOP_SIZES, M_COST, "cost mode only"},
     {OPT_WORKLOAD, M_TASKS | M_HTTP | M_FAULT | M_COST | M_LOOP,
      "not in state mode (its workload is the counter)"},
     {OPT_BACKEND, M_TASKS | M_HTTP | M_FAULT | M_COST | M_STATE,
@@ -352,9 +353,14 @@ static void cost_defaults(struct pvt_bench_cfg *cfg, const struct args *a,
         cfg->repeat = quick ? 3 : 5;
     pvt_cost_parse_heap(cost, a->heap ? a->heap : quick ? "10M,100M" : "10M,100M,1G");
     pvt_cost_parse_dataset(cost, a->dataset ? a->dataset : quick ? "16M" : "64M");
-    pvt_cost_parse_sections(cost, a->sections ? a->sections : "startup,heap,memory,cow,sched,ipc");
+    pvt_cost_parse_sections(cost, a->sections ? a->sections
+                                              : "startup,heap,memory,cow,sched,ipc,hop");
+    pvt_cost_parse_hop(cost, a->hop_sizes        ? a->hop_sizes
+                             : quick ? "1,100,10K,1M"
+                                     : "1,10,100,1K,10K,100K,1M,10M");
     cost->ipc_ms = quick ? 20 : 40;
     cost->sched_ms = quick ? 50 : 100;
+    cost->hop_ms = quick ? 10 : 20;
 }
 
 /* Mode, mode-only flags, presets and defaults; the whole config is checked

@@ -118,10 +118,16 @@ void pvt__bench_help(void)
         "                                  pinned and unpinned\n"
         "                         ipc      primary <-> worker round trip per mechanism, on one\n"
         "                                  CPU and across two\n"
+        "                         hop      an event loop's job of cpu:N run inline, or handed to\n"
+        "                                  a pool of 1 (submit, epoll_wait on event_fd, poll)\n"
+        "                                  and back: wall and the loop's CPU per job, and the\n"
+        "                                  size from which offloading costs the loop less\n"
         "  --heap LIST          touched heap sizes of the heap section (default 10M,100M,1G)\n"
         "  --dataset SIZE       the cow section's dataset (default 64M)\n"
+        "  --hop-sizes LIST     the N of cpu:N the hop section runs, increasing, 1 to 100M\n"
+        "                       (default 1,10,100,1K,10K,100K,1M,10M; 1K = 1000)\n"
         "  --preset quick       a smaller sweep: workers 1,4,16, heap 10M,100M, dataset 16M,\n"
-        "                       repeat 3 (flags given still win)\n",
+        "                       hop sizes 1,100,10K,1M, repeat 3 (flags given still win)\n",
         PVT_LOAD_MAX_CONNS, PVT_BENCH_EXIT_CODE, PVT_BENCH_SLOW_MS, PVT_BENCH_LEAK_MB,
         PVT_COST_COW_WORKERS);
     printf("\nstate mode (a fresh set of workers for every repetition; --backend keeps the\n"

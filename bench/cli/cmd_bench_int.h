@@ -46,6 +46,7 @@ enum {
     OPT_SECTION,
     OPT_HEAP,
     OPT_DATASET,
+    OPT_HOP_SIZES,
     OPT_VARIANT,
     OPT_UPDATES,
     OPT_BATCH,
@@ -56,7 +57,7 @@ enum {
  * the config. */
 struct args {
     const char *workers, *server_cpus, *client_cpus, *faults;
-    const char *sections, *heap, *dataset; /* cost mode */
+    const char *sections, *heap, *dataset, *hop_sizes; /* cost mode */
     const char *variants, *updates, *batch; /* state mode */
     uint64_t given; /* bit (OPT_x - OPT_MODE) for each flag that appeared */
 };

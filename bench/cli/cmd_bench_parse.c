@@ -171,6 +171,7 @@ static const struct option opts[] = {
     {"section", required_argument, NULL, OPT_SECTION},
     {"heap", required_argument, NULL, OPT_HEAP},
     {"dataset", required_argument, NULL, OPT_DATASET},
+    {"hop-sizes", required_argument, NULL, OPT_HOP_SIZES},
     {"variant", required_argument, NULL, OPT_VARIANT},
     {"updates", required_argument, NULL, OPT_UPDATES},
     {"batch", required_argument, NULL, OPT_BATCH},
@@ -334,6 +335,9 @@ static int text_flag(struct args *a, int c, const char *arg)
         break;
     case OPT_DATASET:
         a->dataset = arg;
+        break;
+    case OPT_HOP_SIZES:
+        a->hop_sizes = arg;
         break;
     case OPT_VARIANT:
         a->variants = arg;

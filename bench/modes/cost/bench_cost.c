@@ -162,6 +162,8 @@ static int write_meta(struct pvt_cost_run *r)
                   (json_int_t)r->cost->sched_ms);
     if (!p)
         return -ENOMEM;
+    json_object_set_new(p, "hop_sizes", int_list(r->cost->hop, NULL, r->cost->nhop));
+    json_object_set_new(p, "hop_ms", json_integer((json_int_t)r->cost->hop_ms));
     json_object_set_new(p, "preset", cfg->preset ? json_string(cfg->preset) : json_null());
     o = json_pack("{s:o}", "params", p);
     text = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -194,14 +196,23 @@ static uint64_t parse_cost_size(const char *flag, const char *s, unsigned copies
     return v;
 }
 
+/* The items of flag's list s (into buf), or a usage error saying it is not
+ * a comma-separated list of what. */
+static int split_flag(const char *flag, const char *s, const char *what, char *buf, size_t len,
+                      char **items)
+{
+    int n = pvt_split_list(s, buf, len, items, PVT_BENCH_MAX_LIST);
+
+    if (n < 0)
+        pvt_usage_error(CMD, "%s: '%s' is not a comma-separated list%s", flag, s, what);
+    return n;
+}
+
 void pvt_cost_parse_heap(struct pvt_cost_cfg *cost, const char *s)
 {
     char buf[1024], *items[PVT_BENCH_MAX_LIST];
-    int n, i;
+    int n = split_flag("--heap", s, " of sizes", buf, sizeof(buf), items), i;
 
-    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
-    if (n < 0)
-        pvt_usage_error(CMD, "--heap: '%s' is not a comma-separated list of sizes", s);
     for (i = 0; i < n; i++)
         cost->heap[i] = parse_cost_size("--heap", items[i], 1);
     cost->nheap = n;
@@ -216,11 +227,8 @@ void pvt_cost_parse_dataset(struct pvt_cost_cfg *cost, const char *s)
 void pvt_cost_parse_sections(struct pvt_cost_cfg *cost, const char *s)
 {
     char buf[256], *items[PVT_BENCH_MAX_LIST];
-    int n, i, k;
+    int n = split_flag("--section", s, "", buf, sizeof(buf), items), i, k;
 
-    n = pvt_split_list(s, buf, sizeof(buf), items, PVT_BENCH_MAX_LIST);
-    if (n < 0)
-        pvt_usage_error(CMD, "--section: '%s' is not a comma-separated list", s);
     cost->sections = 0;
     for (i = 0; i < n; i++) {
         for (k = 0; k < PVT_CS_COUNT && strcmp(items[i], pvt_cost_section_names[k]) != 0; k++)
@@ -228,7 +236,7 @@ void pvt_cost_parse_sections(struct pvt_cost_cfg *cost, const char *s)
         if (k == PVT_CS_COUNT)
             pvt_usage_error(CMD,
                             "--section: unknown section '%s' (startup, heap, memory, cow, "
-                            "sched, ipc)",
+                            "sched, ipc, hop)",
                             items[i]);
         if (cost->sections & (1u << k))
             pvt_usage_error(CMD, "--section: '%s' is listed twice", items[i]);
@@ -236,10 +244,30 @@ void pvt_cost_parse_sections(struct pvt_cost_cfg *cost, const char *s)
     }
 }
 
+void pvt_cost_parse_hop(struct pvt_cost_cfg *cost, const char *s)
+{
+    char buf[1024], *items[PVT_BENCH_MAX_LIST];
+    int n = split_flag("--hop-sizes", s, " of counts", buf, sizeof(buf), items), i;
+
+    for (i = 0; i < n; i++) {
+        if (pvt_parse_count(items[i], &cost->hop[i]) < 0 || cost->hop[i] < 1 ||
+            cost->hop[i] > 100000000u)
+            pvt_usage_error(CMD, "--hop-sizes: '%s' is not a count from 1 to 100M (10K = 10000)",
+                            items[i]);
+        if (i > 0 && cost->hop[i] <= cost->hop[i - 1])
+            pvt_usage_error(CMD, "--hop-sizes: '%s' is not larger than the size before it",
+                            items[i]);
+        snprintf(cost->hop_name[i], sizeof(cost->hop_name[i]), "%llu",
+                 (unsigned long long)cost->hop[i]);
+    }
+    cost->nhop = n;
+}
+
 static int (*const runners[PVT_CS_COUNT])(struct pvt_cost_run *) = {
     [PVT_CS_STARTUP] = pvt_cost_startup, [PVT_CS_HEAP] = pvt_cost_heap,
     [PVT_CS_MEMORY] = pvt_cost_memory,   [PVT_CS_COW] = pvt_cost_cow,
     [PVT_CS_SCHED] = pvt_cost_sched,     [PVT_CS_IPC] = pvt_cost_ipc,
+    [PVT_CS_HOP] = pvt_cost_hop,
 };
 
 int pvt_bench_cost(const struct pvt_bench_cfg *cfg, const struct pvt_cost_cfg *cost,

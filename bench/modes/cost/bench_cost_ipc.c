@@ -221,16 +221,11 @@ int pvt_cost_sched(struct pvt_cost_run *r)
 static int pool_trips(const struct pvt_pool_ops *ops, int cpu, uint64_t min_ns, double *rtt_ns,
                       uint64_t *trips)
 {
-    cpu_set_t set;
-    struct pvt_plan plan = {.workers = 1, .bind = 1, .sets = &set};
-    struct pvt_pool_cfg pc = {.workers = 1, .plan = &plan};
     struct pvt_pool *pool;
     uint64_t t0, n = 0;
     int rc, i;
 
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    rc = ops->create(&pc, &pool);
+    rc = pvt_cost_pool_on(ops, cpu, &pool);
     if (rc < 0)
         return rc;
     for (i = 0; i < IPC_MIN_TRIPS && rc == 0; i++)
@@ -331,24 +326,13 @@ int pvt_cost_ipc(struct pvt_cost_run *r)
 {
     const struct pvt_bench_cfg *cfg = r->cfg;
     struct ipc_conf c[64];
-    cpu_set_t saved, one;
-    int cpu_a = -1, cpu_b = -1, i, k, j, nc, rc = 0;
+    cpu_set_t saved;
+    int cpu_a, cpu_b, k, j, nc, rc;
 
-    if (sched_getaffinity(0, sizeof(saved), &saved) < 0)
-        return -errno;
-    for (i = 0; i < CPU_SETSIZE && cpu_b < 0; i++) {
-        if (!CPU_ISSET(i, &saved))
-            continue;
-        if (cpu_a < 0)
-            cpu_a = i;
-        else
-            cpu_b = i;
-    }
+    rc = pvt_cost_bind_first(&saved, &cpu_a, &cpu_b);
+    if (rc < 0)
+        return rc;
     nc = ipc_confs(r, cpu_b < 0 ? 1 : 2, c);
-    CPU_ZERO(&one);
-    CPU_SET(cpu_a, &one);
-    if (sched_setaffinity(0, sizeof(one), &one) < 0)
-        return -errno;
     for (k = 0; k < cfg->warmup + cfg->repeat && rc == 0; k++) {
         int warm = k < cfg->warmup;
         for (j = 0; j < nc && rc == 0; j++) {

@@ -1,7 +1,8 @@
 /*
  * cost_rows.c: what every cost section uses: its rows (results.csv's
  * columns, medians over repetitions, a printed table), the progress line,
- * and running a batch of jobs through a pool.
+ * running a batch of jobs through a pool, a pool of one worker on a given
+ * CPU, and binding the primary's thread to the first CPU.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -28,6 +29,7 @@
 const char *const pvt_cost_section_names[PVT_CS_COUNT] = {
     [PVT_CS_STARTUP] = "startup", [PVT_CS_HEAP] = "heap",   [PVT_CS_MEMORY] = "memory",
     [PVT_CS_COW] = "cow",         [PVT_CS_SCHED] = "sched", [PVT_CS_IPC] = "ipc",
+    [PVT_CS_HOP] = "hop",
 };
 
 /* The numeric columns and how many decimals each gets. */
@@ -55,6 +57,8 @@ static const struct {
     [PVT_CF_MINFLT] = {"minflt_per_job", 4},
     [PVT_CF_TRIPS] = {"round_trips", 0},
     [PVT_CF_RTT_US] = {"rtt_us", 3},
+    [PVT_CF_WALL_US] = {"wall_us_per_job", 4},
+    [PVT_CF_LOOP_CPU_US] = {"loop_cpu_us_per_job", 4},
 };
 
 /* The columns before the numbers; then the numbers, then pin. */
@@ -274,6 +278,38 @@ int pvt_cost_jobs(const struct pvt_pool_ops *ops, struct pvt_pool *pool, uint32_
             return -EINTR;
     }
     return 0;
+}
+
+int pvt_cost_pool_on(const struct pvt_pool_ops *ops, int cpu, struct pvt_pool **out)
+{
+    cpu_set_t set;
+    struct pvt_plan plan = {.workers = 1, .bind = 1, .sets = &set};
+    struct pvt_pool_cfg pc = {.workers = 1, .plan = &plan};
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return ops->create(&pc, out); /* the worker has bound itself when it returns */
+}
+
+int pvt_cost_bind_first(cpu_set_t *saved, int *cpu_a, int *cpu_b)
+{
+    cpu_set_t one;
+    int i;
+
+    *cpu_a = *cpu_b = -1;
+    if (sched_getaffinity(0, sizeof(*saved), saved) < 0)
+        return -errno;
+    for (i = 0; i < CPU_SETSIZE && *cpu_b < 0; i++) {
+        if (!CPU_ISSET(i, saved))
+            continue;
+        if (*cpu_a < 0)
+            *cpu_a = i;
+        else
+            *cpu_b = i;
+    }
+    CPU_ZERO(&one);
+    CPU_SET(*cpu_a, &one);
+    return sched_setaffinity(0, sizeof(one), &one) < 0 ? -errno : 0;
 }
 
 int pvt__cost_columns(const char **cols)

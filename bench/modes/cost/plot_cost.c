@@ -2,9 +2,11 @@
  * plot_cost.c: cost mode's plots. Start-up per worker against workers and
  * against the primary's touched heap (lines, pvt's pools beside the bare
  * mechanisms); memory per worker (RSS, PSS, USS), copy-on-write, round
- * trips and scheduling events per job (bars).
+ * trips and scheduling events per job (bars); the hop section's loop CPU
+ * per job against the job's size, with each backend's crossover.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +53,61 @@ static void cost_lines(struct pvt_plot_out *o, const char *section, const char *
                 pvt_plot_series(&p, st);
                 pvt__plot_series_rows(&p, t, &g, keys, 4, vals, 0);
             }
+        pvt_groups_free(&g);
+    }
+    pvt__plot_finish(o, &p, "lines");
+}
+
+/* The hop section: the loop's CPU per job against cpu:N, log-log, a line
+ * per backend x mechanism; a dotted line at each backend's crossover (one
+ * run only: overlaid runs would each have their own). */
+static void hop_lines(struct pvt_plot_out *o)
+{
+    const char *keys[] = {"variant", "section", "backend", "mechanism"};
+    char sub[512];
+    struct pvt_plot p;
+
+    pvt__plot_sub(o, "median of the repetitions, bars min-max; inline: the loop runs the job; "
+                     "offload: submit, epoll_wait on event_fd, poll", sub, sizeof(sub));
+    if (pvt_plot_begin(&p, o->dir, "hop", "When offload pays: the event loop's CPU per job of "
+                       "cpu:N, inline or handed to a pool of 1", sub) < 0)
+        return;
+    pvt_plot_var(&p, "xl = \"N of cpu:N (log)\"; yl = \"loop CPU µs per job (log)\"; "
+                     "logx = 0; logy = 1; ideal = 0; keypos = \"left top\"; "
+                     "set logscale x 10; set format x \"%%.0s%%c\"");
+    for (int r = 0; r < o->nruns; r++) {
+        const struct pvt_table *t = &o->runs[r]->t;
+        const char *bes[MAXS];
+        uint64_t sizes[PVT_BENCH_MAX_LIST];
+        int nreps, ns = pvt__hop_table_sizes(t, sizes, PVT_BENCH_MAX_LIST, &nreps),
+                   nb = pvt_distinct(t, "backend", bes, MAXS);
+        struct pvt_groups g;
+
+        if (ns == 0 || pvt_group(t, keys, 4, "loop_cpu_us_per_job", "section", "hop", &g) < 0)
+            continue;
+        for (int b = 0; b < nb; b++) {
+            struct pvt_hop_cross c;
+            char at[48];
+
+            for (int m = 0; m < 2; m++) {
+                const char *mech = m ? "offload" : "inline", *vals[] = {NULL, "hop", bes[b], mech};
+                char what[96], st[200];
+
+                snprintf(what, sizeof(what), "%s %s", bes[b], mech);
+                pvt__plot_series_title(o, r, what, st, sizeof(st));
+                pvt_plot_series(&p, st);
+                pvt__plot_series_rows(&p, t, &g, keys, 4, vals, 0);
+            }
+            pvt__hop_table_cross(t, bes[b], sizes, ns, nreps, &c);
+            if (o->nruns > 1 || c.med < 0 || c.med >= ns)
+                continue;
+            pvt_hop_size_text(sizes, ns, c.med, at, sizeof(at));
+            pvt_plot_var(&p, "set arrow from %llu, graph 0 to %llu, graph 1 nohead dt 3 "
+                             "lc rgb \"#555555\"; set label \"%s: offload pays from %s\" at "
+                             "%llu, graph %.2f right offset -0.5, 0",
+                         (unsigned long long)sizes[c.med], (unsigned long long)sizes[c.med],
+                         bes[b], at, (unsigned long long)sizes[c.med], 0.08 + 0.06 * b);
+        }
         pvt_groups_free(&g);
     }
     pvt__plot_finish(o, &p, "lines");
@@ -172,4 +229,5 @@ void pvt__plot_cost(struct pvt_plot_out *o)
               2, NULL, NULL, "mechanism");
     cost_bars(o, "sched", "sched", "Scheduling events per job, pinned and unpinned",
               "events per job (log)", 1, sched, 4, NULL, NULL, "variant");
+    hop_lines(o);
 }

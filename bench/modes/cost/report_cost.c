@@ -1,9 +1,12 @@
 /*
  * report_cost.c: cost mode's verdicts and table for report.md: what a
  * worker costs to start, to keep and to talk to, pvt's pools against each
- * other and against the bare OS calls measured in the same run.
+ * other and against the bare OS calls measured in the same run; and the
+ * hop section's crossover, read back from the rows (pvt__hop_table_cross,
+ * which the plot uses too).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +194,93 @@ static int ipc_sched_verdicts(const struct pvt_table *t, FILE *f)
     return n;
 }
 
+int pvt__hop_table_sizes(const struct pvt_table *t, uint64_t *sizes, int max, int *nreps)
+{
+    int sc = pvt_table_col(t, "section"), vc = pvt_table_col(t, "variant"),
+        rc = pvt_table_col(t, "repetition"), n = 0, i, j;
+
+    *nreps = 0;
+    for (int row = 0; row < t->nrows; row++) {
+        uint64_t v;
+
+        if (strcmp(pvt_table_get(t, row, sc), "hop") != 0)
+            continue;
+        v = strtoull(pvt_table_get(t, row, vc), NULL, 10);
+        if (atoi(pvt_table_get(t, row, rc)) > *nreps)
+            *nreps = atoi(pvt_table_get(t, row, rc));
+        for (i = 0; i < n && sizes[i] < v; i++)
+            ;
+        if ((i < n && sizes[i] == v) || n == max)
+            continue;
+        for (j = n++; j > i; j--)
+            sizes[j] = sizes[j - 1];
+        sizes[i] = v;
+    }
+    return n;
+}
+
+/* One backend's hop rows in a results table, for pvt_hop_crossover. */
+struct table_rows {
+    const struct pvt_table *t;
+    const char *backend;
+    const uint64_t *sizes;
+};
+
+static double table_get(void *arg, const char *mech, int i, int rep)
+{
+    const struct table_rows *x = arg;
+    const char *c[] = {"section", "backend", "mechanism", "variant", "repetition"};
+    char v[24], r[16];
+    struct pvt_stat s;
+
+    snprintf(v, sizeof(v), "%llu", (unsigned long long)x->sizes[i]);
+    snprintf(r, sizeof(r), "%d", rep);
+    pvt__rep_stat(x->t, "loop_cpu_us_per_job", &s, rep ? 5 : 4, c,
+                  (const char *[]){"hop", x->backend, mech, v, r});
+    return s.n ? s.med : NAN;
+}
+
+void pvt__hop_table_cross(const struct pvt_table *t, const char *backend, const uint64_t *sizes,
+                          int n, int nreps, struct pvt_hop_cross *out)
+{
+    struct table_rows x = {t, backend, sizes};
+
+    pvt_hop_crossover(n, nreps, table_get, &x, out);
+}
+
+/* Per backend: from which size on offloading costs the loop less than
+ * running the job inline, and what the hop adds to a request's wait. */
+static int hop_verdicts(const struct pvt_table *t, FILE *f)
+{
+    const char *bes[8];
+    uint64_t sizes[PVT_BENCH_MAX_LIST];
+    int nreps, ns = pvt__hop_table_sizes(t, sizes, PVT_BENCH_MAX_LIST, &nreps), nb, n = 0;
+
+    nb = ns ? pvt_distinct(t, "backend", bes, 8) : 0;
+    for (int b = 0; b < nb; b++) {
+        struct pvt_hop_cross c;
+        struct pvt_stat wi, wo;
+        char med[48], lo[48], hi[48], v[24];
+
+        snprintf(v, sizeof(v), "%llu", (unsigned long long)sizes[0]);
+        cs(t, "wall_us_per_job", &wi, "hop", bes[b], "inline", v, NULL);
+        cs(t, "wall_us_per_job", &wo, "hop", bes[b], "offload", v, NULL);
+        if (wi.n == 0 || wo.n == 0)
+            continue;
+        pvt__hop_table_cross(t, bes[b], sizes, ns, nreps, &c);
+        pvt_hop_size_text(sizes, ns, c.med, med, sizeof(med));
+        pvt_hop_size_text(sizes, ns, c.lo, lo, sizeof(lo));
+        pvt_hop_size_text(sizes, ns, c.hi, hi, sizeof(hi));
+        fprintf(f, "- **When offload pays**, %s: from %s on (per repetition %s to %s) a job "
+                   "handed to a pool costs the event loop less CPU than running it inline; "
+                   "below it, inline is cheaper. A request pays %.2f µs of wall time for the "
+                   "hop (cpu:%s offloaded against inline)\n",
+                bes[b], med, lo, hi, wo.med - wi.med, v);
+        n++;
+    }
+    return n;
+}
+
 static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
 {
     const struct pvt_table *t = &r->t;
@@ -203,6 +293,7 @@ static int cost_verdicts(const struct pvt_rundir *r, FILE *f)
     n += heap_verdicts(t, f);
     n += memory_verdicts(t, w, f);
     n += ipc_sched_verdicts(t, f);
+    n += hop_verdicts(t, f);
     return n;
 }
 
@@ -216,6 +307,8 @@ static void cost_tables(const struct pvt_rundir *r, FILE *f)
         {"memory", "uss_kb", "USS KiB per worker", 0}, {"memory", "pss_kb", "PSS KiB per worker", 0},
         {"cow", "pss_total_kb", "PSS KiB, all", 0},  {"ipc", "rtt_us", "µs per round trip", 2},
         {"sched", "invol_cs_per_job", "involuntary switches per job", 4},
+        {"hop", "wall_us_per_job", "wall µs per job", 3},
+        {"hop", "loop_cpu_us_per_job", "loop CPU µs per job", 3},
     };
     const struct pvt_table *t = &r->t;
     struct pvt_groups g;
@@ -246,5 +339,6 @@ static void cost_tables(const struct pvt_rundir *r, FILE *f)
 }
 
 const struct pvt_rep_mode pvt__rep_cost = {
-    "cost", "The cost of each model: start-up, memory, copy-on-write, scheduling, IPC",
+    "cost", "The cost of each model: start-up, memory, copy-on-write, scheduling, IPC, "
+    "offload from an event loop",
     cost_verdicts, cost_tables};
