@@ -30,8 +30,9 @@
 #include "shared/work/work.h"
 
 /* GLib is not built with ThreadSanitizer, and its queue waits on futexes of
- * its own, so TSan cannot see that g_thread_pool_push orders the slot the
- * driver wrote before the pool thread that pops it reads it. Under TSan the
+ * its own, so TSan cannot see that g_thread_pool_push orders what the driver
+ * wrote (the pool, the job's slot) before the pool thread that pops the job
+ * reads it. Under TSan the
  * hand-off is told to it; elsewhere these are nothing. */
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -76,10 +77,11 @@ static void glib_run(gpointer data, gpointer user)
 {
     struct pvt_pool *p = user;
     uint64_t t = (uint64_t)(uintptr_t)data - 1;
-    struct glib_slot *s = &p->slots[t % p->cap];
+    struct glib_slot *s;
     struct pvt_work_ctx *ctx;
 
-    HANDOFF_ACQUIRE(s);
+    HANDOFF_ACQUIRE(p);
+    s = &p->slots[t % p->cap];
     ctx = g_private_get(&ctx_key);
 
     if (!ctx) {
@@ -144,7 +146,7 @@ static int glib_submit(struct pvt_pool *p, const struct pvt_job *jobs, int n)
         struct glib_slot *s = &p->slots[p->tail % p->cap];
         s->job = jobs[k];
         p->tail++;
-        HANDOFF_RELEASE(s);
+        HANDOFF_RELEASE(p);
         g_thread_pool_push(p->gp, (gpointer)(uintptr_t)p->tail, NULL);
     }
     return k > 0 ? k : -EAGAIN;
