@@ -60,6 +60,24 @@ int pvt_dist_parse(const char *s, enum pvt_dist *out);
 #define PVT_SERVE_ACCEPT_BATCH 32 /* connections taken per readiness */
 #define PVT_SERVE_ACCEPT_PAUSE_MS 100 /* out of descriptors: stop accepting this long */
 #define PVT_SERVE_RETRY_MS 10 /* rr: a held connection no channel can be watched for */
+#define PVT_OFFLOAD_WORKERS 1      /* a serving worker's job pool: its workers by default */
+#define PVT_OFFLOAD_WORKERS_MAX 64
+#define PVT_OFFLOAD_QUEUE 64       /* jobs submitted and unanswered per serving worker */
+#define PVT_OFFLOAD_QUEUE_MAX 4096
+
+/*
+ * Offload (serve_offload.c; Node's worker_threads behind each cluster
+ * worker): every serving worker creates a job pool of its own when its loop
+ * starts and runs the CPU and fault routes there (http.h says which), so its
+ * loop goes on answering the light ones. ops NULL: every route runs inline.
+ */
+struct pvt_serve_offload {
+    const struct pvt_pool_ops *ops; /* a backend with PVT_CAP_POLL, or NULL */
+    int workers;           /* the pool's workers, 1 .. PVT_OFFLOAD_WORKERS_MAX; 0: default */
+    int queue;             /* jobs submitted and unanswered, 1 .. PVT_OFFLOAD_QUEUE_MAX;
+                            * past it a request is answered 503; 0: default */
+    int worker_timeout_ms; /* the pool's watchdog (sup.h); 0: none */
+};
 
 struct pvt_serve_cfg {
     enum pvt_dist distribution;
@@ -76,6 +94,7 @@ struct pvt_serve_cfg {
      * process closes its copy at start.
      */
     int watch_fd;
+    struct pvt_serve_offload offload;
 };
 
 /*
