@@ -79,6 +79,11 @@ struct pvt_serve_offload {
     int worker_timeout_ms; /* the pool's watchdog (sup.h); 0: none */
 };
 
+/* 0 for no offload or a good one; -EINVAL for a backend without
+ * PVT_CAP_POLL or a number out of range. A serving pool's create refuses
+ * such a cfg (through pvt_serve_cap) before any worker starts. */
+int pvt_serve_offload_check(const struct pvt_serve_offload *o);
+
 struct pvt_serve_cfg {
     enum pvt_dist distribution;
     const char *host;       /* a numeric IPv4 address; NULL: 127.0.0.1 */
@@ -290,8 +295,9 @@ int pvt_serve_scale(struct pvt_serve_net *net, int stopping, int delta,
 void pvt_serve_net_set_slots(struct pvt_serve_net *net, int n);
 
 /* Slots a pool made with cfg has room for: cfg->workers, or for a serving
- * pool cfg->max_workers when larger. -EINVAL for a bad worker count or a
- * plan with fewer sets than workers. */
+ * pool cfg->max_workers when larger. -EINVAL for a bad worker count, a
+ * plan with fewer sets than workers, or a bad offload
+ * (pvt_serve_offload_check). */
 int pvt_serve_cap(const struct pvt_pool_cfg *cfg);
 /* The CPU set of each of cap slots into sets: the plan's, and past its
  * last, the plan's again in turn. 1 when workers are to bind, 0 (sets left

@@ -138,7 +138,7 @@ int pvt__serve_offload_init(struct server *s)
 
     if (!cfg->ops)
         return 0;
-    if (!(cfg->ops->caps & PVT_CAP_POLL) || cfg->queue < 0 || cfg->queue > PVT_OFFLOAD_QUEUE_MAX)
+    if (pvt_serve_offload_check(cfg) < 0)
         return -EINVAL;
     o = calloc(1, sizeof(*o));
     if (!o)
