@@ -52,9 +52,9 @@
 #include "shared/work/work.h"
 #include "serve_client.h"
 
-#define IO_MS    20000 /* every send and receive */
-#define GUARD_MS 60000 /* the client side of one case */
-#define SLOW     "/slow?ms=1500"
+#define IO_MS     20000 /* every send and receive */
+#define GUARD_MS  60000 /* the client side of one case */
+#define SLOW      "/slow?ms=1500"
 #define SLOW_BODY "slow ms=1500\n"
 
 enum { WANT_NONE, WANT_STOP, WANT_RESTART };
@@ -63,7 +63,7 @@ struct scen {
     const struct pvt_pool_ops *ops, *off;
     int port;
     atomic_int done, want, abort;
-    int action; /* (f): what the client side asks the driver for (want) */
+    int action;   /* (f): what the client side asks the driver for (want) */
     pid_t pid[1]; /* what slot 0's "/" said */
     struct sc_conn a, b, c;
     struct sc_resp r;
@@ -436,9 +436,8 @@ static void test_inflight(void **state)
  * which serves until it dies (or gives up after the guard). */
 static void crash_whole_process(const struct pvt_pool_ops *ops, const struct pvt_pool_ops *off)
 {
-    struct pvt_serve_cfg cfg = {.distribution = PVT_DIST_RR,
-                                .allow_faults = 1,
-                                .offload = {.ops = off}};
+    struct pvt_serve_cfg cfg = {
+        .distribution = PVT_DIST_RR, .allow_faults = 1, .offload = {.ops = off}};
     struct pvt_pool_cfg pc = {.workers = 1, .serve = &cfg};
     struct sc_conn c = {.fd = -1};
     struct sc_resp *r = &sc.r;
@@ -523,10 +522,8 @@ static void test_refuses_no_poll(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_basic),
-        cmocka_unit_test(test_queue_full),
-        cmocka_unit_test(test_crash),
-        cmocka_unit_test(test_inflight),
+        cmocka_unit_test(test_basic),           cmocka_unit_test(test_queue_full),
+        cmocka_unit_test(test_crash),           cmocka_unit_test(test_inflight),
         cmocka_unit_test(test_refuses_no_poll),
     };
 

@@ -81,28 +81,28 @@
 #include "shared/core/pvt.h"
 
 #define ENTRY_BITS 12 /* PVT_OFFLOAD_QUEUE_MAX == 1 << ENTRY_BITS */
-#define POLL_MAX 64   /* results taken per poll */
+#define POLL_MAX   64 /* results taken per poll */
 
 _Static_assert(PVT_OFFLOAD_QUEUE_MAX == 1 << ENTRY_BITS, "an entry index fits ENTRY_BITS");
 
 struct entry {
-    uint64_t id;   /* 0: free */
+    uint64_t id;    /* 0: free */
     struct conn *c; /* NULL: free, or its connection closed (the result is dropped) */
 };
 
 struct pvt__offload {
     const struct pvt_pool_ops *ops;
     struct pvt_pool *pool;
-    int efd;           /* the pool's event_fd, in the loop's epoll set */
-    int cap;           /* Q */
-    int watchdog;      /* the pool has a watchdog: the sweep polls too */
-    struct entry *e;   /* cap entries */
-    int *free_idx;     /* a stack of free entries */
+    int efd;         /* the pool's event_fd, in the loop's epoll set */
+    int cap;         /* Q */
+    int watchdog;    /* the pool has a watchdog: the sweep polls too */
+    struct entry *e; /* cap entries */
+    int *free_idx;   /* a stack of free entries */
     int nfree;
-    uint64_t seq;      /* the last sequence given out */
-    int again;         /* poll at the end of this turn */
-    int starved;       /* the last submit found no live worker: the sweep polls, so a
-                        * respawn that waits out a backoff happens */
+    uint64_t seq; /* the last sequence given out */
+    int again;    /* poll at the end of this turn */
+    int starved;  /* the last submit found no live worker: the sweep polls, so a
+                   * respawn that waits out a backoff happens */
     uint64_t offloaded, completed, failed, rejected;
 };
 
