@@ -86,6 +86,16 @@ serve_error "--host not-an-ip" "--host" --backend proc --port 0 --host not-an-ip
 serve_error "--host with a leading zero" "--host" --backend proc --port 0 --host 01.2.3.4
 serve_error "unknown option" "--frobnicate" --backend proc --port 0 --frobnicate
 serve_error "stray argument" "stray" --backend proc --port 0 stray
+serve_error "--offload bogus" "--offload" --backend proc --port 0 --offload bogus
+serve_error "--offload glib (no PVT_CAP_POLL)" "PVT_CAP_POLL" --backend proc --port 0 --offload glib
+serve_error "--offload-workers 0" "--offload-workers" --backend proc --port 0 --offload thread \
+    --offload-workers 0
+serve_error "--offload-queue 0" "--offload-queue" --backend proc --port 0 --offload thread \
+    --offload-queue 0
+serve_error "--offload-queue 4097" "--offload-queue" --backend thread --port 0 --offload proc \
+    --offload-queue 4097
+serve_error "--offload-queue without --offload" "--offload" --backend proc --port 0 \
+    --offload-queue 8
 
 # --- processes ------------------------------------------------------------------
 

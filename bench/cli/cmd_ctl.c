@@ -25,7 +25,9 @@ static void help(void)
            "Controls a running 'pvt serve', through the socket its ready line names\n"
            "(ready port=P pid=PID ctl=SOCKET).\n\n"
            "  status      one line per worker: slot, pid (proc) or tid (thread), bound CPUs,\n"
-           "              state, requests, RSS, restarts, uptime\n"
+           "              state, requests, RSS, restarts, uptime (with --offload, once it\n"
+           "              took a request: each worker's jobs offloaded, completed, failed,\n"
+           "              and requests rejected with 503)\n"
            "  restart     rolling restart, as SIGHUP: each worker is replaced in turn, the\n"
            "              replacement accepting before its predecessor stops; returns at once\n"
            "  scale +N    start N more workers (up to pvt serve --max-workers)\n"
@@ -35,6 +37,30 @@ static void help(void)
            "      --batch N   restart: replace N workers at a time (default 1)\n"
            "  -h, --help      this help\n\n"
            "Exit status: 0 done, 1 the server refused or could not be reached, 2 usage error.\n");
+}
+
+/* pvt serve --offload: each worker's job pool, once any took a request. */
+static void print_offload(json_t *workers)
+{
+    json_t *w;
+    size_t i;
+    int any = 0;
+
+    json_array_foreach(workers, i, w) {
+        any |= json_integer_value(json_object_get(w, "offloaded")) != 0 ||
+               json_integer_value(json_object_get(w, "offload_rejected")) != 0;
+    }
+    if (!any)
+        return;
+    printf("%-5s %10s %10s %8s %9s\n", "slot", "offloaded", "completed", "failed", "rejected");
+    json_array_foreach(workers, i, w) {
+        printf("%-5d %10lld %10lld %8lld %9lld\n",
+               (int)json_integer_value(json_object_get(w, "slot")),
+               (long long)json_integer_value(json_object_get(w, "offloaded")),
+               (long long)json_integer_value(json_object_get(w, "offload_completed")),
+               (long long)json_integer_value(json_object_get(w, "offload_failed")),
+               (long long)json_integer_value(json_object_get(w, "offload_rejected")));
+    }
 }
 
 static void print_status(json_t *r)
@@ -63,6 +89,7 @@ static void print_status(json_t *r)
                (int)json_integer_value(json_object_get(w, "restarts")),
                json_real_value(json_object_get(w, "uptime_s")));
     }
+    print_offload(json_object_get(r, "workers"));
 }
 
 /* +N or -N, as the argument of scale. */

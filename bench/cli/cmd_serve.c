@@ -71,7 +71,8 @@ static void help(void)
            "                 [--max-workers N] [--unbounded-routes]\n"
            "                 [--allow-faults] [--worker-timeout MS] [--max-rss MB]\n"
            "                 [--max-jobs N [--max-jobs-jitter J]] [--crash-loop N/SECONDS]\n"
-           "                 [--restart]\n\n"
+           "                 [--restart] [--offload proc|thread [--offload-workers M]\n"
+           "                 [--offload-queue Q]]\n\n"
            "Serves HTTP/1.1 (keep-alive, pipelining) from N workers sharing one port. Once\n"
            "every worker listens it prints one line on stdout:\n"
            "    ready port=P pid=PRIMARY_PID ctl=SOCKET\n"
@@ -115,6 +116,17 @@ static void help(void)
            "      --unbounded-routes  lift the routes' bounds (/cpu n <= 1G, /hash and /mem\n"
            "                          B <= 256M) up to their own limits (100G, 1G, 4G); for a\n"
            "                          server no other machine can reach\n\n"
+           "Offload (Node's worker_threads behind each cluster worker):\n"
+           "      --offload NAME      each worker runs a job pool of its own (proc or thread)\n"
+           "                          and hands it /cpu /hash /mem and the fault routes\n"
+           "                          but /scribble; its event loop keeps answering /,\n"
+           "                          /sleep and /stats meanwhile. A job whose pool worker\n"
+           "                          dies gets 500 (proc: only that request is lost)\n"
+           "      --offload-workers M the pool's workers, per serving worker (default %d,\n"
+           "                          at most %d); they share the serving worker's CPUs\n"
+           "      --offload-queue Q   jobs a worker has out at once (default %d, at most\n"
+           "                          %d); past that a request gets 503 at once and its\n"
+           "                          connection stays open\n\n"
            "Faults and supervision:\n"
            "      --allow-faults      serve the fault routes /crash /abort /exit?code=N /hang\n"
            "                          /slow?ms=N /leak?mb=N /scribble?seed=N (404 without\n"
@@ -139,7 +151,8 @@ static void help(void)
            "  -h, --help              this help\n\n"
            "Exit status: 0 after a graceful stop, 1 when it could not serve (e.g. the port is\n"
            "in use), 2 for a usage error, %d when the stop had to force workers.\n",
-           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_SUP_MAX_LOOP,
+           PVT_SERVE_IDLE_TIMEOUT_MS, PVT_SERVE_REQUEST_TIMEOUT_MS, PVT_OFFLOAD_WORKERS,
+           PVT_OFFLOAD_WORKERS_MAX, PVT_OFFLOAD_QUEUE, PVT_OFFLOAD_QUEUE_MAX, PVT_SUP_MAX_LOOP,
            PVT_SUP_LOOP_DEATHS, PVT_SUP_LOOP_WINDOW_MS / 1000, PVT_SUP_BACKOFF_MS,
            PVT_SUP_BACKOFF_MAX_MS, EXIT_FORCED);
 }
@@ -160,7 +173,10 @@ enum {
     OPT_RESTART,
     OPT_MAXW,
     OPT_CRASHLOOP,
-    OPT_UNBOUNDED
+    OPT_UNBOUNDED,
+    OPT_OFFLOAD,
+    OPT_OFF_WORKERS,
+    OPT_OFF_QUEUE
 };
 
 static const struct option opts[] = {
@@ -184,6 +200,9 @@ static const struct option opts[] = {
     {"max-jobs-jitter", required_argument, NULL, OPT_JITTER},
     {"crash-loop", required_argument, NULL, OPT_CRASHLOOP},
     {"restart", no_argument, NULL, OPT_RESTART},
+    {"offload", required_argument, NULL, OPT_OFFLOAD},
+    {"offload-workers", required_argument, NULL, OPT_OFF_WORKERS},
+    {"offload-queue", required_argument, NULL, OPT_OFF_QUEUE},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -260,6 +279,31 @@ static int parse_serve_opt(struct serve_opts *o, int ch, const char *arg)
     return 0;
 }
 
+/* --offload and its numbers. 0 if ch is none of them. */
+static int parse_offload_opt(struct serve_opts *o, int ch, const char *arg)
+{
+    struct pvt_serve_offload *off = &o->serve.offload;
+
+    switch (ch) {
+    case OPT_OFFLOAD:
+        off->ops = pvt_backend_find(arg);
+        if (!off->ops)
+            pvt_usage_error(CMD, "--offload: unknown backend '%s' (proc or thread)", arg);
+        if (!(off->ops->caps & PVT_CAP_POLL))
+            pvt_usage_error(CMD, "--offload: %s has no event descriptor an event loop can wait "
+                                 "on (PVT_CAP_POLL); use proc or thread", off->ops->name);
+        return 1;
+    case OPT_OFF_WORKERS:
+        off->workers =
+            (int)pvt_cli_long(CMD, "--offload-workers", arg, 1, PVT_OFFLOAD_WORKERS_MAX);
+        return 1;
+    case OPT_OFF_QUEUE:
+        off->queue = (int)pvt_cli_long(CMD, "--offload-queue", arg, 1, PVT_OFFLOAD_QUEUE_MAX);
+        return 1;
+    }
+    return 0;
+}
+
 /* Supervision (sup.h) and the command's own flags. 0 if ch is none of them. */
 static int parse_sup_opt(struct serve_opts *o, int ch, const char *arg)
 {
@@ -304,6 +348,12 @@ static void check_args(struct serve_opts *o)
                         o->sup.max_rss_kb ? "--max-rss" : "--max-jobs");
     if (o->sup.max_jobs_jitter && !o->sup.max_jobs)
         pvt_usage_error(CMD, "--max-jobs-jitter: needs --max-jobs");
+    if (!o->serve.offload.ops && (o->serve.offload.workers || o->serve.offload.queue))
+        pvt_usage_error(CMD, "%s: needs --offload",
+                        o->serve.offload.workers ? "--offload-workers" : "--offload-queue");
+    /* A hung job is found by the pool's own watchdog: the serving worker's
+     * loop, never blocked by a job, keeps beating. */
+    o->serve.offload.worker_timeout_ms = o->sup.worker_timeout_ms;
     /* A worker draining during a restart, a recycle or a scale down has the
      * deadline a stop gives every worker (0: forced at once, as a stop). */
     o->sup.drain_timeout_ms = o->stop_timeout_ms > 0 ? o->stop_timeout_ms : 1;
@@ -323,7 +373,8 @@ static void parse_args(struct serve_opts *o, int argc, char **argv)
     opterr = 0;
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":b:w:p:qh", opts, NULL)) != -1) {
-        if (parse_serve_opt(o, ch, optarg) || parse_sup_opt(o, ch, optarg))
+        if (parse_serve_opt(o, ch, optarg) || parse_sup_opt(o, ch, optarg) ||
+            parse_offload_opt(o, ch, optarg))
             continue;
         if (ch == 'h') {
             help();

@@ -130,13 +130,17 @@ static json_t *worker_json(const struct pvt_worker_stats *w, int processes, long
             json_array_append_new(cpus, json_integer(c));
     if (pvt_cpuset_format(&w->bound, list, sizeof(list)) < 0)
         strcpy(list, "?");
-    return json_pack("{s:i, s:i, s:s, s:o, s:s, s:I, s:i, s:I, s:i, s:f}", "slot", w->slot,
-                     processes ? "pid" : "tid", (int)w->pid, "cpus", list, "cpu_list", cpus,
-                     "state", pvt_worker_state_name(w->state), "requests", (json_int_t)w->requests,
-                     "conns", w->conns,
-                     "rss_kb", (json_int_t)(processes ? pvt_sup_rss_kb(w->pid) : proc_rss),
-                     "restarts", (int)w->restarts, "uptime_s",
-                     w->ready_ns && now > w->ready_ns ? (double)(now - w->ready_ns) / 1e9 : 0.0);
+    return json_pack("{s:i, s:i, s:s, s:o, s:s, s:I, s:i, s:I, s:i, s:f, s:I, s:I, s:I, s:I}",
+                     "slot", w->slot, processes ? "pid" : "tid", (int)w->pid, "cpus", list,
+                     "cpu_list", cpus, "state", pvt_worker_state_name(w->state), "requests",
+                     (json_int_t)w->requests, "conns", w->conns, "rss_kb",
+                     (json_int_t)(processes ? pvt_sup_rss_kb(w->pid) : proc_rss), "restarts",
+                     (int)w->restarts, "uptime_s",
+                     w->ready_ns && now > w->ready_ns ? (double)(now - w->ready_ns) / 1e9 : 0.0,
+                     "offloaded", (json_int_t)w->offloaded, "offload_completed",
+                     (json_int_t)w->offload_completed, "offload_failed",
+                     (json_int_t)w->offload_failed, "offload_rejected",
+                     (json_int_t)w->offload_rejected);
 }
 
 static json_t *status_reply(const struct pvt_pool_ops *ops, struct pvt_pool *pool)

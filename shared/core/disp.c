@@ -549,6 +549,10 @@ void pvt_disp_stats(const struct pvt_disp *d, const char *backend, struct pvt_po
             .conns = conns > 0 ? conns : 0,
             .hung = atomic_load(&info->hung),
             .replace_us = pvt_ring_replace_us(info),
+            .offloaded = atomic_load(&info->offloaded),
+            .offload_completed = atomic_load(&info->off_completed),
+            .offload_failed = atomic_load(&info->off_failed),
+            .offload_rejected = atomic_load(&info->off_rejected),
         };
     }
 }

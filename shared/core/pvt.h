@@ -168,6 +168,13 @@ struct pvt_worker_stats {
     uint64_t replace_us; /* proc: the last replacement's time from the reap of its
                           * predecessor to ready; 0 if none yet or not ready */
     uint64_t ready_ns;  /* when the current worker turned ready (pvt_now_ns); 0: not yet */
+    /* Serving pools with offload (serve.h): the current worker's requests
+     * submitted to its job pool, those that came back done, and failed (or
+     * dropped), and those refused with 503 because its queue was full. */
+    uint64_t offloaded;
+    uint64_t offload_completed;
+    uint64_t offload_failed;
+    uint64_t offload_rejected;
 };
 
 struct pvt_pool_stats {

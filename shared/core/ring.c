@@ -57,6 +57,10 @@ void pvt_ring_init(struct pvt_ring *r, uint32_t depth, int shared, int slot_inde
     atomic_init(&r->info.ready_ns, 0);
     atomic_init(&r->info.died_ns, 0);
     atomic_init(&r->info.recycle_due, 0);
+    atomic_init(&r->info.offloaded, 0);
+    atomic_init(&r->info.off_completed, 0);
+    atomic_init(&r->info.off_failed, 0);
+    atomic_init(&r->info.off_rejected, 0);
     atomic_init(&r->info.gen.current, 0);
     atomic_init(&r->info.gen.accepting, 0);
     atomic_init(&r->info.gen.close_listen, 0);

@@ -153,6 +153,12 @@ struct pvt_ring_info {
     /* Serving, rr: connections passed to this worker that the kernel
      * dropped because it had no descriptor to receive them (MSG_CTRUNC). */
     _Atomic uint64_t conns_lost;
+    /* Serving with offload (serve.h): the worker's own job pool's counts,
+     * written by the worker's loop. */
+    _Atomic uint64_t offloaded;    /* requests submitted to the pool as jobs */
+    _Atomic uint64_t off_completed; /* ... that came back PVT_JOB_OK */
+    _Atomic uint64_t off_failed;    /* ... that came back failed or dropped */
+    _Atomic uint64_t off_rejected;  /* requests answered 503: the queue was full */
     struct pvt_serve_gen gen; /* serving pools */
 };
 

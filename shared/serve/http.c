@@ -30,6 +30,7 @@
 #include <http_parser.h>
 
 #include "shared/base/parse.h"
+#include "shared/core/pvt.h"
 
 #define OUT_MIN   4096
 #define STATS_MIN 4096
@@ -57,6 +58,8 @@ struct pvt_http_conn {
     int head;     /* ... was HEAD: headers only */
     int paused;
     int closing;
+    const struct route *job; /* paused for this route's job (env->offload), else NULL */
+    uint64_t job_arg;
     char url[PVT_HTTP_MAX_URI];
 };
 
@@ -216,6 +219,8 @@ static const char *status_line(int status)
         return "HTTP/1.1 414 URI Too Long\r\n";
     case 431:
         return "HTTP/1.1 431 Request Header Fields Too Large\r\n";
+    case 503:
+        return "HTTP/1.1 503 Service Unavailable\r\n";
     case 505:
         return "HTTP/1.1 505 HTTP Version Not Supported\r\n";
     default:
@@ -381,12 +386,63 @@ static int route_arg(const struct route *r, const char *q, size_t qlen, int boun
     return 0;
 }
 
-/* Run a workload route and answer it (or pause, for /sleep). */
-static int run_route(struct pvt_http_conn *c, const struct route *r, uint64_t arg)
+/* The routes whose workload runs as a job elsewhere under env->offload:
+ * the workloads and every fault but /scribble, which aims at what the
+ * serving worker shares with its driver. */
+static int offloaded(const struct route *r)
+{
+    return r->kind == R_CPU || r->kind == R_HASH || r->kind == R_MEM ||
+           (r->kind == R_FAULT && r->fault != PVT_WL_SCRIBBLE);
+}
+
+/* The job a workload route runs. */
+static struct pvt_job route_job(const struct route *r, uint64_t arg)
 {
     struct pvt_job job = {.arg = arg};
+
+    if (r->kind == R_FAULT)
+        job.workload = r->fault;
+    else if (r->kind == R_CPU)
+        job.workload = PVT_WL_CPU;
+    else
+        job.workload = r->kind == R_HASH ? PVT_WL_HASH : PVT_WL_MEM;
+    return job;
+}
+
+/* Answer a workload route whose job returned v, wherever it ran. */
+static int reply_value(struct pvt_http_conn *c, const struct route *r, uint64_t arg, uint64_t v)
+{
     char body[128];
-    uint64_t v;
+    int n;
+
+    switch (r->kind) {
+    case R_FAULT:
+        if (r->fault == PVT_WL_LEAK && v == 0)
+            return reply_error(c, 500, 0);
+        n = snprintf(body, sizeof(body), "%s %s=%llu\n", r->path + 1, r->key,
+                     (unsigned long long)arg);
+        return reply(c, 200, 0, body, (size_t)n);
+    case R_CPU:
+        n = snprintf(body, sizeof(body), "cpu n=%llu sum=%llu\n", (unsigned long long)arg,
+                     (unsigned long long)v);
+        return reply(c, 200, 0, body, (size_t)n);
+    default:
+        /* hash and mem can fail to get memory (PVT_WORK_ENOMEM, which a
+         * real result matches with odds of 2^-64). */
+        if (v == PVT_WORK_ENOMEM)
+            return reply_error(c, 500, 0);
+        n = snprintf(body, sizeof(body), "%s bytes=%llu value=%016llx\n", r->path + 1,
+                     (unsigned long long)arg, (unsigned long long)v);
+        return reply(c, 200, 0, body, (size_t)n);
+    }
+}
+
+/* Run a workload route and answer it (or pause, for /sleep and for a job
+ * to run elsewhere). */
+static int run_route(struct pvt_http_conn *c, const struct route *r, uint64_t arg)
+{
+    struct pvt_job job;
+    char body[128];
     int n;
 
     switch (r->kind) {
@@ -400,34 +456,19 @@ static int run_route(struct pvt_http_conn *c, const struct route *r, uint64_t ar
         c->paused = 1;
         c->pause_ms = arg;
         return 0;
-    case R_FAULT:
-        /* crash, abort, exit and hang never come back. */
-        job.workload = r->fault;
-        v = pvt_work_run(c->env->work, &job);
-        if (r->fault == PVT_WL_LEAK && v == 0)
-            return reply_error(c, 500, 0);
-        n = snprintf(body, sizeof(body), "%s %s=%llu\n", r->path + 1, r->key,
-                     (unsigned long long)arg);
-        return reply(c, 200, 0, body, (size_t)n);
-    case R_CPU:
-        job.workload = PVT_WL_CPU;
-        v = pvt_work_run(c->env->work, &job);
-        n = snprintf(body, sizeof(body), "cpu n=%llu sum=%llu\n", (unsigned long long)arg,
-                     (unsigned long long)v);
-        return reply(c, 200, 0, body, (size_t)n);
     default:
-        /* hash and mem need the worker's scratch space, and can fail to get
-         * memory (PVT_WORK_ENOMEM, which a real result matches with odds of
-         * 2^-64). */
-        job.workload = r->kind == R_HASH ? PVT_WL_HASH : PVT_WL_MEM;
-        if (!c->env->work)
+        if (c->env->offload && offloaded(r)) {
+            c->paused = 1;
+            c->job = r;
+            c->job_arg = arg;
+            return 0;
+        }
+        /* hash and mem need the worker's scratch space; crash, abort, exit
+         * and hang never come back. */
+        if ((r->kind == R_HASH || r->kind == R_MEM) && !c->env->work)
             return reply_error(c, 500, 0);
-        v = pvt_work_run(c->env->work, &job);
-        if (v == PVT_WORK_ENOMEM)
-            return reply_error(c, 500, 0);
-        n = snprintf(body, sizeof(body), "%s bytes=%llu value=%016llx\n", r->path + 1,
-                     (unsigned long long)arg, (unsigned long long)v);
-        return reply(c, 200, 0, body, (size_t)n);
+        job = route_job(r, arg);
+        return reply_value(c, r, arg, pvt_work_run(c->env->work, &job));
     }
 }
 
@@ -515,7 +556,9 @@ static int state(const struct pvt_http_conn *c)
 {
     if (c->closing)
         return PVT_HTTP_CLOSE;
-    return c->paused ? PVT_HTTP_PAUSE : PVT_HTTP_MORE;
+    if (c->paused)
+        return c->job ? PVT_HTTP_JOB : PVT_HTTP_PAUSE;
+    return PVT_HTTP_MORE;
 }
 
 int pvt_http_conn_new(const struct pvt_http_env *env, struct pvt_http_conn **out)
@@ -585,25 +628,21 @@ int pvt_http_eof(struct pvt_http_conn *c)
 {
     c->closing = 1;
     c->paused = 0;
+    c->job = NULL;
     return PVT_HTTP_CLOSE;
 }
 
 uint64_t pvt_http_pause_ms(const struct pvt_http_conn *c)
 {
-    return c->paused ? c->pause_ms : 0;
+    return c->paused && !c->job ? c->pause_ms : 0;
 }
 
-int pvt_http_resume(struct pvt_http_conn *c)
+/* The paused request was answered (rc: reply's): parse the input that
+ * followed it, as feed would have. As feed. */
+static int go_on(struct pvt_http_conn *c, int rc)
 {
-    char body[64];
     size_t used;
-    int n, rc;
 
-    if (!c->paused || c->closing)
-        return -EINVAL;
-    c->paused = 0;
-    n = snprintf(body, sizeof(body), "slept %llu ms\n", (unsigned long long)c->pause_ms);
-    rc = reply(c, 200, 0, body, (size_t)n);
     if (rc < 0)
         goto fail;
     http_parser_pause(&c->parser, 0);
@@ -618,7 +657,69 @@ int pvt_http_resume(struct pvt_http_conn *c)
     return state(c);
 fail:
     c->closing = 1;
+    c->paused = 0;
     return rc;
+}
+
+int pvt_http_resume(struct pvt_http_conn *c)
+{
+    char body[64];
+    int n;
+
+    if (!c->paused || c->closing || c->job)
+        return -EINVAL;
+    c->paused = 0;
+    n = snprintf(body, sizeof(body), "slept %llu ms\n", (unsigned long long)c->pause_ms);
+    return go_on(c, reply(c, 200, 0, body, (size_t)n));
+}
+
+int pvt_http_job(const struct pvt_http_conn *c, struct pvt_job *job)
+{
+    if (!c->paused || c->closing || !c->job)
+        return -EINVAL;
+    *job = route_job(c->job, c->job_arg);
+    return 0;
+}
+
+/* The job is over: unpause, and which route and argument it was for. */
+static const struct route *job_end(struct pvt_http_conn *c, uint64_t *arg)
+{
+    const struct route *r = c->job;
+
+    if (!c->paused || c->closing || !r)
+        return NULL;
+    c->paused = 0;
+    c->job = NULL;
+    *arg = c->job_arg;
+    return r;
+}
+
+int pvt_http_job_done(struct pvt_http_conn *c, int status, uint64_t value)
+{
+    uint64_t arg;
+    const struct route *r = job_end(c, &arg);
+
+    if (!r)
+        return -EINVAL;
+    if (status != PVT_JOB_OK)
+        return go_on(c, reply_error(c, 500, 0));
+    return go_on(c, reply_value(c, r, arg, value));
+}
+
+int pvt_http_job_busy(struct pvt_http_conn *c, unsigned queue)
+{
+    char body[160];
+    uint64_t arg;
+    const struct route *r = job_end(c, &arg);
+    int n;
+
+    if (!r)
+        return -EINVAL;
+    n = snprintf(body, sizeof(body),
+                 "503 Service Unavailable: %u jobs already wait for this worker's pool "
+                 "(pvt serve --offload-queue)\n",
+                 queue);
+    return go_on(c, reply(c, 503, 0, body, (size_t)n));
 }
 
 const char *pvt_http_output(const struct pvt_http_conn *c, size_t *len)

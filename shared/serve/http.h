@@ -13,6 +13,16 @@
  * calls pvt_http_resume, which answers it and goes on with any pipelined
  * input already buffered.
  *
+ * Offload (env->offload): the workload and fault routes (/cpu, /hash, /mem,
+ * /crash, /abort, /exit, /hang, /slow, /leak) are not run here but paused
+ * the same way, as a job (PVT_HTTP_JOB): the server reads the job with
+ * pvt_http_job, runs it elsewhere (a pool of its own, serve_offload.c), and
+ * calls pvt_http_job_done with its outcome, which writes the body the route
+ * writes inline (or 500 for a job that failed) and goes on with the
+ * pipelined input, as pvt_http_resume does; or pvt_http_job_busy, a 503
+ * that leaves the connection open. /, /sleep, /stats and /scribble stay
+ * inline.
+ *
  * Routes: GET / (hello naming the worker and pid), /cpu?n=ITERATIONS (the
  * seeds' /heavy loop), /hash?bytes=N, /mem?bytes=N, /sleep?ms=N, /stats
  * (JSON from the server's callback). With env->allow_faults, the fault routes
@@ -57,12 +67,14 @@ struct pvt_http_env {
     uint64_t *responses;       /* incremented once per response, if not NULL */
     int allow_faults;          /* serve the fault routes (fault.h) */
     int unbounded_routes;      /* lift the PVT_HTTP_BOUND_* limits (see above) */
+    int offload;               /* the job routes pause as PVT_HTTP_JOB (see above) */
 };
 
 enum pvt_http_state {
     PVT_HTTP_MORE = 0,  /* keep reading */
     PVT_HTTP_CLOSE = 1, /* write out what is pending, then close */
-    PVT_HTTP_PAUSE = 2  /* stop feeding; resume after pvt_http_pause_ms() */
+    PVT_HTTP_PAUSE = 2, /* stop feeding; resume after pvt_http_pause_ms() */
+    PVT_HTTP_JOB = 3    /* stop feeding; run pvt_http_job(), then pvt_http_job_done() */
 };
 
 struct pvt_http_conn;
@@ -85,6 +97,25 @@ uint64_t pvt_http_pause_ms(const struct pvt_http_conn *c);
 
 /* The pause is over: answer the waiting request and go on. As feed. */
 int pvt_http_resume(struct pvt_http_conn *c);
+
+/* While paused for a job (PVT_HTTP_JOB): the job to run (its id is left
+ * 0, the caller's to set). 0, or -EINVAL when no job waits. */
+int pvt_http_job(const struct pvt_http_conn *c, struct pvt_job *job);
+
+/*
+ * The job came back: status is an enum pvt_job_status (pvt.h), value its
+ * result. PVT_JOB_OK writes the response the route writes inline (its 500s
+ * included); any other status a 500. Then goes on with buffered pipelined
+ * input. As feed; -EINVAL when no job waits.
+ */
+int pvt_http_job_done(struct pvt_http_conn *c, int status, uint64_t value);
+
+/*
+ * The job could not be queued (queue holds that many already): answer 503
+ * Service Unavailable, whose body names pvt serve's --offload-queue, keep
+ * the connection open, and go on. As feed; -EINVAL when no job waits.
+ */
+int pvt_http_job_busy(struct pvt_http_conn *c, unsigned queue);
 
 /* The bytes waiting to be written, and how many were written. */
 const char *pvt_http_output(const struct pvt_http_conn *c, size_t *len);

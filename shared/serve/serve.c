@@ -6,8 +6,10 @@
  * DESIGN
  * One epoll per worker, level-triggered. Its entries are the control
  * eventfd (the ring's ctl_efd: stop), where connections come from (the
- * listening socket, or the rr channel), and the connections, whose events
- * serve_conn.c handles.
+ * listening socket, or the rr channel), the connections, whose events
+ * serve_conn.c handles, and with offload the event descriptor of the
+ * worker's own job pool (serve_offload.c), whose results are taken at the
+ * end of each turn.
  *
  * Time. A /sleep request parks its connection in a min-heap by resume
  * time; the loop's epoll timeout is the nearest of those and the next
@@ -39,6 +41,7 @@ static void publish(struct server *s)
 {
     atomic_store_explicit(&s->w->ring->info.requests, s->responses, memory_order_relaxed);
     atomic_store_explicit(&s->w->ring->info.conns, s->nconns, memory_order_relaxed);
+    pvt__serve_offload_publish(s);
 }
 
 /*
@@ -257,6 +260,7 @@ static int server_init(struct server *s, struct pvt_serve_worker *w)
 {
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = &tag_ctl};
     const struct pvt_serve_cfg *cfg = w->cfg;
+    int rc;
 
     s->w = w;
     pvt_work_ctx_init(&s->work);
@@ -276,10 +280,14 @@ static int server_init(struct server *s, struct pvt_serve_worker *w)
                                                            : PVT_SERVE_REQUEST_TIMEOUT_MS) *
                     1000000u;
     s->src_fd = w->listen_fd >= 0 ? w->listen_fd : w->chan_fd;
-    s->fd_room = fd_room(w);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, w->ring->ctl_efd, &e) < 0)
         return -errno;
+    /* The job pool first: its descriptors count against fd_room. */
+    rc = pvt__serve_offload_init(s);
+    if (rc < 0)
+        return rc;
+    s->fd_room = fd_room(w);
     src_enable(s, 1);
     if (!s->src_on)
         return -errno;
@@ -301,6 +309,8 @@ static void handle_events(struct server *s, const struct epoll_event *ev, int n,
         } else if (p == &tag_src) {
             if (!s->stopping)
                 take_conns(s, now);
+        } else if (s->off && p == (void *)s->off) {
+            pvt__serve_offload_event(s); /* results: taken at the end of the turn */
         } else {
             pvt__serve_conn_event(s, p, ev[i].events, now);
         }
@@ -329,8 +339,12 @@ static int serve(struct server *s)
         pvt__serve_resume_due(s, now);
         if (now >= next_sweep) {
             pvt__serve_sweep(s, now);
+            pvt__serve_offload_tick(s);
             next_sweep = now + SWEEP_MS * 1000000ull;
         }
+        /* After every handler: results answer their connections, and the
+         * pool's descriptor is armed before the loop sleeps again. */
+        pvt__serve_offload_turn(s, now);
         if (src_may_resume(s, now))
             src_enable(s, 1);
         recycle_check(s);
@@ -351,6 +365,9 @@ static void server_fini(struct server *s)
         pvt__serve_conn_close(s, s->conns[i]);
     pvt__serve_free_dead(s);
     publish(s);
+    /* Every connection is closed: what is still out belongs to clients
+     * that left (stop 2 forces it). */
+    pvt__serve_offload_fini(s, atomic_load(&s->w->ring->stop) >= 2);
     if (s->epfd >= 0)
         close(s->epfd);
     pvt_work_ctx_fini(&s->work);

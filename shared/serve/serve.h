@@ -60,6 +60,29 @@ int pvt_dist_parse(const char *s, enum pvt_dist *out);
 #define PVT_SERVE_ACCEPT_BATCH 32 /* connections taken per readiness */
 #define PVT_SERVE_ACCEPT_PAUSE_MS 100 /* out of descriptors: stop accepting this long */
 #define PVT_SERVE_RETRY_MS 10 /* rr: a held connection no channel can be watched for */
+#define PVT_OFFLOAD_WORKERS 1      /* a serving worker's job pool: its workers by default */
+#define PVT_OFFLOAD_WORKERS_MAX 64
+#define PVT_OFFLOAD_QUEUE 64       /* jobs submitted and unanswered per serving worker */
+#define PVT_OFFLOAD_QUEUE_MAX 4096
+
+/*
+ * Offload (serve_offload.c; Node's worker_threads behind each cluster
+ * worker): every serving worker creates a job pool of its own when its loop
+ * starts and runs the CPU and fault routes there (http.h says which), so its
+ * loop goes on answering the light ones. ops NULL: every route runs inline.
+ */
+struct pvt_serve_offload {
+    const struct pvt_pool_ops *ops; /* a backend with PVT_CAP_POLL, or NULL */
+    int workers;           /* the pool's workers, 1 .. PVT_OFFLOAD_WORKERS_MAX; 0: default */
+    int queue;             /* jobs submitted and unanswered, 1 .. PVT_OFFLOAD_QUEUE_MAX;
+                            * past it a request is answered 503; 0: default */
+    int worker_timeout_ms; /* the pool's watchdog (sup.h); 0: none */
+};
+
+/* 0 for no offload or a good one; -EINVAL for a backend without
+ * PVT_CAP_POLL or a number out of range. A serving pool's create refuses
+ * such a cfg (through pvt_serve_cap) before any worker starts. */
+int pvt_serve_offload_check(const struct pvt_serve_offload *o);
 
 struct pvt_serve_cfg {
     enum pvt_dist distribution;
@@ -76,6 +99,7 @@ struct pvt_serve_cfg {
      * process closes its copy at start.
      */
     int watch_fd;
+    struct pvt_serve_offload offload;
 };
 
 /*
@@ -271,8 +295,9 @@ int pvt_serve_scale(struct pvt_serve_net *net, int stopping, int delta,
 void pvt_serve_net_set_slots(struct pvt_serve_net *net, int n);
 
 /* Slots a pool made with cfg has room for: cfg->workers, or for a serving
- * pool cfg->max_workers when larger. -EINVAL for a bad worker count or a
- * plan with fewer sets than workers. */
+ * pool cfg->max_workers when larger. -EINVAL for a bad worker count, a
+ * plan with fewer sets than workers, or a bad offload
+ * (pvt_serve_offload_check). */
 int pvt_serve_cap(const struct pvt_pool_cfg *cfg);
 /* The CPU set of each of cap slots into sets: the plan's, and past its
  * last, the plan's again in turn. 1 when workers are to bind, 0 (sets left

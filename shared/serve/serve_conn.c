@@ -10,7 +10,8 @@
  * EPOLLOUT. While more than OUT_HIGH bytes wait, the connection is not read
  * (a client that pipelines without reading cannot grow the worker's
  * memory). A /sleep request parks its connection in a min-heap by resume
- * time; each connection has a deadline (serve.h says which applies), and
+ * time; an offloaded request parks it until its job's result comes back
+ * (serve_offload.c); each connection has a deadline (serve.h says which applies), and
  * the loop's sweep closes those past it. A closed connection is freed only
  * at the end of the turn, since a later event of the same epoll_wait may
  * still point at it.
@@ -106,6 +107,7 @@ static void heap_remove(struct server *s, struct conn *c)
 void pvt__serve_conn_close(struct server *s, struct conn *c)
 {
     heap_remove(s, c);
+    pvt__serve_offload_forget(s, c); /* a job in flight: its result is dropped */
     epoll_ctl(s->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
@@ -191,8 +193,10 @@ static int conn_flush(struct server *s, struct conn *c, uint64_t now)
 }
 
 /* Act on what http.c returned for the connection. */
-static void conn_state(struct server *s, struct conn *c, int st, uint64_t now)
+void pvt__serve_conn_state(struct server *s, struct conn *c, int st, uint64_t now)
 {
+    if (st == PVT_HTTP_JOB)
+        st = pvt__serve_offload_submit(s, c); /* queued (paused), or 503 and on */
     if (st < 0 || st == PVT_HTTP_CLOSE) {
         c->closing = 1;
     } else if (st == PVT_HTTP_PAUSE) {
@@ -219,10 +223,10 @@ static void conn_read(struct server *s, struct conn *c, uint64_t now)
         return;
     }
     if (n == 0) {
-        conn_state(s, c, pvt_http_eof(c->h), now);
+        pvt__serve_conn_state(s, c, pvt_http_eof(c->h), now);
         return;
     }
-    conn_state(s, c, pvt_http_feed(c->h, s->buf, (size_t)n), now);
+    pvt__serve_conn_state(s, c, pvt_http_feed(c->h, s->buf, (size_t)n), now);
 }
 
 void pvt__serve_conn_add(struct server *s, int fd, uint64_t now)
@@ -244,6 +248,7 @@ void pvt__serve_conn_add(struct server *s, int fd, uint64_t now)
         goto fail;
     c->fd = fd;
     c->heap = -1;
+    c->job = -1;
     c->ev = EPOLLIN;
     e.data.ptr = c;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -296,6 +301,6 @@ void pvt__serve_resume_due(struct server *s, uint64_t now)
         struct conn *c = s->heap[0];
         heap_remove(s, c);
         c->paused = 0;
-        conn_state(s, c, pvt_http_resume(c->h), now);
+        pvt__serve_conn_state(s, c, pvt_http_resume(c->h), now);
     }
 }

@@ -22,14 +22,18 @@ struct conn {
     unsigned ev;  /* events registered with epoll */
     int paused;
     int closing;
+    int job;      /* its offloaded job's entry (serve_offload.c), or -1 */
     uint64_t deadline;  /* ns; 0: none (paused) */
     uint64_t resume_at; /* ns, while paused */
     struct pvt_http_conn *h;
     struct conn *next_dead; /* closed during this turn of the loop */
 };
 
+struct pvt__offload;
+
 struct server {
     struct pvt_serve_worker *w;
+    struct pvt__offload *off; /* the worker's job pool (serve_offload.c); NULL: none */
     struct pvt_http_env env;
     struct pvt_work_ctx work;
     int epfd;
@@ -65,5 +69,30 @@ size_t pvt__serve_out_pending(const struct conn *c);
 void pvt__serve_sweep(struct server *s, uint64_t now);
 /* Resume the parked (/sleep) connections whose time has come. */
 void pvt__serve_resume_due(struct server *s, uint64_t now);
+/* Act on what http.c returned for c (a pvt_http_state or -errno): close,
+ * park, hand a job to the pool, and write what is pending. */
+void pvt__serve_conn_state(struct server *s, struct conn *c, int st, uint64_t now);
+
+/*
+ * Offload (serve_offload.c). init: with cfg->offload.ops, the worker's job
+ * pool, its event_fd in s->epfd tagged by s->off itself; 0 or the error of
+ * create or epoll_ctl (s->off stays NULL). fini: stop (force: at once, else
+ * after DRAIN_GRACE_MS) and destroy it; call once every connection is
+ * closed. submit: c is paused on PVT_HTTP_JOB: queue its job, or answer 503
+ * and go on; returns the connection's new state, as feed. forget: c closes
+ * with a job in flight: its result will be dropped. event: the tagged
+ * descriptor was readable. turn: at the end of each turn of the loop: take
+ * the results that are there and arm the descriptor for the next one.
+ * publish: the counts into the worker's ring. tick: at each sweep, ask
+ * the turn to poll where no descriptor would say so (serve_offload.c).
+ */
+int pvt__serve_offload_init(struct server *s);
+void pvt__serve_offload_fini(struct server *s, int force);
+int pvt__serve_offload_submit(struct server *s, struct conn *c);
+void pvt__serve_offload_forget(struct server *s, struct conn *c);
+void pvt__serve_offload_event(struct server *s);
+void pvt__serve_offload_turn(struct server *s, uint64_t now);
+void pvt__serve_offload_publish(const struct server *s);
+void pvt__serve_offload_tick(struct server *s);
 
 #endif

@@ -360,12 +360,25 @@ void pvt_serve_net_set_slots(struct pvt_serve_net *net, int n)
     net->rr_next = 0;
 }
 
+int pvt_serve_offload_check(const struct pvt_serve_offload *o)
+{
+    if (!o->ops)
+        return 0;
+    if (!(o->ops->caps & PVT_CAP_POLL) || !o->ops->event_fd || !o->ops->poll ||
+        o->workers < 0 || o->workers > PVT_OFFLOAD_WORKERS_MAX || o->queue < 0 ||
+        o->queue > PVT_OFFLOAD_QUEUE_MAX || o->worker_timeout_ms < 0)
+        return -EINVAL;
+    return 0;
+}
+
 int pvt_serve_cap(const struct pvt_pool_cfg *cfg)
 {
     int cap = cfg->workers;
 
     if (cfg->workers < 1 || cfg->workers > PVT_MAX_WORKERS ||
         (cfg->plan && cfg->plan->workers < cfg->workers) || cfg->max_workers > PVT_MAX_WORKERS)
+        return -EINVAL;
+    if (cfg->serve && pvt_serve_offload_check(&cfg->serve->offload) < 0)
         return -EINVAL;
     if (cfg->serve && cfg->max_workers > cap)
         cap = cfg->max_workers;

@@ -66,8 +66,9 @@ int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t le
         if (atomic_load(&w->rings[i]->info.gen.current))
             total += atomic_load(&w->rings[i]->info.requests);
     jput(&b, "{\"backend\":\"%s\",\"distribution\":\"%s\",\"pid\":%d,\"requests\":%llu,"
-             "\"workers\":[", w->backend, pvt_dist_names[w->cfg->distribution],
-         (int)w->primary, (unsigned long long)total);
+             "\"offload\":\"%s\",\"workers\":[", w->backend, pvt_dist_names[w->cfg->distribution],
+         (int)w->primary, (unsigned long long)total,
+         w->cfg->offload.ops ? w->cfg->offload.ops->name : "none");
     for (i = 0, k = 0; i < w->nslots; i++) {
         const struct pvt_ring_info *in;
         /* Slot i's current worker is on ring i or ring nslots + i. */
@@ -85,12 +86,19 @@ int pvt__serve_stats_json(const struct pvt_serve_worker *w, char *buf, size_t le
         else if (pvt_cpuset_format(&in->bound, cpus, sizeof(cpus)) < 0)
             strcpy(cpus, "?");
         jput(&b, "%s{\"slot\":%d,\"pid\":%d,\"state\":\"%s\",\"requests\":%llu,\"conns\":%d,"
-                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s,\"replace_us\":%llu}",
+                 "\"cpus\":\"%s\",\"rss_kb\":%ld,\"restarts\":%u,\"hung\":%s,\"replace_us\":%llu",
              k++ ? "," : "", i, pid, pvt_worker_state_name(atomic_load(&in->state)),
              (unsigned long long)req, atomic_load(&in->conns), cpus,
              w->one_process ? proc_rss : pid > 0 ? pvt_sup_rss_kb(pid) : -1,
              atomic_load(&in->restarts), atomic_load(&in->hung) ? "true" : "false",
              (unsigned long long)pvt_ring_replace_us(in));
+        /* Its own job pool's counts (serve_offload.c; 0 without --offload). */
+        jput(&b, ",\"offloaded\":%llu,\"offload_completed\":%llu,\"offload_failed\":%llu,"
+                 "\"offload_rejected\":%llu}",
+             (unsigned long long)atomic_load(&in->offloaded),
+             (unsigned long long)atomic_load(&in->off_completed),
+             (unsigned long long)atomic_load(&in->off_failed),
+             (unsigned long long)atomic_load(&in->off_rejected));
     }
     jput(&b, "]}\n");
     return b.over ? -ENOSPC : (int)b.off;
