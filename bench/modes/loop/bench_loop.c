@@ -52,6 +52,7 @@ struct design {
     long workers;
     const char *offload; /* NULL: inline */
     long offload_workers;
+    const char *pin; /* pvt serve --pin: "none" for the offload designs (server_start) */
 };
 
 struct phase_result {
@@ -88,7 +89,9 @@ static const char *const columns[] = {
 static void add_design(struct run *r, const char *name, const char *label, const char *backend,
                        long workers, const char *offload, long ow)
 {
-    r->d[r->nd++] = (struct design){name, label, backend, workers, offload, ow};
+    const char *pin = offload ? "none" : pvt_place_policy_name(r->cfg->pin);
+
+    r->d[r->nd++] = (struct design){name, label, backend, workers, offload, ow, pin};
 }
 
 /* N loops for the N-loop designs and N workers for a pool: --workers, or
@@ -316,10 +319,13 @@ static int server_start(struct run *r, const struct design *d, struct pvt_child 
                         struct pvt_serve_ready *ready)
 {
     char w[16], ow[16], why[160];
+    /* A pool's workers share their serving worker's CPUs: left unbound, the
+     * loop and its pool may use every server CPU, as Node's worker_threads
+     * do; a pinned loop would keep its pool on the loop's own CPU. */
+    const char *pin = d->pin;
     char *argv[24] = {"pvt", "serve", "--backend", (char *)d->backend, "--workers", w, "--port",
                       "0", "--host", "127.0.0.1", "--distribution", "shared", "--pin",
-                      (char *)pvt_place_policy_name(r->cfg->pin), "--quiet",
-                      "--unbounded-routes"};
+                      (char *)pin, "--quiet", "--unbounded-routes"};
     int n = 16, rc;
 
     snprintf(w, sizeof(w), "%ld", d->workers);
@@ -469,6 +475,7 @@ static int write_meta(struct run *r)
         json_object_set_new(d, "offload",
                             r->d[i].offload ? json_string(r->d[i].offload) : json_null());
         json_object_set_new(d, "offload_workers", json_integer(r->d[i].offload_workers));
+        json_object_set_new(d, "pin", json_string(r->d[i].pin));
         json_array_append_new(ds, d);
     }
     json_object_set_new(p, "designs", ds);
