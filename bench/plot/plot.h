@@ -85,4 +85,8 @@ int pvt__plot_series_rows(struct pvt_plot *p, const struct pvt_table *t,
                           const struct pvt_groups *g, const char *const *keys, int nkeys,
                           const char *const *vals, int ideal);
 
+/* The data lines of the .hgrm file at path (value_ms percentile count
+ * 1/(1-p)) as rows of p's current series; how many (0: no such file). */
+int pvt__plot_hgrm_rows(struct pvt_plot *p, const char *path);
+
 #endif

@@ -100,3 +100,26 @@ int pvt__plot_series_rows(struct pvt_plot *p, const struct pvt_table *t,
     }
     return n;
 }
+
+/* One .hgrm's data lines (value_ms percentile count 1/(1-p)) into the plot. */
+int pvt__plot_hgrm_rows(struct pvt_plot *p, const char *path)
+{
+    char line[256];
+    FILE *f = fopen(path, "re");
+    int n = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        double v, pc, inv;
+        long long cnt;
+
+        if (sscanf(line, "%lf %lf %lld %lf", &v, &pc, &cnt, &inv) == 4 && isfinite(inv) &&
+            v > 0) {
+            pvt_plot_row(p, "%g %g %lld %g", v, pc, cnt, inv);
+            n++;
+        }
+    }
+    fclose(f);
+    return n;
+}

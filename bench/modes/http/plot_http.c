@@ -65,29 +65,6 @@ static void http_curve(struct pvt_plot_out *c, const char *route, const char *xc
     pvt__plot_finish(c, &p, "lines");
 }
 
-/* One .hgrm's data lines (value_ms percentile count 1/(1-p)) into the plot. */
-static int hgrm_rows(struct pvt_plot *p, const char *path)
-{
-    char line[256];
-    FILE *f = fopen(path, "re");
-    int n = 0;
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof(line), f)) {
-        double v, pc, inv;
-        long long cnt;
-
-        if (sscanf(line, "%lf %lf %lld %lf", &v, &pc, &cnt, &inv) == 4 && isfinite(inv) &&
-            v > 0) {
-            pvt_plot_row(p, "%g %g %lld %g", v, pc, cnt, inv);
-            n++;
-        }
-    }
-    fclose(f);
-    return n;
-}
-
 /* Latency spectra at one workers x concurrency x route: a line per backend x distribution. */
 static void http_spectrum(struct pvt_plot_out *c, const char *route, const char *workers, const char *conc)
 {
@@ -117,7 +94,7 @@ static void http_spectrum(struct pvt_plot_out *c, const char *route, const char 
                 snprintf(what, sizeof(what), "%s %s", bes[b], dis[d]);
                 pvt__plot_series_title(c, r, what, st, sizeof(st));
                 pvt_plot_series(&p, st);
-                hgrm_rows(&p, path);
+                pvt__plot_hgrm_rows(&p, path);
             }
     }
     pvt__plot_finish(c, &p, "spectrum");

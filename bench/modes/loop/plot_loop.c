@@ -55,29 +55,6 @@ static void loop_bars(struct pvt_plot_out *o, const char *name, const char *titl
     pvt__plot_finish(o, &p, "bars");
 }
 
-/* One .hgrm's data lines (value_ms percentile count 1/(1-p)) into the plot. */
-static int hgrm_rows(struct pvt_plot *p, const char *path)
-{
-    char line[256];
-    FILE *f = fopen(path, "re");
-    int n = 0;
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof(line), f)) {
-        double v, pc, inv;
-        long long cnt;
-
-        if (sscanf(line, "%lf %lf %lld %lf", &v, &pc, &cnt, &inv) == 4 && isfinite(inv) &&
-            v > 0) {
-            pvt_plot_row(p, "%g %g %lld %g", v, pc, cnt, inv);
-            n++;
-        }
-    }
-    fclose(f);
-    return n;
-}
-
 /* The light stream's spectrum in each design's first mixed repetition. */
 static void light_spectrum(struct pvt_plot_out *o)
 {
@@ -99,7 +76,7 @@ static void light_spectrum(struct pvt_plot_out *o)
                      PVT_LOOP_MIXED);
             pvt__plot_series_title(o, r, ds[i], st, sizeof(st));
             pvt_plot_series(&p, st);
-            hgrm_rows(&p, path);
+            pvt__plot_hgrm_rows(&p, path);
         }
     }
     pvt__plot_finish(o, &p, "spectrum");
