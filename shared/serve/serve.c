@@ -344,7 +344,7 @@ static int serve(struct server *s)
         }
         /* After every handler: results answer their connections, and the
          * pool's descriptor is armed before the loop sleeps again. */
-        pvt__serve_offload_turn(s, now);
+        pvt__serve_conn_jobs(s, now);
         if (src_may_resume(s, now))
             src_enable(s, 1);
         recycle_check(s);

@@ -304,3 +304,16 @@ void pvt__serve_resume_due(struct server *s, uint64_t now)
         pvt__serve_conn_state(s, c, pvt_http_resume(c->h), now);
     }
 }
+
+void pvt__serve_conn_jobs(struct server *s, uint64_t now)
+{
+    struct pvt_result res[64]; /* results taken per poll */
+    struct conn *c;
+    int n, i;
+
+    while ((n = pvt__serve_offload_poll(s, res, 64)) > 0)
+        for (i = 0; i < n; i++)
+            if ((c = pvt__serve_offload_take(s, &res[i])))
+                pvt__serve_conn_state(s, c, pvt_http_job_done(c->h, res[i].status, res[i].value),
+                                      now);
+}

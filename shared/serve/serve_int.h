@@ -91,7 +91,14 @@ void pvt__serve_offload_fini(struct server *s, int force);
 int pvt__serve_offload_submit(struct server *s, struct conn *c);
 void pvt__serve_offload_forget(struct server *s, struct conn *c);
 void pvt__serve_offload_event(struct server *s);
-void pvt__serve_offload_turn(struct server *s, uint64_t now);
+/* Up to max results from the pool when the loop was told to look (the pool's
+ * event, or a submit); 0 when not, or on the pool's error. Answering them may
+ * submit the next pipelined job, which asks for another look. */
+int pvt__serve_offload_poll(struct server *s, struct pvt_result *res, int max);
+/* Settle one result: the connection it answers, or NULL (gone, or not ours). */
+struct conn *pvt__serve_offload_take(struct server *s, const struct pvt_result *r);
+/* Answer the connections whose offloaded jobs finished (serve_conn.c). */
+void pvt__serve_conn_jobs(struct server *s, uint64_t now);
 void pvt__serve_offload_publish(const struct server *s);
 void pvt__serve_offload_tick(struct server *s);
 

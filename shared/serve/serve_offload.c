@@ -81,7 +81,6 @@
 #include "shared/core/pvt.h"
 
 #define ENTRY_BITS 12 /* PVT_OFFLOAD_QUEUE_MAX == 1 << ENTRY_BITS */
-#define POLL_MAX   64 /* results taken per poll */
 
 _Static_assert(PVT_OFFLOAD_QUEUE_MAX == 1 << ENTRY_BITS, "an entry index fits ENTRY_BITS");
 
@@ -241,15 +240,15 @@ void pvt__serve_offload_event(struct server *s)
     s->off->again = 1;
 }
 
-/* One result: free its entry, and answer its connection if still open. */
-static void deliver(struct server *s, const struct pvt_result *r, uint64_t now)
+/* One result: free its entry; the connection it answers, if still open. */
+struct conn *pvt__serve_offload_take(struct server *s, const struct pvt_result *r)
 {
     struct pvt__offload *o = s->off;
     uint64_t idx = r->id & ((1u << ENTRY_BITS) - 1);
     struct conn *c;
 
     if (idx >= (uint64_t)o->cap || o->e[idx].id != r->id)
-        return; /* not one of ours: never answers anything */
+        return NULL; /* not one of ours: never answers anything */
     if (r->status == PVT_JOB_OK)
         o->completed++;
     else
@@ -258,27 +257,24 @@ static void deliver(struct server *s, const struct pvt_result *r, uint64_t now)
     o->e[idx] = (struct entry){0};
     o->free_idx[o->nfree++] = (int)idx;
     if (!c)
-        return; /* its client left: dropped */
+        return NULL; /* its client left: dropped */
     c->job = -1;
     c->paused = 0;
-    pvt__serve_conn_state(s, c, pvt_http_job_done(c->h, r->status, r->value), now);
+    return c;
 }
 
-void pvt__serve_offload_turn(struct server *s, uint64_t now)
+int pvt__serve_offload_poll(struct server *s, struct pvt_result *res, int max)
 {
     struct pvt__offload *o = s->off;
-    struct pvt_result res[POLL_MAX];
-    int n, i;
+    int n;
 
-    /* Answering a result may submit the next pipelined job (again: 1). */
-    while (o && o->again) {
-        o->again = 0;
-        n = o->ops->poll(o->pool, res, POLL_MAX);
-        for (i = 0; i < n; i++)
-            deliver(s, &res[i], now);
-        if (n == POLL_MAX)
-            o->again = 1;
-    }
+    if (!o || !o->again)
+        return 0;
+    o->again = 0;
+    n = o->ops->poll(o->pool, res, max);
+    if (n == max)
+        o->again = 1;
+    return n;
 }
 
 void pvt__serve_offload_publish(const struct server *s)
