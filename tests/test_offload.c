@@ -18,6 +18,8 @@
  *      worker, the driver replaces it (its restarts in /stats), and it
  *      serves again; threads behind threads: the whole process dies of
  *      the signal (in a forked child);
+ *      a pool of processes whose worker crashes twice: a job queued while its
+ *      respawn waits out the crash-loop backoff is answered once it passes;
  *  (e) pipelined /cpu, /, /cpu, /hash on one connection come back in order;
  *  (f) a graceful stop and a rolling restart with jobs in flight: every
  *      request in flight is answered.
@@ -264,6 +266,30 @@ out:
     return NULL;
 }
 
+/* (d), a pool of processes whose one worker crashes twice in a row: the
+ * second respawn waits out the pool's crash-loop backoff, a timer no
+ * descriptor announces, and a job queued meanwhile is answered once it
+ * passes. */
+static void *crash_twice_cb(void *arg)
+{
+    struct scen *s = arg;
+    char want[128];
+
+    if (conn_open(s, &s->a, "a") < 0 ||
+        get_expect(s, &s->a, "/crash", 500, NULL, "(d) first crash") ||
+        get_expect(s, &s->a, "/crash", 500, NULL, "(d) second crash"))
+        goto out;
+    if (conn_open(s, &s->b, "b") < 0)
+        goto out;
+    get_expect(s, &s->b, "/cpu?n=1000", 200, cpu_body(1000, want, sizeof(want)),
+               "(d) cpu queued while the pool's worker waits out its backoff");
+out:
+    sc_close(&s->a);
+    sc_close(&s->b);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
 /* (d), threads behind a worker process: the crash takes the serving worker,
  * which the driver replaces. */
 static void *crash_thread_cb(void *arg)
@@ -483,8 +509,10 @@ static void test_crash(void **state)
     (void)state;
     FOR_EACH_PAIR(sp, op)
     {
-        if ((*op)->caps & PVT_CAP_PROCESSES)
+        if ((*op)->caps & PVT_CAP_PROCESSES) {
             drive(open_pool(*sp, *op, 0, &cfg), crash_proc_cb);
+            drive(open_pool(*sp, *op, 0, &cfg), crash_twice_cb);
+        }
         else if ((*sp)->caps & PVT_CAP_PROCESSES)
             drive(open_pool(*sp, *op, 0, &cfg), crash_thread_cb);
         else

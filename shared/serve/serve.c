@@ -227,7 +227,7 @@ static int wait_ms(const struct server *s, uint64_t now, uint64_t next_sweep)
 {
     uint64_t t = UINT64_MAX;
 
-    if (s->nconns > 0)
+    if (s->nconns > 0 || pvt__serve_offload_busy(s))
         t = next_sweep;
     if (s->nheap > 0 && s->heap[0]->resume_at < t)
         t = s->heap[0]->resume_at;

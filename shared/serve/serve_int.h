@@ -101,5 +101,7 @@ struct conn *pvt__serve_offload_take(struct server *s, const struct pvt_result *
 void pvt__serve_conn_jobs(struct server *s, uint64_t now);
 void pvt__serve_offload_publish(const struct server *s);
 void pvt__serve_offload_tick(struct server *s);
+/* 1 while jobs are out (the sweep then runs even with no connection). */
+int pvt__serve_offload_busy(const struct server *s);
 
 #endif

@@ -20,10 +20,11 @@
  * and wakes for a result as it does for a socket. A submit is never
  * followed by a poll inside the connection's own handler: a result handed
  * back there could answer the very connection whose state the handler
- * still holds. The sweep (every SWEEP_MS) polls too in two cases where
- * nothing turns readable: with a watchdog (worker_timeout_ms) while jobs
- * are out, so a hung pool worker is found, and after a submit found no
- * live worker, so a respawn held back by the crash-loop backoff happens.
+ * still holds. The pool's own timers turn nothing readable (a respawn
+ * held back by the crash-loop backoff, its watchdog, its ring check), so
+ * while jobs are out, or after a submit found no live worker, the sweep
+ * (every SWEEP_MS, run then even with no connection open) polls too, and
+ * the poll's supervision runs them.
  *
  * Matching. A job's id is (sequence << 12) | entry, entry an index into a
  * table of Q pending entries, each holding its id and its connection. A
@@ -294,6 +295,14 @@ void pvt__serve_offload_tick(struct server *s)
 {
     struct pvt__offload *o = s->off;
 
-    if (o && ((o->watchdog && o->nfree < o->cap) || o->starved))
+    /* With jobs out, the pool may have supervision due that no descriptor
+     * announces (a respawn waiting out the crash-loop backoff, the
+     * watchdog, the ring check): each sweep polls, which runs it. */
+    if (o && (o->nfree < o->cap || o->starved))
         o->again = 1;
+}
+
+int pvt__serve_offload_busy(const struct server *s)
+{
+    return s->off && s->off->nfree < s->off->cap;
 }
