@@ -3,7 +3,10 @@
  *
  * DESIGN
  * This runs in a child right after fork, whose parent may have had other
- * threads: only async-signal-safe calls, no allocation, no stdio. It never
+ * threads: only async-signal-safe calls, no allocation, no stdio, but for
+ * fdkeep's fallback on a kernel without close_range, which reads
+ * /proc/self/fd with opendir (it allocates: safe after fork only because
+ * glibc resets malloc's locks in the child). It never
  * exits by itself: it returns an error, and the caller, which knows what
  * its parent reads from the status, _exits (pvt_child_exit_code).
  *

@@ -46,10 +46,11 @@
  * threads: the other serving threads, the driver. Only the forking thread
  * exists in the child, and any lock another thread held at the fork stays
  * held there for ever. The pool's child runs the child preamble
- * (shared/base/child.c: async-signal-safe calls only: sigaction,
- * sigprocmask, prctl, getppid, close_range) after pvt_region_isolate
- * (mprotect) and, in worker_main (proc_cluster/proc_worker.c),
- * sched_setaffinity, an eventfd write and the ring loop, whose workloads
+ * (shared/base/child.c: sigaction, sigprocmask, prctl, getppid,
+ * close_range, or on an old kernel opendir over /proc/self/fd) after
+ * pvt_region_isolate (mprotect) and, in worker_main
+ * (proc_cluster/proc_worker.c), sched_setaffinity, its HELLO send, an
+ * eventfd write and the ring loop, whose workloads
  * call malloc, realloc and free (hash, mem, leak buffers), nanosleep and
  * abort. glibc makes malloc safe in such a child: fork takes every arena's
  * lock before it forks and resets them in the child. glibc 2.27 and later
