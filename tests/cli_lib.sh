@@ -7,7 +7,7 @@
 # script that takes more sets CLI_MAX_ARGS and CLI_USAGE first), makes a
 # fresh mktemp -d directory TOP with RUN (where pvt runs) and LOG (its
 # output) in it, removed on exit, and defines the counters and reporting:
-# ok, not_ok, check, lines, cli_finish; then the process helpers of
+# ok, not_ok, check, lines, bench_error, cli_finish; then the process helpers of
 # cli_proc.sh.
 #
 # Cleanup is by pid, never by name: on exit every pid in BG_PID, SRV_PID,
@@ -67,6 +67,29 @@ check() { # check DESC WHY: ok if WHY is empty
 
 # Lines in a file, counting a last line without a newline (0 if it is missing).
 lines() { if [ -e "$1" ]; then awk 'END { print NR }' "$1"; else echo 0; fi; }
+
+# bench_error DESC PATTERN ARGS...: `pvt bench --out RUN/outN ARGS...` must
+# fail as a usage error: exit 2, exactly one line on stderr containing
+# PATTERN (a fixed string), nothing on stdout, nothing left in RUN.
+bench_error_n=0
+bench_error() {
+    local desc=$1 pat=$2 why="" rc
+    shift 2
+    bench_error_n=$((bench_error_n + 1))
+    (cd "$RUN" && exec "$PVT" bench --out "$RUN/out$bench_error_n" "$@") >"$LOG/out" 2>"$LOG/err" </dev/null
+    rc=$?
+    [ $rc -eq 2 ] || why="$why exit $rc, want 2;"
+    [ "$(lines "$LOG/err")" -eq 1 ] || why="$why $(lines "$LOG/err") lines on stderr, want 1;"
+    grep -qF -- "$pat" "$LOG/err" || why="$why stderr does not name '$pat';"
+    [ -s "$LOG/out" ] && why="$why stdout not empty;"
+    [ -z "$(find "$RUN" -mindepth 1 -maxdepth 1)" ] || why="$why left files in the working directory;"
+    if [ -z "$why" ]; then
+        ok "$desc: exit 2, one line naming '$pat'"
+    else
+        not_ok "$desc:$why stderr: $(head -c 300 "$LOG/err" | tr '\n' '|')"
+    fi
+    rm -rf "${RUN:?}"/* 2>/dev/null
+}
 
 # The summary line; the script's exit status is 1 if any check failed.
 cli_finish() {

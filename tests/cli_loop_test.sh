@@ -17,33 +17,13 @@ set -u
 
 . "$(dirname "$0")/cli_lib.sh" "$@"
 
-n=0
-loop_error() {
-    local desc=$1 pat=$2 why="" rc
-    shift 2
-    n=$((n + 1))
-    (cd "$RUN" && exec "$PVT" bench --out "$RUN/out$n" "$@") >"$LOG/out" 2>"$LOG/err" </dev/null
-    rc=$?
-    [ $rc -eq 2 ] || why="$why exit $rc, want 2;"
-    [ "$(lines "$LOG/err")" -eq 1 ] || why="$why $(lines "$LOG/err") lines on stderr, want 1;"
-    grep -qF -- "$pat" "$LOG/err" || why="$why stderr does not name '$pat';"
-    [ -s "$LOG/out" ] && why="$why stdout not empty;"
-    [ -z "$(find "$RUN" -mindepth 1 -maxdepth 1)" ] || why="$why left files in the working directory;"
-    if [ -z "$why" ]; then
-        ok "$desc: exit 2, one line naming '$pat'"
-    else
-        not_ok "$desc:$why stderr: $(head -c 300 "$LOG/err" | tr '\n' '|')"
-    fi
-    rm -rf "${RUN:?}"/* 2>/dev/null
-}
-
-loop_error "--backend in loop mode" "--backend" --mode loop --backend proc
-loop_error "two worker counts" "--workers" --mode loop --workers 1,2
-loop_error "two light concurrencies" "--concurrency" --mode loop --concurrency 1,4
-loop_error "a heavy request without a pool route" "--workload" --mode loop --workload sleep:10
-loop_error "--distribution in loop mode" "--distribution" --mode loop --distribution rr
-loop_error "--rate 0" "--rate" --mode loop --rate 0
-loop_error "--duration 0" "--duration" --mode loop --duration 0
+bench_error "--backend in loop mode" "--backend" --mode loop --backend proc
+bench_error "two worker counts" "--workers" --mode loop --workers 1,2
+bench_error "two light concurrencies" "--concurrency" --mode loop --concurrency 1,4
+bench_error "a heavy request without a pool route" "--workload" --mode loop --workload sleep:10
+bench_error "--distribution in loop mode" "--distribution" --mode loop --distribution rr
+bench_error "--rate 0" "--rate" --mode loop --rate 0
+bench_error "--duration 0" "--duration" --mode loop --duration 0
 
 DIR=$RUN/tiny
 (cd "$RUN" && exec "$PVT" bench --mode loop --duration 500ms --repeat 1 --warmup 0 \

@@ -19,49 +19,27 @@ set -u
 
 . "$(dirname "$0")/cli_lib.sh" "$@"
 
-# state_error DESC PATTERN ARGS...: `pvt bench --out DIR ARGS...` must fail
-# as a usage error whose one stderr line contains PATTERN (a fixed string).
-n=0
-state_error() {
-    local desc=$1 pat=$2 why="" rc
-    shift 2
-    n=$((n + 1))
-    (cd "$RUN" && exec "$PVT" bench --out "$RUN/out$n" "$@") >"$LOG/out" 2>"$LOG/err" </dev/null
-    rc=$?
-    [ $rc -eq 2 ] || why="$why exit $rc, want 2;"
-    [ "$(lines "$LOG/err")" -eq 1 ] || why="$why $(lines "$LOG/err") lines on stderr, want 1;"
-    grep -qF -- "$pat" "$LOG/err" || why="$why stderr does not name '$pat';"
-    [ -s "$LOG/out" ] && why="$why stdout not empty;"
-    [ -z "$(find "$RUN" -mindepth 1 -maxdepth 1)" ] || why="$why left files in the working directory;"
-    if [ -z "$why" ]; then
-        ok "$desc: exit 2, one line naming '$pat'"
-    else
-        not_ok "$desc:$why stderr: $(head -c 300 "$LOG/err" | tr '\n' '|')"
-    fi
-    rm -rf "${RUN:?}"/* 2>/dev/null
-}
-
 # --- usage errors -----------------------------------------------------------
 
-state_error "unknown mode" "--mode" --mode stat
-state_error "unknown variant" "--variant" --mode state --variant proc-shm
-state_error "variant listed twice" "--variant" --mode state --variant proc-msg,proc-msg
-state_error "empty variant list" "--variant" --mode state --variant ,
-state_error "--updates 0" "--updates" --mode state --updates 0
-state_error "--updates abc" "--updates" --mode state --updates abc
-state_error "--updates too many" "--updates" --mode state --updates 2G
-state_error "--batch 0" "--batch" --mode state --batch 0
-state_error "--batch x" "--batch" --mode state --batch x
-state_error "--updates in tasks mode" "--updates" --mode tasks --updates 10
-state_error "--variant in tasks mode" "--variant" --mode tasks --variant proc-msg
-state_error "--batch in http mode" "--batch" --mode http --batch 2
-state_error "--workload in state mode" "--workload" --mode state --workload noop
-state_error "--jobs in state mode" "--jobs" --mode state --jobs 10
-state_error "--backend glib in state mode" "--backend" --mode state --backend glib
-state_error "--variant of a backend left out" "--variant" --mode state --backend proc \
+bench_error "unknown mode" "--mode" --mode stat
+bench_error "unknown variant" "--variant" --mode state --variant proc-shm
+bench_error "variant listed twice" "--variant" --mode state --variant proc-msg,proc-msg
+bench_error "empty variant list" "--variant" --mode state --variant ,
+bench_error "--updates 0" "--updates" --mode state --updates 0
+bench_error "--updates abc" "--updates" --mode state --updates abc
+bench_error "--updates too many" "--updates" --mode state --updates 2G
+bench_error "--batch 0" "--batch" --mode state --batch 0
+bench_error "--batch x" "--batch" --mode state --batch x
+bench_error "--updates in tasks mode" "--updates" --mode tasks --updates 10
+bench_error "--variant in tasks mode" "--variant" --mode tasks --variant proc-msg
+bench_error "--batch in http mode" "--batch" --mode http --batch 2
+bench_error "--workload in state mode" "--workload" --mode state --workload noop
+bench_error "--jobs in state mode" "--jobs" --mode state --jobs 10
+bench_error "--backend glib in state mode" "--backend" --mode state --backend glib
+bench_error "--variant of a backend left out" "--variant" --mode state --backend proc \
     --variant thread-atomic
-state_error "--workers 0" "--workers" --mode state --workers 0
-state_error "--repeat 0" "--repeat" --mode state --repeat 0
+bench_error "--workers 0" "--workers" --mode state --workers 0
+bench_error "--repeat 0" "--repeat" --mode state --repeat 0
 
 # --- a tiny run of every variant ----------------------------------------------
 
@@ -166,6 +144,7 @@ fi
 # interrupt DESC MIN_ROWS ARGS...: start `pvt bench --mode state ARGS...`,
 # wait for MIN_ROWS rows on disk and a worker process (if any are wanted:
 # want_children), send SIGINT, and check what is left.
+n=0
 interrupt() {
     local desc=$1 min_rows=$2 want_children=$3 dir=$RUN/int$n
     shift 3
