@@ -165,6 +165,19 @@ int wait_sleeping(struct harness *h, int i, int ms)
     return 0;
 }
 
+int wait_idle(struct harness *h, int i, int ms)
+{
+    uint64_t end = pvt_now_ns() + (uint64_t)ms * 1000000u;
+    struct timespec pause = {.tv_nsec = 20000};
+
+    while (pvt_now_ns() < end) {
+        if (done_of(h, i) == tail_of(h, i) && atomic_load(&h->g.rings[i]->sleeping))
+            return 1;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
+}
+
 /*
  * collect with a WAIT_MS timeout, while workers serve every ring with work:
  * the driver's wait must end with a kick from a worker (its ring reached the

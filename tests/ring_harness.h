@@ -45,6 +45,11 @@ void make_jobs(struct pvt_job *jobs, int n, uint64_t first_id, uint32_t wl, uint
 uint64_t tail_of(struct harness *h, int i);
 uint64_t done_of(struct harness *h, int i);
 int wait_sleeping(struct harness *h, int i, int ms);
+/* Wait up to ms until ring i's worker has done every job published to it
+ * and then announced sleep. 1 if so. (A worker asleep before the last
+ * submit shows `sleeping` until it wakes: wait_sleeping alone would see
+ * that.) */
+int wait_idle(struct harness *h, int i, int ms);
 int collect_live(struct harness *h, struct pvt_result *res, int max);
 void collect_n(struct harness *h, struct pvt_result *res, int want);
 

@@ -276,7 +276,7 @@ static void test_worker_kicks(void **state)
     /* Not armed: finishing jobs and going idle write nothing. */
     make_jobs(jobs, 3, 1, PVT_WL_NOOP, 0);
     assert_int_equal(pvt_disp_submit(&h->d, jobs, 3), 3);
-    if (!wait_sleeping(h, 0, WAIT_MS))
+    if (!wait_idle(h, 0, WAIT_MS))
         fail_msg("an idle worker never announced sleep");
     assert_true(done_of(h, 0) == 3);
     assert_false(efd_readable(h->g.waker->efd));
@@ -293,7 +293,7 @@ static void test_worker_kicks(void **state)
     assert_true(done_of(h, 0) >= 4);
     assert_int_equal(atomic_load(h->g.waker->waiting), 0); /* the kick disarms */
     pvt_waker_drain(h->g.waker);
-    if (!wait_sleeping(h, 0, WAIT_MS))
+    if (!wait_idle(h, 0, WAIT_MS))
         fail_msg("an idle worker never announced sleep");
     assert_int_equal(pvt_disp_drain(&h->d, (struct pvt_result[3]){{0}}, 3), 3);
 
@@ -314,7 +314,7 @@ static void test_worker_kicks(void **state)
      * the worker goes idle. (Only a test thread stalled for the whole 2 s
      * job would see it done.)
      */
-    if (!wait_sleeping(h, 0, WAIT_MS))
+    if (!wait_idle(h, 0, WAIT_MS))
         fail_msg("an idle worker never announced sleep");
     assert_int_equal(pvt_disp_drain(&h->d, (struct pvt_result[3]){{0}}, 3), 3);
     atomic_store(&r->wake_at, tail_of(h, 0) + 1);
