@@ -451,8 +451,8 @@ static const char *create_error(int rc, const struct serve_opts *o, char *buf, s
 /* What the previous look at the workers saw, to log what changed. */
 struct seen {
     pid_t pid;
-    unsigned restarts;
-    int hung, parked;
+    unsigned restarts, hangs;
+    int parked;
     unsigned drained;
 };
 
@@ -527,14 +527,17 @@ static void log_changes(const struct serve_opts *o, struct pvt_pool *pool, struc
             pvt_err(CMD, "worker %d died %d times within %d s: not respawned again "
                          "(crash loop); the others keep serving",
                     i, o->sup.loop_deaths, o->sup.loop_window_ms / 1000);
-        if (w[i].hung && !v->hung)
-            pvt_err(CMD, "worker %d (%s %d) is hung: %s", i, o->ops->name, (int)w[i].pid,
+        /* A count, not the flag: a hung worker killed and replaced between
+         * two looks has cleared its flag, but not the slot's count. */
+        if (w[i].hangs != v->hangs)
+            pvt_err(CMD, "worker %d (%s %d) is hung: %s", i, o->ops->name,
+                    (int)(w[i].hung || w[i].restarts == v->restarts ? w[i].pid : v->pid),
                     o->ops->caps & PVT_CAP_KILL_HUNG
                         ? "sent SIGTERM (SIGKILL if it lingers)"
                         : "a thread cannot be killed; its capacity is lost until a restart");
         if (w[i].drained != v->drained)
             log_drained(i, &w[i]);
-        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hung, w[i].parked, w[i].drained};
+        *v = (struct seen){w[i].pid, w[i].restarts, w[i].hangs, w[i].parked, w[i].drained};
     }
     if (*rolled && !st.rolling && !st.draining) {
         pvt_err(CMD, "rolling restart done: %d workers", st.workers);

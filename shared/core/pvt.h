@@ -148,6 +148,8 @@ struct pvt_worker_stats {
     uint64_t requests;  /* serving pools: responses written by this slot's current worker */
     int conns;          /* serving pools: connections it holds open */
     int hung;           /* the watchdog found the current worker hung */
+    unsigned hangs;     /* serving pools: workers of this slot the watchdog found hung,
+                         * each counted once (a count, so no hang is missed between looks) */
     int parked;         /* proc: the crash-loop guard stopped respawning this slot */
     unsigned recycles;  /* proc: workers replaced by max_jobs or max_rss */
     /* proc, serving pools: why the current worker replaced its predecessor

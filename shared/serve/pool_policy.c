@@ -232,6 +232,7 @@ void pvt_policy_watchdog(struct pvt_policy *pol, uint64_t now, uint64_t *next)
             continue;
         atomic_store(&r->info.hung, 1);
         pol->hangs++;
+        s->hangs++;
         force(pol, i, 0, &s->force_ns, now, next);
     }
     due_at(next, now + (uint64_t)pvt_sup_beat_ms(&pol->sup) * NS_PER_MS);
@@ -251,6 +252,7 @@ static int old_overdue(struct pvt_policy *pol, int i, uint64_t now, uint64_t *ne
     if (is_hung && !atomic_load(&s->old->info.hung)) {
         atomic_store(&s->old->info.hung, 1);
         pol->hangs++;
+        s->hangs++;
     }
     if (is_hung || late)
         return 1;
@@ -539,6 +541,8 @@ void pvt_policy_stats(const struct pvt_policy *pol, const char *backend,
 
     pvt_disp_stats(&pol->d, backend, st);
     st->hangs = pol->hangs;
+    for (i = 0; st->w && i < st->workers && i < pol->cap; i++)
+        st->w[i].hangs = pol->s[i].hangs;
     st->recycles = pol->recycles;
     st->port = pol->net.port;
     pvt_serve_net_stats(&pol->net, st);

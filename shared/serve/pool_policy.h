@@ -96,6 +96,7 @@ struct pvt_policy_slot {
     int repl_why;
     uint64_t repl_value;
     unsigned recycles;   /* workers of this slot replaced by max_jobs or max_rss */
+    unsigned hangs;      /* workers of this slot found hung (pvt_worker_stats) */
     uint64_t job_limit;  /* the job limit given to the current worker; 0: none */
 };
 
