@@ -419,7 +419,7 @@ static void test_stop_slow_request(void **state)
 static void stuck_old(const struct pvt_pool_ops *ops, int watchdog)
 {
     static struct sc_conn c;
-    int proc = strcmp(ops->name, "proc") == 0;
+    int proc = (ops->caps & PVT_CAP_KILL_HUNG) != 0; /* a stuck predecessor can be killed */
     struct pvt_serve_cfg sc = {.distribution = PVT_DIST_SHARED, .allow_faults = 1};
     struct pvt_pool_cfg cfg = {.workers = 1, .serve = &sc};
     struct ctx x = {.ops = ops, .dist = watchdog ? "watchdog" : "drain deadline"};

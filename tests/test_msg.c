@@ -86,7 +86,7 @@ static int teardown(void **state)
 static int inject(const struct pvt_pool_ops *ops, struct pvt_pool *p, int slot, const void *buf,
                   size_t n)
 {
-    if (strcmp(ops->name, "proc") == 0)
+    if (ops->caps & PVT_CAP_PROCESSES)
         return pvt_proc_msg_inject(p, slot, buf, n);
     return pvt_thr_msg_inject(p, slot, buf, n);
 }

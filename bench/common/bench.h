@@ -123,6 +123,10 @@ int pvt_bench_fault(const struct pvt_bench_cfg *cfg, struct pvt_topo *topo, cons
  */
 int pvt_bench_route(uint32_t wl, uint64_t arg, char *buf, size_t len);
 
+/* "%.Nf" of v into buf (64 bytes), or "" for NAN: an empty CSV field, not
+ * measured. Returns buf. */
+const char *pvt_bench_csv_num(char *buf, double v, int digits);
+
 /* The median of v (sorted in place); "41.2M", "950k", "12.0" for a table. */
 double pvt_bench_median(double *v, int n);
 const char *pvt_bench_human(double v, char *buf, size_t len);

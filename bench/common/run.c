@@ -6,6 +6,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,3 +113,11 @@ const char *pvt_bench_human(double v, char *buf, size_t len)
     return buf;
 }
 
+const char *pvt_bench_csv_num(char *buf, double v, int digits)
+{
+    if (isnan(v))
+        buf[0] = '\0';
+    else
+        snprintf(buf, 64, "%.*f", digits, v);
+    return buf;
+}

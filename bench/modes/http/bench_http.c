@@ -346,16 +346,6 @@ static void progress(struct run *r, const struct pvt_server *s, const struct cel
                         c->route, warm ? "warm-up" : "repetition", rep, reps);
 }
 
-/* "%.Nf" of v, or "" for NAN (an empty CSV field: not measured). */
-static const char *num(char *buf, double v, int digits)
-{
-    if (isnan(v))
-        buf[0] = '\0';
-    else
-        snprintf(buf, 64, "%.*f", digits, v);
-    return buf;
-}
-
 static int add_row(struct run *r, const struct pvt_server *s, const struct cell *c, int rep,
                    const struct result *x)
 {
@@ -383,11 +373,11 @@ static int add_row(struct run *r, const struct pvt_server *s, const struct cell 
     snprintf(v[14], 64, "%llu", (unsigned long long)x->p99);
     snprintf(v[15], 64, "%llu", (unsigned long long)x->p999);
     snprintf(v[16], 64, "%llu", (unsigned long long)x->max);
-    num(v[17], x->mean_us, 1);
-    num(v[18], x->jain, 4);
+    pvt_bench_csv_num(v[17], x->mean_us, 1);
+    pvt_bench_csv_num(v[18], x->jain, 4);
     row[19] = isnan(x->jain) ? "" : x->shares;
-    num(v[20], x->server_us, 2);
-    num(v[21], x->client_us, 2);
+    pvt_bench_csv_num(v[20], x->server_us, 2);
+    pvt_bench_csv_num(v[21], x->client_us, 2);
     row[22] = r->server_cpus;
     row[23] = r->client_cpus;
     snprintf(v[24], 64, "%s", pvt_place_policy_name(cfg->pin));

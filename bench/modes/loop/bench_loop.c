@@ -343,15 +343,6 @@ static int server_start(struct run *r, const struct design *d, struct pvt_child 
     return rc;
 }
 
-static const char *num(char *buf, double v, int digits)
-{
-    if (isnan(v))
-        buf[0] = '\0';
-    else
-        snprintf(buf, 64, "%.*f", digits, v);
-    return buf;
-}
-
 static int add_row(struct run *r, const struct design *d, int rep, const char *phase,
                    const struct phase_result *x)
 {
@@ -382,11 +373,11 @@ static int add_row(struct run *r, const struct design *d, int rep, const char *p
     snprintf(v[i++], 64, "%llu", (unsigned long long)x->max);
     row[i++] = strcmp(phase, PVT_LOOP_MIXED) == 0 ? r->heavy : "";
     snprintf(v[i++], 64, "%llu", (unsigned long long)x->heavy_req);
-    num(v[i++], strcmp(phase, PVT_LOOP_MIXED) == 0 ? x->heavy_per_s : NAN, 3);
+    pvt_bench_csv_num(v[i++], strcmp(phase, PVT_LOOP_MIXED) == 0 ? x->heavy_per_s : NAN, 3);
     snprintf(v[i++], 64, "%llu", (unsigned long long)x->heavy_err);
     snprintf(v[i++], 64, "%llu", (unsigned long long)x->heavy_p50);
     snprintf(v[i++], 64, "%llu", (unsigned long long)x->heavy_max);
-    num(v[i++], x->server_us, 2);
+    pvt_bench_csv_num(v[i++], x->server_us, 2);
     row[i++] = r->server_cpus;
     row[i++] = r->client_cpus;
     return pvt_csv_add_row(r->csv, row);

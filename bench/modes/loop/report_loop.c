@@ -66,43 +66,27 @@ static void loop_tables(const struct pvt_rundir *r, FILE *f)
     }
 }
 
-/* "WHAT: DESIGN x ms against inline y ms: within noise|lower|higher", the
- * word pvt_compare's on the two ranges. */
-static int ratio_line(FILE *f, const char *what, const char *design, const struct pvt_stat *s,
-                      const struct pvt_stat *base)
+/* "- WHAT: DESIGN x ms against inline y ms: " and pvt_compare's word on the
+ * two ranges: "within noise", or "lower" or "higher", preceded by the
+ * medians' ratio ("Nx lower") when ratio is set. 1 if written. */
+static int vs_inline(FILE *f, const char *what, const char *design, const struct pvt_stat *s,
+                     const struct pvt_stat *base, int ratio)
 {
     char a[96], b[96];
     int single;
     enum pvt_cmp c = pvt_compare(s, base, 0, &single);
 
-    if (s->n == 0 || base->n == 0 || !(s->med > 0))
-        return 0;
-    fprintf(f, "- %s: %s %s ms against inline %s ms: %s%s\n", what, design,
-            pvt_vstat(a, sizeof(a), s, 2), pvt_vstat(b, sizeof(b), base, 2),
-            c == PVT_CMP_NOISE ? "within noise" : base->med >= s->med ? "lower" : "higher",
-            single ? " (one repetition: noise not measured)" : "");
-    return 1;
-}
-
-/* "WHAT: DESIGN x ms against inline y ms: Nx lower" (or higher, or within
- * noise: the word is pvt_compare's on the two ranges, the ratio the
- * medians'). */
-static int times_line(FILE *f, const char *what, const char *design, const struct pvt_stat *s,
-                      const struct pvt_stat *base)
-{
-    char a[96], b[96];
-    int single;
-    enum pvt_cmp c = pvt_compare(s, base, 0, &single);
-
-    if (s->n == 0 || base->n == 0 || !(s->med > 0) || !(base->med > 0))
+    if (s->n == 0 || base->n == 0 || !(s->med > 0) || (ratio && !(base->med > 0)))
         return 0;
     fprintf(f, "- %s: %s %s ms against inline %s ms: ", what, design,
             pvt_vstat(a, sizeof(a), s, 2), pvt_vstat(b, sizeof(b), base, 2));
     if (c == PVT_CMP_NOISE)
         fprintf(f, "within noise");
-    else
+    else if (ratio)
         fprintf(f, "%.0fx %s", base->med >= s->med ? base->med / s->med : s->med / base->med,
                 base->med >= s->med ? "lower" : "higher");
+    else
+        fprintf(f, "%s", base->med >= s->med ? "lower" : "higher");
     fprintf(f, "%s\n", single ? " (one repetition: noise not measured)" : "");
     return 1;
 }
@@ -129,11 +113,12 @@ static int loop_verdicts(const struct pvt_rundir *r, FILE *f)
         stat_of(t, "light_max_us", ds[i], PVT_LOOP_MIXED, &mx, 1e-3);
         stat_of(t, "light_p50_us", ds[i], PVT_LOOP_LIGHT, &lp50, 1e-3);
         stat_of(t, "heavy_per_s", ds[i], PVT_LOOP_MIXED, &hps, 1);
-        n += times_line(f, "light p99 while heavy requests run", ds[i], &p99, &base);
-        n += times_line(f, "worst light request while heavy requests run", ds[i], &mx, &base_mx);
-        n += ratio_line(f, "light p50 with nothing heavy running (what the design costs a "
-                           "light request)",
-                        ds[i], &lp50, &base_light);
+        n += vs_inline(f, "light p99 while heavy requests run", ds[i], &p99, &base, 1);
+        n += vs_inline(f, "worst light request while heavy requests run", ds[i], &mx, &base_mx,
+                        1);
+        n += vs_inline(f, "light p50 with nothing heavy running (what the design costs a "
+                          "light request)",
+                       ds[i], &lp50, &base_light, 0);
         n += pvt__rep_verdict(f, "heavy requests/s", ds[i], &hps, "inline", &base_h, 1, 2, "");
     }
     return n;
